@@ -1,0 +1,6 @@
+"""Run lpgen as `python -m lpgen`."""
+
+from lpgen.cli import main
+
+if __name__ == "__main__":
+    main()

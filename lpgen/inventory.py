@@ -1,0 +1,682 @@
+"""Build the IAM inventory of a Terraform tree, and render it as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from lpgen.model import (
+    AccessKey,
+    Attachment,
+    DocumentSource,
+    Group,
+    Inventory,
+    Location,
+    LoginProfile,
+    Membership,
+    PasswordPolicy,
+    Policy,
+    Role,
+    User,
+)
+from lpgen.policydoc import document_from_value
+from lpgen.terraform.loader import Instance, LoadOptions, load_tree, walk_instances
+from lpgen.terraform.values import SStr, Unknown
+
+IAM_RESOURCE_TYPES = frozenset(
+    {
+        "aws_iam_group",
+        "aws_iam_user",
+        "aws_iam_role",
+        "aws_iam_policy",
+        "aws_iam_group_membership",
+        "aws_iam_user_group_membership",
+        "aws_iam_group_policy_attachment",
+        "aws_iam_user_policy_attachment",
+        "aws_iam_role_policy_attachment",
+        "aws_iam_policy_attachment",
+        "aws_iam_group_policy_attachments_exclusive",
+        "aws_iam_user_policy_attachments_exclusive",
+        "aws_iam_role_policy_attachments_exclusive",
+        "aws_iam_group_policy",
+        "aws_iam_user_policy",
+        "aws_iam_role_policy",
+        "aws_iam_access_key",
+        "aws_iam_user_login_profile",
+        "aws_iam_account_password_policy",
+    }
+)
+# Resources whose `policy` is a resource policy (who may act on the resource).
+RESOURCE_POLICY_TYPES = {
+    "aws_s3_bucket_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_kms_key": "policy",
+    "aws_ecr_repository_policy": "policy",
+    "aws_secretsmanager_secret_policy": "policy",
+    "aws_lambda_layer_version_permission": "policy",
+    "aws_glacier_vault": "access_policy",
+    "aws_elasticsearch_domain_policy": "access_policies",
+    "aws_opensearch_domain_policy": "access_policies",
+}
+
+
+@dataclass(frozen=True)
+class InventoryOptions:
+    """How to read a tree: variable values, the account for ARNs, strictness."""
+
+    var_files: tuple[str, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    account_id: str | None = None
+    partition: str = "aws"
+    strict: bool = False
+
+
+def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
+    """Read every IAM declaration under ``path`` into an :class:`Inventory`."""
+    opts = options or InventoryOptions()
+    tree, roots = load_tree(
+        Path(path),
+        LoadOptions(
+            var_files=opts.var_files,
+            variables=opts.variables,
+            account_id=opts.account_id,
+            partition=opts.partition,
+            strict=opts.strict,
+        ),
+    )
+    inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
+    builder = _Builder(inv)
+    for mi in walk_instances(tree, roots):
+        for obj in mi.resource_objs("managed"):
+            if obj.rtype in IAM_RESOURCE_TYPES or obj.rtype in RESOURCE_POLICY_TYPES:
+                for inst in obj.instances().values():
+                    builder.add(inst)
+        for obj in mi.resource_objs("data"):
+            if obj.rtype == "aws_iam_policy_document":
+                for inst in obj.instances().values():
+                    builder.add_document(inst)
+    builder.finish()
+    inv.unresolved.extend(tree.unresolved)
+    inv.warnings.extend(tree.warnings)
+    inv.modules_not_followed.extend(tree.not_followed)
+    inv.files = sorted({s.rel for s in tree.files_read.values()})
+    return inv
+
+
+def _name(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) else None
+
+
+def _names(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, Unknown):
+        return [value]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return list(value)
+    return [Unknown("not a list")]
+
+
+class _Builder:
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.policy_refs: list[tuple[Attachment, Any]] = []
+
+    def unknown(self, address: str, what: str, value: Unknown, loc: Location) -> str:
+        message = f"{what} is not known: {value.reason}"
+        from lpgen.model import Unresolved
+
+        self.inv.unresolved.append(Unresolved(address, message, loc))
+        return message
+
+    def add(self, inst: Instance) -> None:
+        rtype = inst.obj.rtype
+        getattr(self, "_" + rtype, self._resource_policy)(inst)
+
+    def _base(self, inst: Instance, name_attr: str = "name") -> tuple[str | None, str, list[str]]:
+        loc = inst.block.loc
+        unknown: list[str] = []
+        name_value = inst.get_attr(name_attr) if name_attr == "name" else inst.attr(name_attr)
+        name = _name(name_value)
+        if isinstance(name_value, Unknown):
+            unknown.append(self.unknown(inst.address, "name", name_value, loc))
+        path_value = inst.attr("path")
+        path = "/"
+        if isinstance(path_value, str):
+            path = str(path_value)
+        elif isinstance(path_value, Unknown):
+            unknown.append(self.unknown(inst.address, "path", path_value, loc))
+        return name, path, unknown
+
+    def _arn(self, kind: str, name: str | None, path: str) -> str | None:
+        if not self.inv.account_id or name is None:
+            return None
+        from lpgen.model import iam_arn
+
+        return iam_arn(self.inv.partition, self.inv.account_id, kind, name, path)
+
+    def _aws_iam_group(self, inst: Instance) -> None:
+        name, path, unknown = self._base(inst)
+        self.inv.groups.append(
+            Group(inst.address, name, inst.block.loc, path, self._arn("group", name, path), unknown)
+        )
+
+    def _aws_iam_user(self, inst: Instance) -> None:
+        name, path, unknown = self._base(inst)
+        fd = inst.attr("force_destroy")
+        self.inv.users.append(
+            User(
+                inst.address,
+                name,
+                inst.block.loc,
+                path,
+                self._arn("user", name, path),
+                unknown,
+                force_destroy=fd if isinstance(fd, bool) else None,
+            )
+        )
+
+    def _aws_iam_role(self, inst: Instance) -> None:
+        name, path, unknown = self._base(inst)
+        trust = document_from_value(
+            inst.attr("assume_role_policy"), where=inst.block.attr_loc("assume_role_policy")
+        )
+        role = Role(
+            inst.address,
+            name,
+            inst.block.loc,
+            path,
+            self._arn("role", name, path),
+            unknown,
+            assume_role_policy=trust,
+        )
+        self.inv.roles.append(role)
+        # Inline policies declared inside the role, and the legacy managed_policy_arns.
+        for i, blk in enumerate(inst.block.sub("inline_policy")):
+            pname = inst.attr("name", blk)
+            doc = document_from_value(inst.attr("policy", blk), where=blk.loc)
+            self.inv.policies.append(
+                Policy(
+                    f"{inst.address}.inline_policy[{i}]",
+                    _name(pname),
+                    blk.loc,
+                    "/",
+                    None,
+                    [],
+                    kind="inline",
+                    document=doc,
+                    owner_type="role",
+                    owner=name,
+                    owner_address=inst.address,
+                    owner_arn=role.arn,
+                )
+            )
+        arns = inst.attr("managed_policy_arns")
+        for arn in _names(arns):
+            self._attach(inst, arn, "role", name, "aws_iam_role.managed_policy_arns")
+
+    def _aws_iam_policy(self, inst: Instance) -> None:
+        name, path, unknown = self._base(inst)
+        doc = document_from_value(inst.attr("policy"), where=inst.block.attr_loc("policy"))
+        desc = inst.attr("description")
+        self.inv.policies.append(
+            Policy(
+                inst.address,
+                name,
+                inst.block.loc,
+                path,
+                self._arn("policy", name, path),
+                unknown,
+                kind="managed",
+                document=doc,
+                description=str(desc) if isinstance(desc, str) else None,
+            )
+        )
+
+    def _inline(self, inst: Instance, owner_type: Literal["group", "user", "role"]) -> None:
+        owner_value = inst.attr(owner_type)
+        owner = _name(owner_value)
+        loc = inst.block.loc
+        unknown: list[str] = []
+        if isinstance(owner_value, Unknown):
+            unknown.append(self.unknown(inst.address, owner_type, owner_value, loc))
+        pname_value = inst.attr("name")
+        if pname_value is None:
+            pname_value = Unknown("the policy name is generated by AWS (no name set)")
+        pname = _name(pname_value)
+        if isinstance(pname_value, Unknown):
+            unknown.append(self.unknown(inst.address, "name", pname_value, loc))
+        doc = document_from_value(inst.attr("policy"), where=inst.block.attr_loc("policy"))
+        self.inv.policies.append(
+            Policy(
+                inst.address,
+                pname,
+                loc,
+                "/",
+                None,
+                unknown,
+                kind="inline",
+                document=doc,
+                owner_type=owner_type,
+                owner=owner,
+                owner_address=getattr(owner_value, "ref", None),
+            )
+        )
+
+    def _aws_iam_group_policy(self, inst: Instance) -> None:
+        self._inline(inst, "group")
+
+    def _aws_iam_user_policy(self, inst: Instance) -> None:
+        self._inline(inst, "user")
+
+    def _aws_iam_role_policy(self, inst: Instance) -> None:
+        self._inline(inst, "role")
+
+    def _aws_iam_group_membership(self, inst: Instance) -> None:
+        group = inst.attr("group")
+        users = inst.attr("users")
+        loc = inst.block.loc
+        if isinstance(group, Unknown):
+            self.unknown(inst.address, "group", group, loc)
+        if isinstance(users, Unknown):
+            self.unknown(inst.address, "users", users, loc)
+            return
+        for user in _names(users):
+            if isinstance(user, Unknown):
+                self.unknown(inst.address, "a member", user, loc)
+                continue
+            self.inv.memberships.append(
+                Membership(
+                    _name(user),
+                    _name(group),
+                    inst.address,
+                    loc,
+                    entry_location=getattr(user, "loc", None),
+                    resource_type="aws_iam_group_membership",
+                )
+            )
+
+    def _aws_iam_user_group_membership(self, inst: Instance) -> None:
+        user = inst.attr("user")
+        groups = inst.attr("groups")
+        loc = inst.block.loc
+        if isinstance(user, Unknown):
+            self.unknown(inst.address, "user", user, loc)
+        if isinstance(groups, Unknown):
+            self.unknown(inst.address, "groups", groups, loc)
+            return
+        for group in _names(groups):
+            if isinstance(group, Unknown):
+                self.unknown(inst.address, "a group", group, loc)
+                continue
+            self.inv.memberships.append(
+                Membership(
+                    _name(user),
+                    _name(group),
+                    inst.address,
+                    loc,
+                    entry_location=getattr(group, "loc", None),
+                    resource_type="aws_iam_user_group_membership",
+                )
+            )
+
+    def _attach(
+        self,
+        inst: Instance,
+        arn: Any,
+        target_type: Literal["group", "user", "role"],
+        target: Any,
+        rtype: str,
+    ) -> None:
+        loc = inst.block.loc
+        if isinstance(target, Unknown):
+            self.unknown(inst.address, target_type, target, loc)
+        att = Attachment(
+            policy=None,
+            policy_arn=_name(arn),
+            target_type=target_type,
+            target=_name(target),
+            address=inst.address,
+            location=loc,
+            resource_type=rtype,
+        )
+        self.inv.attachments.append(att)
+        self.policy_refs.append((att, arn))
+
+    def _aws_iam_group_policy_attachment(self, inst: Instance) -> None:
+        self._attach(
+            inst,
+            inst.attr("policy_arn"),
+            "group",
+            inst.attr("group"),
+            "aws_iam_group_policy_attachment",
+        )
+
+    def _aws_iam_user_policy_attachment(self, inst: Instance) -> None:
+        self._attach(
+            inst,
+            inst.attr("policy_arn"),
+            "user",
+            inst.attr("user"),
+            "aws_iam_user_policy_attachment",
+        )
+
+    def _aws_iam_role_policy_attachment(self, inst: Instance) -> None:
+        self._attach(
+            inst,
+            inst.attr("policy_arn"),
+            "role",
+            inst.attr("role"),
+            "aws_iam_role_policy_attachment",
+        )
+
+    def _aws_iam_policy_attachment(self, inst: Instance) -> None:
+        arn = inst.attr("policy_arn")
+        for attr, kind in (("groups", "group"), ("users", "user"), ("roles", "role")):
+            for target in _names(inst.attr(attr)):
+                self._attach(inst, arn, kind, target, "aws_iam_policy_attachment")  # type: ignore[arg-type]
+
+    def _exclusive(self, inst: Instance, kind: Literal["group", "user", "role"]) -> None:
+        target = inst.attr(f"{kind}_name")
+        for arn in _names(inst.attr("policy_arns")):
+            self._attach(inst, arn, kind, target, f"aws_iam_{kind}_policy_attachments_exclusive")
+
+    def _aws_iam_group_policy_attachments_exclusive(self, inst: Instance) -> None:
+        self._exclusive(inst, "group")
+
+    def _aws_iam_user_policy_attachments_exclusive(self, inst: Instance) -> None:
+        self._exclusive(inst, "user")
+
+    def _aws_iam_role_policy_attachments_exclusive(self, inst: Instance) -> None:
+        self._exclusive(inst, "role")
+
+    def _aws_iam_access_key(self, inst: Instance) -> None:
+        user = inst.attr("user")
+        if isinstance(user, Unknown):
+            self.unknown(inst.address, "user", user, inst.block.loc)
+        status = inst.attr("status")
+        self.inv.access_keys.append(
+            AccessKey(
+                _name(user),
+                inst.address,
+                inst.block.loc,
+                has_pgp_key=inst.attr("pgp_key") is not None,
+                status=str(status) if isinstance(status, str) else None,
+            )
+        )
+
+    def _aws_iam_user_login_profile(self, inst: Instance) -> None:
+        user = inst.attr("user")
+        if isinstance(user, Unknown):
+            self.unknown(inst.address, "user", user, inst.block.loc)
+        prr = inst.attr("password_reset_required")
+        self.inv.login_profiles.append(
+            LoginProfile(
+                _name(user),
+                inst.address,
+                inst.block.loc,
+                password_reset_required=prr if isinstance(prr, bool) else None,
+            )
+        )
+
+    def _aws_iam_account_password_policy(self, inst: Instance) -> None:
+        settings: dict[str, Any] = {}
+        for key in inst.block.attrs:
+            value = inst.attr(key)
+            if not isinstance(value, Unknown):
+                settings[key] = value if not isinstance(value, str) else str(value)
+        self.inv.password_policies.append(PasswordPolicy(inst.address, inst.block.loc, settings))
+
+    def _resource_policy(self, inst: Instance) -> None:
+        attr = RESOURCE_POLICY_TYPES.get(inst.obj.rtype)
+        if attr is None or attr not in inst.block.attrs:
+            return
+        doc = document_from_value(inst.attr(attr), where=inst.block.attr_loc(attr))
+        self.inv.resource_policies.append(
+            Policy(
+                inst.address,
+                None,
+                inst.block.loc,
+                "/",
+                None,
+                [],
+                kind="inline",
+                document=doc,
+                owner=inst.address,
+                description=inst.obj.rtype,
+            )
+        )
+
+    def add_document(self, inst: Instance) -> None:
+        doc = document_from_value(inst.get_attr("json"), where=inst.block.loc)
+        self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
+
+    def finish(self) -> None:
+        by_arn = {p.arn: p for p in self.inv.policies if p.arn}
+        by_address = {p.address: p for p in self.inv.policies}
+        for att, arn in self.policy_refs:
+            ref = getattr(arn, "ref", None)
+            if ref and ref in by_address:
+                att.policy = ref
+            elif isinstance(arn, str) and arn in by_arn:
+                att.policy = by_arn[arn].address
+            elif isinstance(arn, Unknown) and not ref:
+                self.unknown(att.address, "policy_arn", arn, att.location)
+            if att.policy and att.policy_arn is None:
+                att.policy_arn = by_address[att.policy].arn
+        # Inline policy owners: resolve their ARNs from the declared entities.
+        tables: dict[str, Iterable[Any]] = {
+            "group": self.inv.groups,
+            "user": self.inv.users,
+            "role": self.inv.roles,
+        }
+        for p in self.inv.policies:
+            if p.kind == "inline" and p.owner_type and p.owner_arn is None and p.owner:
+                owner = next((e for e in tables[p.owner_type] if e.name == p.owner), None)
+                if owner is not None:
+                    p.owner_arn = owner.arn
+                    p.owner_address = p.owner_address or owner.address
+                elif self.inv.account_id:
+                    from lpgen.model import iam_arn
+
+                    p.owner_arn = iam_arn(
+                        self.inv.partition, self.inv.account_id, p.owner_type, p.owner, "/"
+                    )
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _loc(loc: Location | None) -> dict[str, Any]:
+    return {"file": loc.file if loc else None, "line": loc.line if loc else None}
+
+
+def inventory_to_json(inv: Inventory) -> dict[str, Any]:
+    """The `inventory --format json` document (DESIGN.md contract, plus extra keys)."""
+
+    def entity(e: Any) -> dict[str, Any]:
+        return {
+            "address": e.address,
+            "name": e.name,
+            "path": e.path,
+            "arn": e.arn,
+            **_loc(e.location),
+        }
+
+    policies = []
+    for p in inv.policies:
+        rec = entity(p)
+        rec["kind"] = p.kind
+        if p.kind == "inline":
+            rec["owner_type"] = p.owner_type
+            rec["owner"] = p.owner
+        doc = p.document
+        rec["style"] = doc.style if doc else "unknown"
+        rec["statements"] = len(doc.statements) if doc else 0
+        if doc and doc.unknown_reason:
+            rec["unknown"] = doc.unknown_reason
+        policies.append(rec)
+    return {
+        "account_id": inv.account_id,
+        "groups": [entity(g) for g in inv.groups],
+        "users": [entity(u) for u in inv.users],
+        "roles": [entity(r) for r in inv.roles],
+        "policies": policies,
+        "memberships": [
+            {"user": m.user, "group": m.group, "address": m.address, **_loc(m.location)}
+            for m in inv.memberships
+        ],
+        "attachments": [
+            {
+                "policy": a.policy,
+                "policy_arn": a.policy_arn,
+                "target_type": a.target_type,
+                "target": a.target,
+                "address": a.address,
+                **_loc(a.location),
+            }
+            for a in inv.attachments
+        ],
+        "access_keys": [
+            {"user": k.user, "address": k.address, "pgp_key": k.has_pgp_key, **_loc(k.location)}
+            for k in inv.access_keys
+        ],
+        "login_profiles": [
+            {"user": lp.user, "address": lp.address, **_loc(lp.location)}
+            for lp in inv.login_profiles
+        ],
+        "password_policies": [
+            {"address": pp.address, **_loc(pp.location)} for pp in inv.password_policies
+        ],
+        "unresolved": [
+            {"address": u.address, "message": u.message, **_loc(u.location)} for u in inv.unresolved
+        ],
+        "modules_not_followed": [
+            {"address": u.address, "message": u.message, **_loc(u.location)}
+            for u in inv.modules_not_followed
+        ],
+        "warnings": [
+            {
+                "file": u.address,
+                "message": u.message,
+                "line": u.location.line if u.location else None,
+            }
+            for u in inv.warnings
+        ],
+    }
+
+
+def render_json(inv: Inventory) -> str:
+    return json.dumps(inventory_to_json(inv), indent=2) + "\n"
+
+
+def render_text(inv: Inventory) -> str:
+    lines: list[str] = []
+    add = lines.append
+    n_managed = sum(1 for p in inv.policies if p.kind == "managed")
+    n_inline = len(inv.policies) - n_managed
+    add(
+        f"{len(inv.groups)} groups, {len(inv.users)} users, {len(inv.roles)} roles, "
+        f"{n_managed} managed and {n_inline} inline policies, "
+        f"{len(inv.memberships)} memberships, {len(inv.attachments)} attachments "
+        f"in {len(inv.files)} files"
+    )
+
+    def shown(name: str | None) -> str:
+        return name if name is not None else "(unknown)"
+
+    def attached_to(kind: str, name: str | None) -> list[str]:
+        out = []
+        for a in inv.attachments:
+            if a.target_type == kind and a.target == name:
+                if a.policy:
+                    pol = inv.policy_at(a.policy)
+                    out.append(shown(pol.name) if pol else a.policy)
+                else:
+                    out.append(a.policy_arn or "(unknown policy)")
+        out += [
+            f"{shown(p.name)} (inline)"
+            for p in inv.policies
+            if p.kind == "inline" and p.owner_type == kind and p.owner == name
+        ]
+        return out
+
+    if inv.groups:
+        add("")
+        add("Groups")
+        for g in sorted(inv.groups, key=lambda g: (g.name or "", g.address)):
+            members = sorted({shown(m.user) for m in inv.memberships if m.group == g.name})
+            add(f"  {shown(g.name)}  ({g.address}, {g.location})")
+            add(f"    members:  {', '.join(members) if members else '(none)'}")
+            pols = attached_to("group", g.name)
+            add(f"    policies: {', '.join(pols) if pols else '(none)'}")
+    if inv.users:
+        add("")
+        add("Users")
+        for u in sorted(inv.users, key=lambda u: (u.name or "", u.address)):
+            groups = sorted({shown(m.group) for m in inv.memberships if m.user == u.name})
+            extra = []
+            direct = attached_to("user", u.name)
+            if direct:
+                extra.append(f"direct policies: {', '.join(direct)}")
+            if any(k.user == u.name for k in inv.access_keys):
+                extra.append("access key")
+            if any(lp.user == u.name for lp in inv.login_profiles):
+                extra.append("console")
+            tail = f"; {'; '.join(extra)}" if extra else ""
+            add(f"  {shown(u.name)}: {', '.join(groups) if groups else '(no group)'}{tail}")
+    if inv.roles:
+        add("")
+        add("Roles")
+        for r in sorted(inv.roles, key=lambda r: (r.name or "", r.address)):
+            pols = attached_to("role", r.name)
+            add(f"  {shown(r.name)}  ({r.address}): {', '.join(pols) if pols else '(no policies)'}")
+    if inv.policies:
+        add("")
+        add("Policies")
+        for p in sorted(inv.policies, key=lambda p: (p.kind, p.name or "", p.address)):
+            doc = p.document
+            style = doc.style if doc else "unknown"
+            n = len(doc.statements) if doc else 0
+            if p.kind == "managed":
+                where = sorted(
+                    f"{a.target_type} {shown(a.target)}"
+                    for a in inv.attachments
+                    if a.policy == p.address
+                )
+                target = f"attached to {', '.join(where)}" if where else "attached to nothing"
+            else:
+                target = f"inline in {p.owner_type} {shown(p.owner)}"
+            add(f"  {shown(p.name)} [{p.kind}, {style}, {n} statements] {target}  ({p.location})")
+    aws_managed = sorted(
+        {a.policy_arn for a in inv.attachments if a.policy is None and a.policy_arn}
+    )
+    if aws_managed:
+        add("")
+        add("Policies referenced by ARN")
+        for arn in aws_managed:
+            targets = sorted(
+                f"{a.target_type} {shown(a.target)}"
+                for a in inv.attachments
+                if a.policy is None and a.policy_arn == arn
+            )
+            add(f"  {arn}: {', '.join(targets)}")
+    problems = list(inv.unresolved) + list(inv.modules_not_followed)
+    if problems or inv.warnings:
+        add("")
+        add("Not resolved")
+        for w in inv.warnings:
+            add(f"  {w.location or w.address}: {w.message} (file skipped)")
+        for prob in problems:
+            at = f"{prob.location}: " if prob.location else ""
+            add(f"  {at}{prob.address}: {prob.message}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["InventoryOptions", "SStr", "build_inventory", "render_json", "render_text"]

@@ -1,0 +1,253 @@
+"""The inventory model: what a Terraform tree declares about IAM, each value with its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Syntax = Literal["hcl", "hcl-block", "json", "json-in-hcl"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value came from.
+
+    ``file`` is the path relative to the tree root (POSIX separators), as shown to users.
+    ``start``/``end`` are character offsets into the file's text read with ``newline=""``
+    (so CRLF files keep their ``\\r``); -1 when only the line is known.
+    ``syntax`` says what the span holds: an HCL expression, an HCL block, a JSON value in a
+    JSON file or heredoc (``json``), or JSON inside an HCL quoted string (``json-in-hcl``).
+    """
+
+    file: str
+    line: int
+    column: int = 1
+    start: int = -1
+    end: int = -1
+    syntax: Syntax = "hcl"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def has_span(self) -> bool:
+        return self.start >= 0 and self.end >= self.start
+
+
+PolicyStyle = Literal[
+    "jsonencode", "heredoc", "file", "templatefile", "policy_document", "json_string", "unknown"
+]
+
+
+@dataclass
+class ActionEntry:
+    """One entry of an Action / NotAction list, with the span of its literal (quotes included)."""
+
+    value: str
+    location: Location | None = None
+
+
+@dataclass
+class Statement:
+    """One statement of a policy document, normalised, remembering its source spans."""
+
+    index: int
+    effect: str = "Allow"
+    sid: str | None = None
+    actions: list[ActionEntry] | None = None
+    not_actions: list[ActionEntry] | None = None
+    resources: list[str] | None = None
+    not_resources: list[str] | None = None
+    principals: Any = None
+    not_principals: Any = None
+    conditions: Any = None
+    # Span of the whole statement: a JSON/HCL object, or an HCL `statement` block.
+    location: Location | None = None
+    # Span of the Action value (a list, or a single string).
+    actions_location: Location | None = None
+    actions_is_list: bool = True
+    # Why the statement cannot be rewritten in place (None when it can).
+    not_editable: str | None = None
+    # Parts that could not be evaluated statically.
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def is_allow(self) -> bool:
+        return self.effect.lower() == "allow"
+
+
+@dataclass
+class PolicyDocument:
+    """A parsed IAM policy document (identity, trust or resource policy)."""
+
+    statements: list[Statement] = field(default_factory=list)
+    style: PolicyStyle = "unknown"
+    # Span of the whole document value (the jsonencode(...) call, heredoc, JSON file, ...).
+    location: Location | None = None
+    # Span of the Statement array (JSON/HCL list); None for policy_document blocks or a
+    # single statement object.
+    statements_location: Location | None = None
+    # Set when the document as a whole could not be evaluated; statements is then empty.
+    unknown_reason: str | None = None
+    # For file()/templatefile(): the JSON file the document lives in (relative to the root).
+    source_file: str | None = None
+    # The evaluated JSON document (plain data) when fully known.
+    raw: Any = None
+
+
+@dataclass
+class Entity:
+    """Common fields of everything the inventory lists."""
+
+    address: str
+    name: str | None
+    location: Location
+    path: str = "/"
+    arn: str | None = None
+    # Reasons parts of this entity could not be evaluated statically.
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Group(Entity):
+    pass
+
+
+@dataclass
+class User(Entity):
+    force_destroy: bool | None = None
+
+
+@dataclass
+class Role(Entity):
+    assume_role_policy: PolicyDocument | None = None
+
+
+@dataclass
+class Policy(Entity):
+    """A customer-managed policy (``kind="managed"``) or an inline one (``kind="inline"``)."""
+
+    kind: Literal["managed", "inline"] = "managed"
+    document: PolicyDocument | None = None
+    # Inline policies: the owner.
+    owner_type: Literal["group", "user", "role"] | None = None
+    owner: str | None = None
+    owner_address: str | None = None
+    owner_arn: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class Membership:
+    """A user's membership of a group, by name."""
+
+    user: str | None
+    group: str | None
+    address: str
+    location: Location
+    # Spans of the literal list entry that declares the membership, when there is one.
+    entry_location: Location | None = None
+    resource_type: str = ""
+
+
+@dataclass
+class Attachment:
+    """A managed policy attached to a group, user or role."""
+
+    policy: str | None  # address of the customer-managed policy resource, when known
+    policy_arn: str | None
+    target_type: Literal["group", "user", "role"]
+    target: str | None
+    address: str
+    location: Location
+    resource_type: str = ""
+
+
+@dataclass
+class AccessKey:
+    user: str | None
+    address: str
+    location: Location
+    has_pgp_key: bool = False
+    status: str | None = None
+
+
+@dataclass
+class LoginProfile:
+    user: str | None
+    address: str
+    location: Location
+    password_reset_required: bool | None = None
+
+
+@dataclass
+class PasswordPolicy:
+    address: str
+    location: Location
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DocumentSource:
+    """A ``data "aws_iam_policy_document"`` block."""
+
+    address: str
+    location: Location
+    document: PolicyDocument
+
+
+@dataclass
+class Unresolved:
+    """Something the inventory could not evaluate or follow, and why."""
+
+    address: str
+    message: str
+    location: Location | None = None
+
+
+@dataclass
+class Inventory:
+    """Everything a Terraform tree declares about IAM."""
+
+    root: str
+    account_id: str | None = None
+    partition: str = "aws"
+    groups: list[Group] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    access_keys: list[AccessKey] = field(default_factory=list)
+    login_profiles: list[LoginProfile] = field(default_factory=list)
+    password_policies: list[PasswordPolicy] = field(default_factory=list)
+    documents: list[DocumentSource] = field(default_factory=list)
+    # Trust/resource policies other than role trust (e.g. aws_s3_bucket_policy), by address.
+    resource_policies: list[Policy] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    # Files that could not be parsed (read-only commands go on without them).
+    warnings: list[Unresolved] = field(default_factory=list)
+    modules_not_followed: list[Unresolved] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def group_named(self, name: str) -> Group | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def user_named(self, name: str) -> User | None:
+        return next((u for u in self.users if u.name == name), None)
+
+    def role_named(self, name: str) -> Role | None:
+        return next((r for r in self.roles if r.name == name), None)
+
+    def policy_at(self, address: str) -> Policy | None:
+        return next((p for p in self.policies if p.address == address), None)
+
+
+def iam_arn(partition: str, account_id: str, kind: str, name: str, path: str | None = "/") -> str:
+    """Build an IAM ARN: ``arn:aws:iam::111122223333:group/teams/ops``."""
+    p = path or "/"
+    if not p.startswith("/"):
+        p = "/" + p
+    if not p.endswith("/"):
+        p = p + "/"
+    return f"arn:{partition}:iam::{account_id}:{kind}{p}{name}"

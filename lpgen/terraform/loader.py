@@ -1,0 +1,895 @@
+"""Load a Terraform tree: files, modules, variables, locals and expanded resource instances."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lark import Token, Tree
+
+from lpgen.errors import InputError, LpgenError, ParseError
+from lpgen.model import Location, Unresolved, iam_arn
+from lpgen.terraform.evaluate import Evaluator, Scope, exprs, to_string
+from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
+from lpgen.terraform.values import SDict, SStr, TSet, Unknown, type_name
+
+META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
+MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+_EXPR_START = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass
+class Block:
+    """A block with its attributes (expression nodes) and nested blocks, in one file."""
+
+    type: str
+    labels: list[str]
+    node: Tree[Any]
+    source: SourceFile
+    attrs: dict[str, Tree[Any]] = field(default_factory=dict)
+    attr_nodes: dict[str, Tree[Any]] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def loc(self) -> Location:
+        return self.source.node_loc(self.node, "hcl-block")
+
+    def attr_loc(self, name: str) -> Location:
+        node = self.attr_nodes.get(name)
+        return self.source.node_loc(node) if node is not None else self.loc
+
+    def sub(self, btype: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == btype]
+
+
+def read_block(node: Tree[Any], source: SourceFile) -> Block:
+    head: list[Any] = []
+    body: Tree[Any] | None = None
+    for child in node.children:
+        if isinstance(child, Tree) and child.data == "body":
+            body = child
+        elif isinstance(child, Tree) and child.data in ("identifier", "string", "keyword"):
+            head.append(child)
+    btype = _label_text(head[0])
+    labels = [_label_text(h) for h in head[1:]]
+    block = Block(btype, labels, node, source)
+    if body is not None:
+        _read_body(body, source, block)
+    return block
+
+
+def _label_text(node: Tree[Any]) -> str:
+    if node.data == "string":
+        parts = [c for c in node.children if isinstance(c, Tree) and c.data == "string_part"]
+        return "".join(str(p.children[0]) for p in parts if isinstance(p.children[0], Token))
+    return str(node.children[0])
+
+
+def _read_body(body: Tree[Any], source: SourceFile, block: Block) -> None:
+    for child in body.children:
+        if not isinstance(child, Tree):
+            continue
+        if child.data == "attribute":
+            name_node = child.children[0]
+            name = str(name_node.children[0]) if isinstance(name_node, Tree) else str(name_node)
+            block.attrs[name] = exprs(child)[-1]
+            block.attr_nodes[name] = child
+        elif child.data == "block":
+            block.blocks.append(read_block(child, source))
+
+
+@dataclass
+class ModuleDir:
+    """The parsed contents of one directory of .tf files."""
+
+    path: Path
+    rel: str
+    files: list[SourceFile] = field(default_factory=list)
+    variables: dict[str, Block] = field(default_factory=dict)
+    locals: dict[str, tuple[Tree[Any], Block]] = field(default_factory=dict)
+    resources: dict[tuple[str, str], Block] = field(default_factory=dict)
+    data: dict[tuple[str, str], Block] = field(default_factory=dict)
+    modules: dict[str, Block] = field(default_factory=dict)
+    outputs: dict[str, Block] = field(default_factory=dict)
+
+    def add(self, block: Block) -> None:
+        if block.type == "variable" and block.labels:
+            self.variables[block.labels[0]] = block
+        elif block.type == "locals":
+            for name, expr in block.attrs.items():
+                self.locals[name] = (expr, block)
+        elif block.type == "resource" and len(block.labels) == 2:
+            self.resources[(block.labels[0], block.labels[1])] = block
+        elif block.type == "data" and len(block.labels) == 2:
+            self.data[(block.labels[0], block.labels[1])] = block
+        elif block.type == "module" and block.labels:
+            self.modules[block.labels[0]] = block
+        elif block.type == "output" and block.labels:
+            self.outputs[block.labels[0]] = block
+
+
+@dataclass
+class LoadOptions:
+    var_files: tuple[str, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    account_id: str | None = None
+    partition: str = "aws"
+    strict: bool = False
+
+
+def is_local_source(source: str) -> bool:
+    return source.startswith("./") or source.startswith("../") or source in (".", "..")
+
+
+class Tree_:
+    """A whole Terraform tree: parsed directories, root module instances, diagnostics."""
+
+    def __init__(self, root: Path, options: LoadOptions) -> None:
+        self.root = root
+        self.options = options
+        self.evaluator = Evaluator()
+        self.dirs: dict[Path, ModuleDir] = {}
+        self.unresolved: list[Unresolved] = []
+        self.warnings: list[Unresolved] = []
+        self.not_followed: list[Unresolved] = []
+        self.files_read: dict[Path, SourceFile] = {}
+        self._reported: set[tuple[str, str]] = set()
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(os.path.relpath(path.resolve(), self.root)).as_posix()
+
+    def report(self, address: str, message: str, loc: Location | None = None) -> None:
+        key = (address, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.unresolved.append(Unresolved(address, message, loc))
+
+    def source_file(self, path: Path) -> SourceFile:
+        path = path.resolve()
+        cached = self.files_read.get(path)
+        if cached is None:
+            rel = self.rel(path)
+            cached = SourceFile(path, rel, read_text(path, rel))
+            self.files_read[path] = cached
+        return cached
+
+
+def discover(root: Path) -> dict[Path, list[Path]]:
+    """Directories under ``root`` holding .tf files (skipping .terraform and hidden dirs)."""
+    found: dict[Path, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in ("node_modules",)
+        )
+        tf = sorted(f for f in filenames if f.endswith(".tf") and not f.startswith("."))
+        if tf:
+            found[Path(dirpath).resolve()] = [Path(dirpath).resolve() / f for f in tf]
+    return found
+
+
+def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
+    for directory, files in found.items():
+        mdir = ModuleDir(directory, tree.rel(directory))
+        for f in files:
+            source = tree.source_file(f)
+            try:
+                parsed = parse_hcl(source.text, rel=source.rel, line_of=source.line_of)
+            except ParseError as exc:
+                if tree.options.strict:
+                    raise
+                tree.warnings.append(
+                    Unresolved(
+                        source.rel,
+                        exc.message,
+                        Location(source.rel, exc.line or 1),
+                    )
+                )
+                continue
+            mdir.files.append(source)
+            body = parsed.children[0]
+            for child in body.children:
+                if isinstance(child, Tree) and child.data == "block":
+                    mdir.add(read_block(child, source))
+        tree.dirs[directory] = mdir
+
+
+def ensure_dir(tree: Tree_, directory: Path) -> ModuleDir | None:
+    directory = directory.resolve()
+    if directory in tree.dirs:
+        return tree.dirs[directory]
+    if not directory.is_dir():
+        return None
+    files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
+    load_dirs(tree, {directory: files})
+    return tree.dirs[directory]
+
+
+def called_dirs(tree: Tree_) -> set[Path]:
+    called: set[Path] = set()
+    for mdir in list(tree.dirs.values()):
+        for block in mdir.modules.values():
+            src = _literal_string(block, "source")
+            if src and is_local_source(src):
+                called.add((mdir.path / src).resolve())
+    return called
+
+
+def _literal_string(block: Block, name: str) -> str | None:
+    node = block.attrs.get(name)
+    if node is None:
+        return None
+    scope = Scope(_NullContext(), block.source)
+    value = Evaluator().eval(node, scope)
+    return str(value) if isinstance(value, str) else None
+
+
+class _NullContext:
+    """A context with nothing in it: tfvars and literals only."""
+
+    def variable(self, name: str) -> Any:
+        return Unknown(f"var.{name} cannot be used here")
+
+    def local(self, name: str) -> Any:
+        return Unknown(f"local.{name} cannot be used here")
+
+    def resource(self, rtype: str, name: str) -> Any:
+        return Unknown(f"{rtype}.{name} cannot be used here")
+
+    def data(self, rtype: str, name: str) -> Any:
+        return Unknown(f"data.{rtype}.{name} cannot be used here")
+
+    def module_call(self, name: str) -> Any:
+        return Unknown(f"module.{name} cannot be used here")
+
+    def path(self, which: str) -> Any:
+        return Unknown(f"path.{which} cannot be used here")
+
+    def read_file(self, path: str, *, how: str) -> SourceFile | Unknown:
+        return Unknown(f"{how}() cannot be used here")
+
+
+def read_tfvars(tree: Tree_, path: Path) -> dict[str, Any]:
+    source = tree.source_file(path)
+    if path.suffix == ".json":
+        from lpgen.terraform.jsonpos import parse_json_span
+
+        value = parse_json_span(source, 0, len(source.text))
+        if not isinstance(value, dict):
+            raise InputError("a .tfvars.json file must hold an object", file=source.rel, line=1)
+        return dict(value)
+    parsed = parse_hcl(source.text, rel=source.rel, line_of=source.line_of)
+    out: dict[str, Any] = {}
+    scope = Scope(_NullContext(), source)
+    for child in parsed.children[0].children:
+        if isinstance(child, Tree) and child.data == "attribute":
+            name = str(child.children[0].children[0])
+            out[name] = tree.evaluator.eval(exprs(child)[-1], scope)
+    return out
+
+
+def parse_cli_var(raw: str) -> tuple[str, str]:
+    if "=" not in raw:
+        raise InputError(f"--var {raw!r}: expected NAME=VALUE")
+    name, value = raw.split("=", 1)
+    return name.strip(), value
+
+
+def cli_var_value(tree: Tree_, name: str, raw: str) -> Any:
+    """Terraform parses -var values as HCL when they look like an expression, else a string."""
+    text = raw.strip()
+    if (
+        text[:1] in ("[", "{", '"')
+        or text in ("true", "false", "null")
+        or re.fullmatch(r"-?\d+(\.\d+)?", text)
+    ):
+        try:
+            src = SourceFile(Path("--var"), "--var", f"v = {text}\n")
+            parsed = parse_hcl(src.text, rel=f"--var {name}")
+            attr = next(
+                c
+                for c in parsed.children[0].children
+                if isinstance(c, Tree) and c.data == "attribute"
+            )
+            return tree.evaluator.eval(exprs(attr)[-1], Scope(_NullContext(), src))
+        except LpgenError:
+            pass
+    return raw
+
+
+class ModuleInstance:
+    """One instance of a module: its variables bound, its locals and resources evaluable."""
+
+    def __init__(
+        self,
+        tree: Tree_,
+        mdir: ModuleDir,
+        prefix: str,
+        inputs: dict[str, Any],
+        *,
+        root_dir: Path,
+        call_address: str = "",
+    ) -> None:
+        self.tree = tree
+        self.mdir = mdir
+        self.prefix = prefix
+        self.inputs = inputs  # name -> value or a zero-argument callable
+        self.root_dir = root_dir
+        self.call_address = call_address
+        self._vars: dict[str, Any] = {}
+        self._locals: dict[str, Any] = {}
+        self._in_progress: list[str] = []
+        self._resources: dict[tuple[str, str, str], ResourceObj] = {}
+        self._children: dict[str, ModuleCall] = {}
+
+    @property
+    def ev(self) -> Evaluator:
+        return self.tree.evaluator
+
+    # --- Context -----------------------------------------------------------------------
+
+    def variable(self, name: str) -> Any:
+        if name in self._vars:
+            return self._vars[name]
+        block = self.mdir.variables.get(name)
+        where = self.prefix.rstrip(".") or self.mdir.rel
+        if block is None:
+            value: Any = Unknown(f"var.{name} is not declared in {self.mdir.rel or '.'}")
+            self.tree.report(f"{where} var.{name}", value.reason)
+        elif name in self.inputs:
+            raw = self.inputs[name]
+            value = raw() if callable(raw) else raw
+        elif "default" in block.attrs:
+            value = self.ev.eval(block.attrs["default"], Scope(_NullContext(), block.source))
+        else:
+            value = Unknown(
+                f"var.{name} has no value (no default, and not set by a tfvars file, "
+                "--var or the module call)"
+            )
+            self.tree.report(f"var.{name}", value.reason, block.loc)
+        if block is not None and not isinstance(value, Unknown):
+            value = _convert_to_type(block, value, self.ev)
+        self._vars[name] = value
+        return value
+
+    def local(self, name: str) -> Any:
+        if name in self._locals:
+            return self._locals[name]
+        entry = self.mdir.locals.get(name)
+        if entry is None:
+            value: Any = Unknown(f"local.{name} is not declared in {self.mdir.rel or '.'}")
+            self.tree.report(f"local.{name}", value.reason)
+            return value
+        if name in self._in_progress:
+            cycle = " -> ".join(
+                f"local.{n}" for n in self._in_progress[self._in_progress.index(name) :]
+            )
+            expr, block = entry
+            value = Unknown(f"cycle between locals: {cycle} -> local.{name}")
+            self.tree.report(
+                f"{self.prefix}local.{name}", value.reason, block.source.node_loc(expr)
+            )
+            return value
+        self._in_progress.append(name)
+        try:
+            expr, block = entry
+            value = self.ev.eval(expr, Scope(self, block.source))
+        finally:
+            self._in_progress.pop()
+        self._locals[name] = value
+        return value
+
+    def resource(self, rtype: str, name: str) -> Any:
+        return self._resource("managed", rtype, name)
+
+    def data(self, rtype: str, name: str) -> Any:
+        return self._resource("data", rtype, name)
+
+    def _resource(self, mode: str, rtype: str, name: str) -> Any:
+        key = (mode, rtype, name)
+        obj = self._resources.get(key)
+        if obj is None:
+            table = self.mdir.resources if mode == "managed" else self.mdir.data
+            block = table.get((rtype, name))
+            if block is None:
+                what = f"{'data.' if mode == 'data' else ''}{rtype}.{name}"
+                u = Unknown(f"reference to undeclared {what}")
+                self.tree.report(f"{self.prefix}{what}", u.reason)
+                return u
+            obj = ResourceObj(self, mode, block)
+            self._resources[key] = obj
+        return obj
+
+    def module_call(self, name: str) -> Any:
+        call = self._children.get(name)
+        if call is None:
+            block = self.mdir.modules.get(name)
+            if block is None:
+                u = Unknown(f"reference to undeclared module.{name}")
+                self.tree.report(f"{self.prefix}module.{name}", u.reason)
+                return u
+            call = ModuleCall(self, name, block)
+            self._children[name] = call
+        return call
+
+    def path(self, which: str) -> Any:
+        if which == "module":
+            return str(self.mdir.path)
+        if which in ("root", "cwd"):
+            return str(self.root_dir)
+        return Unknown(f"path.{which} is not known")
+
+    def read_file(self, path: str, *, how: str) -> SourceFile | Unknown:
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root_dir / p
+        if not p.is_file():
+            return Unknown(f"{how}(): file not found: {self.tree.rel(p)}")
+        try:
+            return self.tree.source_file(p)
+        except LpgenError as exc:
+            return Unknown(str(exc))
+
+    # --- walking -----------------------------------------------------------------------
+
+    def resource_objs(self, mode: str = "managed") -> Iterator[ResourceObj]:
+        table = self.mdir.resources if mode == "managed" else self.mdir.data
+        for rtype, name in table:
+            obj = self._resource(mode, rtype, name)
+            if isinstance(obj, ResourceObj):
+                yield obj
+
+    def children(self) -> Iterator[ModuleInstance]:
+        for name in self.mdir.modules:
+            call = self.module_call(name)
+            if isinstance(call, ModuleCall):
+                yield from call.instances()
+
+
+def _convert_to_type(block: Block, value: Any, ev: Evaluator) -> Any:
+    node = block.attrs.get("type")
+    if node is None:
+        return value
+    text = block.source.text[node.meta.start_pos : node.meta.end_pos].replace(" ", "")
+    if text.startswith("set(") and isinstance(value, list) and not isinstance(value, TSet):
+        from lpgen.terraform.functions import (
+            _toset,
+            call_function,  # noqa: F401
+        )
+
+        try:
+            return _toset(value)
+        except Exception:
+            return value
+    if (
+        text.startswith("string")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        return to_string(value)
+    return value
+
+
+class ModuleCall:
+    """A `module` block: its instances and outputs."""
+
+    def __init__(self, parent: ModuleInstance, name: str, block: Block) -> None:
+        self.parent = parent
+        self.name = name
+        self.block = block
+        self._instances: dict[str, ModuleInstance] | Unknown | None = None
+        self._keys: list[Any] = []
+        self.mode = "single"
+
+    def _expand(self) -> dict[str, ModuleInstance] | Unknown:
+        if self._instances is not None:
+            return self._instances
+        tree = self.parent.tree
+        address = f"{self.parent.prefix}module.{self.name}"
+        src = _literal_string(self.block, "source")
+        if src is None or not is_local_source(src):
+            shown = src if src else "(computed source)"
+            tree.not_followed.append(
+                Unresolved(
+                    address,
+                    f"module source {shown} is not a local path: not followed",
+                    self.block.loc,
+                )
+            )
+            self._instances = Unknown(f"module {address} ({shown}) is not followed")
+            return self._instances
+        child_dir = ensure_dir(tree, self.parent.mdir.path / src)
+        if child_dir is None:
+            tree.report(address, f"module source {src} does not exist", self.block.loc)
+            self._instances = Unknown(f"module {address}: source {src} does not exist")
+            return self._instances
+        expansion = expand(self.parent, self.block, address)
+        if isinstance(expansion, Unknown):
+            tree.report(address, f"cannot expand module: {expansion.reason}", self.block.loc)
+            expansion = [(Unknown("instance key unknown"), "[*]", {})]
+        out: dict[str, ModuleInstance] = {}
+        for key, suffix, bindings in expansion:
+            inputs: dict[str, Any] = {}
+            scope = Scope(self.parent, self.block.source, bindings)
+            for arg, node in self.block.attrs.items():
+                if arg in MODULE_META:
+                    continue
+                inputs[arg] = _lazy(self.parent.ev, node, scope)
+            out[suffix] = ModuleInstance(
+                tree,
+                child_dir,
+                f"{address}{suffix}.",
+                inputs,
+                root_dir=self.parent.root_dir,
+                call_address=f"{address}{suffix}",
+            )
+            self._keys.append(key)
+        self.mode = (
+            "count"
+            if "count" in self.block.attrs
+            else ("for_each" if "for_each" in self.block.attrs else "single")
+        )
+        self._instances = out
+        return out
+
+    def instances(self) -> list[ModuleInstance]:
+        inst = self._expand()
+        return [] if isinstance(inst, Unknown) else list(inst.values())
+
+    def _output(self, mi: ModuleInstance, name: str) -> Any:
+        block = mi.mdir.outputs.get(name)
+        if block is None or "value" not in block.attrs:
+            return Unknown(f"module output {name} is not declared")
+        return mi.ev.eval(block.attrs["value"], Scope(mi, block.source))
+
+    def get_attr(self, name: str) -> Any:
+        inst = self._expand()
+        if isinstance(inst, Unknown):
+            return inst
+        if self.mode != "single":
+            return Unknown(f"module.{self.name} has several instances: index it first")
+        return self._output(next(iter(inst.values())), name)
+
+    def index(self, key: Any) -> Any:
+        inst = self._expand()
+        if isinstance(inst, Unknown):
+            return inst
+        suffix = _suffix(key, self.mode)
+        mi = inst.get(suffix)
+        if mi is None:
+            return Unknown(f"module.{self.name}{suffix} does not exist")
+        return _OutputView(self, mi)
+
+    def splat(self) -> Any:
+        inst = self._expand()
+        if isinstance(inst, Unknown):
+            return inst
+        return [_OutputView(self, mi) for mi in inst.values()]
+
+
+class _OutputView:
+    def __init__(self, call: ModuleCall, mi: ModuleInstance) -> None:
+        self.call = call
+        self.mi = mi
+
+    def get_attr(self, name: str) -> Any:
+        return self.call._output(self.mi, name)
+
+    def index(self, key: Any) -> Any:
+        return Unknown("cannot index a module instance")
+
+    def splat(self) -> Any:
+        return [self]
+
+
+def _lazy(ev: Evaluator, node: Tree[Any], scope: Scope) -> Any:
+    cache: list[Any] = []
+
+    def get() -> Any:
+        if not cache:
+            cache.append(ev.eval(node, scope))
+        return cache[0]
+
+    return get
+
+
+def _suffix(key: Any, mode: str) -> str:
+    if mode == "count":
+        return f"[{int(key)}]"
+    if mode == "for_each":
+        return '["' + str(key).replace('"', '\\"') + '"]'
+    return ""
+
+
+def expand(
+    mi: ModuleInstance, block: Block, address: str
+) -> list[tuple[Any, str, dict[str, Any]]] | Unknown:
+    """Instances of a resource or module block: (key, address suffix, scope bindings)."""
+    scope = Scope(mi, block.source)
+    if "count" in block.attrs:
+        n = mi.ev.eval(block.attrs["count"], scope)
+        if isinstance(n, Unknown):
+            return Unknown(f"count is not known: {n.reason}")
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            return Unknown(f"count must be a number, got a {type_name(n)}")
+        return [(i, f"[{i}]", {"count.index": i}) for i in range(int(n))]
+    if "for_each" in block.attrs:
+        coll = mi.ev.eval(block.attrs["for_each"], scope)
+        if isinstance(coll, Unknown):
+            return Unknown(f"for_each is not known: {coll.reason}")
+        out: list[tuple[Any, str, dict[str, Any]]] = []
+        if isinstance(coll, dict):
+            for k in sorted(coll):
+                key = k if isinstance(k, SStr) else SStr(k)
+                out.append(
+                    (key, _suffix(key, "for_each"), {"each.key": key, "each.value": coll[k]})
+                )
+            return out
+        if isinstance(coll, list):
+            if not isinstance(coll, TSet):
+                # Terraform requires a set or map; a list of strings is a common mistake
+                # that `terraform validate` rejects, but we still read what it names.
+                mi.tree.report(
+                    address,
+                    "for_each over a list (Terraform needs toset())",
+                    block.attr_loc("for_each"),
+                )
+            for v in coll:
+                s = to_string(v)
+                if isinstance(s, Unknown):
+                    return Unknown(f"for_each element is not known: {s.reason}")
+                key = v if isinstance(v, SStr) else SStr(s)
+                out.append((key, _suffix(key, "for_each"), {"each.key": key, "each.value": v}))
+            return out
+        return Unknown(f"for_each must be a map or set, got a {type_name(coll)}")
+    return [(None, "", {})]
+
+
+class ResourceObj:
+    """A resource or data block in a module instance, with its expanded instances."""
+
+    def __init__(self, mi: ModuleInstance, mode: str, block: Block) -> None:
+        self.mi = mi
+        self.mode = mode
+        self.block = block
+        self.rtype, self.name = block.labels[0], block.labels[1]
+        pre = "data." if mode == "data" else ""
+        self.address = f"{mi.prefix}{pre}{self.rtype}.{self.name}"
+        self._instances: dict[str, Instance] | None = None
+        self.expand_error: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if "count" in self.block.attrs:
+            return "count"
+        if "for_each" in self.block.attrs:
+            return "for_each"
+        return "single"
+
+    def instances(self) -> dict[str, Instance]:
+        if self._instances is None:
+            expansion = expand(self.mi, self.block, self.address)
+            if isinstance(expansion, Unknown):
+                self.expand_error = expansion.reason
+                self.mi.tree.report(self.address, expansion.reason, self.block.loc)
+                unknown = Unknown("instance key is not known")
+                expansion = [
+                    (
+                        unknown,
+                        "[*]",
+                        {"count.index": unknown, "each.key": unknown, "each.value": unknown},
+                    )
+                ]
+            self._instances = {
+                suffix: Instance(self, key, suffix, bindings) for key, suffix, bindings in expansion
+            }
+        return self._instances
+
+    def get_attr(self, name: str) -> Any:
+        inst = self.instances()
+        if self.kind != "single":
+            if "[*]" in inst:
+                return inst["[*]"].get_attr(name)
+            return Unknown(f"{self.address} has several instances: index it first")
+        return inst[""].get_attr(name)
+
+    def index(self, key: Any) -> Any:
+        inst = self.instances()
+        if "[*]" in inst:
+            return inst["[*]"]
+        if self.kind == "single":
+            return Unknown(f"{self.address} has no count or for_each: it cannot be indexed")
+        suffix = _suffix(key, self.kind)
+        found = inst.get(suffix)
+        if found is None:
+            return Unknown(f"{self.address}{suffix} does not exist")
+        return found
+
+    def splat(self) -> Any:
+        return list(self.instances().values())
+
+
+class Instance:
+    """One instance of a resource or data block."""
+
+    def __init__(self, obj: ResourceObj, key: Any, suffix: str, bindings: dict[str, Any]) -> None:
+        self.obj = obj
+        self.key = key
+        self.address = obj.address + suffix
+        self.scope = Scope(obj.mi, obj.block.source, bindings)
+        self._attrs: dict[str, Any] = {}
+        self._computing: set[str] = set()
+
+    @property
+    def block(self) -> Block:
+        return self.obj.block
+
+    @property
+    def tree(self) -> Tree_:
+        return self.obj.mi.tree
+
+    def attr(self, name: str, block: Block | None = None, scope: Scope | None = None) -> Any:
+        """The evaluated value of an attribute set in the block (None when absent)."""
+        blk = block or self.block
+        if block is None and name in self._attrs:
+            return self._attrs[name]
+        node = blk.attrs.get(name)
+        if node is None:
+            return None
+        if block is None:
+            if name in self._computing:
+                return Unknown(f"{self.address}.{name} refers to itself")
+            self._computing.add(name)
+        try:
+            value = self.obj.mi.ev.eval(node, scope or self.scope)
+        finally:
+            if block is None:
+                self._computing.discard(name)
+        if block is None:
+            self._attrs[name] = value
+        return value
+
+    def get_attr(self, name: str) -> Any:
+        computed = computed_attribute(self, name)
+        if computed is not _NOT_COMPUTED:
+            return computed
+        if name in self.block.attrs:
+            return self.attr(name)
+        return Unknown(f"{self.address}.{name} is known only after apply", ref=self.address)
+
+    def index(self, key: Any) -> Any:
+        return Unknown(f"cannot index {self.address}")
+
+    def splat(self) -> Any:
+        return [self]
+
+
+_NOT_COMPUTED = object()
+_IAM_KIND = {
+    "aws_iam_group": "group",
+    "aws_iam_user": "user",
+    "aws_iam_role": "role",
+    "aws_iam_policy": "policy",
+}
+
+
+def computed_attribute(inst: Instance, name: str) -> Any:
+    """Attributes Terraform computes that lpgen can still know (ARNs, ids, JSON docs)."""
+    obj = inst.obj
+    opts = inst.tree.options
+    if obj.mode == "managed" and obj.rtype in _IAM_KIND:
+        kind = _IAM_KIND[obj.rtype]
+        if name in ("arn", "id", "name", "path", "unique_id"):
+            ent_name = inst.attr("name")
+            if ent_name is None:
+                prefix = inst.attr("name_prefix")
+                ent_name = Unknown(
+                    f"{inst.address}.name is generated by AWS"
+                    + (" from name_prefix" if prefix is not None else ""),
+                    ref=inst.address,
+                )
+            if name == "name" or (name == "id" and kind != "policy"):
+                return ent_name
+            path = inst.attr("path")
+            if name == "path":
+                return path if path is not None else "/"
+            if name == "unique_id":
+                return Unknown(
+                    f"{inst.address}.unique_id is known only after apply", ref=inst.address
+                )
+            if isinstance(ent_name, Unknown) or isinstance(path, Unknown):
+                return Unknown(f"{inst.address}.{name}: name is not known", ref=inst.address)
+            if not opts.account_id:
+                return Unknown(
+                    f"{inst.address}.{name} needs the account id (--account-id or a snapshot)",
+                    ref=inst.address,
+                )
+            arn = iam_arn(opts.partition, opts.account_id, kind, str(ent_name), path or "/")
+            return SStr(arn, None)
+    if obj.mode == "data":
+        if obj.rtype == "aws_iam_policy_document" and name in ("json", "minified_json"):
+            from lpgen.policydoc import build_policy_document
+
+            return build_policy_document(inst)
+        if obj.rtype == "aws_caller_identity" and name == "account_id":
+            if opts.account_id:
+                return SStr(opts.account_id)
+            return Unknown("data.aws_caller_identity.account_id needs --account-id or a snapshot")
+        if obj.rtype == "aws_partition" and name == "partition":
+            return SStr(opts.partition)
+        if obj.rtype == "aws_partition" and name == "dns_suffix":
+            return SStr("amazonaws.com.cn" if opts.partition == "aws-cn" else "amazonaws.com")
+        if obj.rtype == "aws_iam_policy" and name == "arn" and "arn" not in inst.block.attrs:
+            pname = inst.attr("name")
+            if isinstance(pname, str):
+                return Unknown(f"data.aws_iam_policy {pname} is looked up in the account")
+    return _NOT_COMPUTED
+
+
+def walk_instances(tree: Tree_, roots: list[ModuleInstance]) -> Iterator[ModuleInstance]:
+    seen: set[int] = set()
+    stack = list(reversed(roots))
+    while stack:
+        mi = stack.pop()
+        if id(mi) in seen:
+            continue
+        seen.add(id(mi))
+        yield mi
+        stack.extend(reversed(list(mi.children())))
+
+
+def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInstance]]:
+    """Read every .tf under ``path`` and instantiate each root module."""
+    root = path.resolve()
+    if not root.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if root.is_file():
+        raise InputError(f"{path}: expected a directory of Terraform files")
+    tree = Tree_(root, options)
+    found = discover(root)
+    load_dirs(tree, found)
+    called = called_dirs(tree)
+    cli_vars = dict(options.variables)
+    roots: list[ModuleInstance] = []
+    for directory in sorted(tree.dirs):
+        if directory in called:
+            continue
+        mdir = tree.dirs[directory]
+        inputs: dict[str, Any] = {}
+        var_files = sorted(directory.glob("*.auto.tfvars")) + sorted(
+            directory.glob("*.auto.tfvars.json")
+        )
+        default_tfvars = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
+        ordered = [p for p in default_tfvars if p.is_file()] + var_files
+        ordered += [Path(v).resolve() for v in options.var_files]
+        for vf in ordered:
+            if not vf.is_file():
+                raise InputError(f"--var-file {vf}: no such file")
+            try:
+                inputs.update(read_tfvars(tree, vf))
+            except ParseError:
+                raise
+        for name, raw in cli_vars.items():
+            inputs[name] = cli_var_value(tree, name, raw)
+        roots.append(ModuleInstance(tree, mdir, "", inputs, root_dir=directory))
+    return tree, roots
+
+
+__all__ = [
+    "Block",
+    "Instance",
+    "LoadOptions",
+    "ModuleInstance",
+    "ResourceObj",
+    "SDict",
+    "load_tree",
+    "parse_cli_var",
+    "walk_instances",
+]

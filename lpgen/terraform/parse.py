@@ -1,0 +1,199 @@
+"""Parse Terraform files with python-hcl2 into lark trees whose positions are file offsets."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lark import Token, Tree
+from lark.exceptions import LarkError, UnexpectedInput
+
+from lpgen.errors import ParseError
+from lpgen.model import Location, Syntax
+
+_HEREDOC_START = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n")
+
+
+@dataclass
+class SourceFile:
+    """One file's text (read with ``newline=""``) and where it sits relative to the root."""
+
+    path: Path
+    rel: str
+    text: str
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def line_of(self, offset: int) -> int:
+        if not self._line_starts:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_right(self._line_starts, offset)
+
+    def column_of(self, offset: int) -> int:
+        line = self.line_of(offset)
+        return offset - self._line_starts[line - 1] + 1
+
+    def loc(self, start: int, end: int, syntax: Syntax = "hcl") -> Location:
+        return Location(
+            file=self.rel,
+            line=self.line_of(start),
+            column=self.column_of(start),
+            start=start,
+            end=end,
+            syntax=syntax,
+        )
+
+    def node_loc(self, node: Tree[Any] | Token, syntax: Syntax = "hcl") -> Location:
+        start, end = span(node)
+        return self.loc(start, end, syntax)
+
+
+def read_text(path: Path, rel: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text (byte {exc.start})", file=rel) from None
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}", file=rel) from None
+
+
+def span(node: Tree[Any] | Token) -> tuple[int, int]:
+    if isinstance(node, Token):
+        return int(node.start_pos or 0), int(node.end_pos or 0)
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return -1, -1
+    return int(meta.start_pos), int(meta.end_pos)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from hcl2.parser import parser
+
+    return parser()
+
+
+def parse_hcl(text: str, *, rel: str, offset: int = 0, line_of: Any = None) -> Tree[Any]:
+    """Parse HCL text into a lark tree; positions are shifted by ``offset``.
+
+    An interpolation that spans several lines inside a quoted string is valid HCL that
+    python-hcl2 rejects; such newlines are turned into spaces (same length, so every
+    position stays right) and the file is parsed again.
+    """
+    try:
+        tree: Tree[Any] = _parser().parse(text)
+    except UnexpectedInput as first:
+        joined = join_multiline_interpolations(text)
+        if joined == text:
+            raise _parse_error(first, text, rel, offset, line_of) from None
+        try:
+            tree = _parser().parse(joined)
+        except UnexpectedInput as exc:
+            raise _parse_error(exc, text, rel, offset, line_of) from None
+        except LarkError as exc:  # pragma: no cover - lark internal
+            raise ParseError(f"cannot parse: {exc}", file=rel) from None
+    except LarkError as exc:  # pragma: no cover - lark internal
+        raise ParseError(f"cannot parse: {exc}", file=rel) from None
+    if offset:
+        shift_positions(tree, offset)
+    return tree
+
+
+def _parse_error(
+    exc: UnexpectedInput, text: str, rel: str, offset: int, line_of: Any
+) -> ParseError:
+    pos = getattr(exc, "pos_in_stream", None)
+    if pos is None:
+        token = getattr(exc, "token", None)
+        pos = getattr(token, "start_pos", None)
+    if pos is None:
+        pos = 0
+    line = line_of(pos + offset) if line_of else text.count("\n", 0, pos) + 1
+    token = getattr(exc, "token", None)
+    if token is not None and getattr(token, "type", "") == "$END":
+        what = "unexpected end of file"
+    elif token is not None:
+        shown = str(token).strip().split()[0] if str(token).strip() else str(token)
+        what = f"unexpected {shown[:40]!r}"
+    else:
+        char = text[pos : pos + 1]
+        what = f"unexpected character {char!r}" if char else "unexpected end of file"
+    return ParseError(f"cannot parse HCL: {what}", file=rel, line=line)
+
+
+def shift_positions(tree: Tree[Any], delta: int) -> None:
+    """Move every position in ``tree`` by ``delta`` characters (for sub-parsed snippets)."""
+    for node in tree.iter_subtrees():
+        meta = node.meta
+        if not getattr(meta, "empty", True):
+            meta.start_pos += delta
+            meta.end_pos += delta
+        for child in node.children:
+            if isinstance(child, Token) and child.start_pos is not None:
+                child.start_pos += delta
+                if child.end_pos is not None:
+                    child.end_pos += delta
+
+
+def join_multiline_interpolations(text: str) -> str:
+    """Replace newlines inside ``${ }`` of quoted strings by spaces, keeping every offset."""
+    out = list(text)
+    stack: list[str] = ["code"]
+    i, n = 0, len(text)
+    changed = False
+    while i < n:
+        top = stack[-1]
+        c = text[i]
+        if top == "str":
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                stack.pop()
+            elif text.startswith("$${", i) or text.startswith("%%{", i):
+                i += 3
+                continue
+            elif text.startswith("${", i) or text.startswith("%{", i):
+                stack.append("interp")
+                i += 2
+                continue
+            i += 1
+            continue
+        # code, interpolation or braces inside one
+        if c == '"':
+            stack.append("str")
+        elif c == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        elif text.startswith("<<", i):
+            m = _HEREDOC_START.match(text, i)
+            if m:
+                marker = m.group(1)
+                end = re.compile(r"^[ \t]*" + re.escape(marker) + r"\r?$", re.M).search(
+                    text, m.end()
+                )
+                i = n if end is None else end.end()
+                continue
+        elif c == "{":
+            stack.append("brace")
+        elif c == "}":
+            if len(stack) > 1:
+                stack.pop()
+        elif c in "\r\n" and "str" in stack:
+            out[i] = " "
+            changed = True
+        i += 1
+    return "".join(out) if changed else text
+
+
+def parse_file(source: SourceFile) -> Tree[Any]:
+    return parse_hcl(source.text, rel=source.rel, line_of=source.line_of)
