@@ -89,14 +89,43 @@ def main() -> None:
 # (commands are added below, one section each)
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"lpgen.{param.name}"] = value
+    return value
+
+
 def tree_options(func: Any) -> Any:
     """Options every command that reads a Terraform tree shares."""
     func = click.option(
-        "--var", "variables", multiple=True, metavar="NAME=VALUE",
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Parse every file again instead of using the parse cache.",
+    )(func)
+    func = click.option(
+        "--cache-dir",
+        "cache_dir",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=_remember,
+        envvar="LPGEN_CACHE_DIR",
+        show_envvar=True,
+        help="Where parse results are cached [default: ~/.cache/lpgen].",
+    )(func)
+    func = click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
         help="Set a root module variable, as terraform -var does (repeatable).",
     )(func)
     func = click.option(
-        "--var-file", "var_file", multiple=True, type=click.Path(dir_okay=False),
+        "--var-file",
+        "var_file",
+        multiple=True,
+        type=click.Path(dir_okay=False),
         help="Read variable values from a .tfvars file (repeatable).",
     )(func)
     return func
@@ -111,16 +140,24 @@ def inventory_options(
     strict: bool = False,
 ) -> Any:
     from lpgen.inventory import InventoryOptions
+    from lpgen.terraform.cache import default_cache_dir
     from lpgen.terraform.loader import parse_cli_var
 
     if isinstance(var_file, str):
         var_file = (var_file,)
+    meta = click.get_current_context().meta
+    cache_dir: Path | None = None
+    if not meta.get("lpgen.no_cache"):
+        cache_dir = (
+            Path(meta["lpgen.cache_dir"]) if meta.get("lpgen.cache_dir") else (default_cache_dir())
+        )
     return InventoryOptions(
         var_files=tuple(var_file),
         variables=tuple(parse_cli_var(v) for v in variables),
         account_id=account_id,
         partition=partition,
         strict=strict,
+        cache_dir=cache_dir,
     )
 
 
@@ -132,8 +169,14 @@ def warn_skipped(inv: Any) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--account-id", help="AWS account id, to give every entity its ARN.")
 @click.option("--partition", default="aws", show_default=True, help="AWS partition for ARNs.")
 @click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed.")
@@ -171,6 +214,3 @@ def write_output(text: str, output: str | None) -> None:
     from lpgen.fsutil import write_atomic
 
     write_atomic(Path(output), text)
-
-
-# --- audit -----------------------------------------------------------------------------

@@ -73,6 +73,9 @@ class InventoryOptions:
     account_id: str | None = None
     partition: str = "aws"
     strict: bool = False
+    # Where parse results are cached (None: no cache); worker processes for parsing.
+    cache_dir: Path | None = None
+    jobs: int | None = None
 
 
 def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
@@ -86,6 +89,8 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
             account_id=opts.account_id,
             partition=opts.partition,
             strict=opts.strict,
+            cache_dir=opts.cache_dir,
+            jobs=opts.jobs,
         ),
     )
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
@@ -103,7 +108,7 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
     inv.unresolved.extend(tree.unresolved)
     inv.warnings.extend(tree.warnings)
     inv.modules_not_followed.extend(tree.not_followed)
-    inv.files = sorted({s.rel for s in tree.files_read.values()})
+    inv.files = sorted(tree.used_files)
     return inv
 
 

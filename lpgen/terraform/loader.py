@@ -95,6 +95,9 @@ class ModuleDir:
     data: dict[tuple[str, str], Block] = field(default_factory=dict)
     modules: dict[str, Block] = field(default_factory=dict)
     outputs: dict[str, Block] = field(default_factory=dict)
+    # Files that declare nothing IAM-related and no variables, locals, outputs or modules:
+    # parsed only if an expression refers to something not found in the parsed files.
+    deferred: list[SourceFile] = field(default_factory=list)
 
     def add(self, block: Block) -> None:
         if block.type == "variable" and block.labels:
@@ -119,6 +122,8 @@ class LoadOptions:
     account_id: str | None = None
     partition: str = "aws"
     strict: bool = False
+    cache_dir: Path | None = None
+    jobs: int | None = None
 
 
 def is_local_source(source: str) -> bool:
@@ -137,6 +142,8 @@ class Tree_:
         self.warnings: list[Unresolved] = []
         self.not_followed: list[Unresolved] = []
         self.files_read: dict[Path, SourceFile] = {}
+        # Files whose contents were used: parsed .tf, tfvars, file()/templatefile() sources.
+        self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
 
     def rel(self, path: Path) -> str:
@@ -175,30 +182,110 @@ def discover(root: Path) -> dict[Path, list[Path]]:
     return found
 
 
+# Text that marks a file as possibly declaring IAM: IAM resources and data sources, and the
+# resource policies the checks read (bucket policies, queue policies, KMS key policies, ...).
+_RELEVANT = re.compile(r"aws_iam_|_policy\"|\"aws_kms_key\"|\"aws_glacier_vault\"")
+_DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
+_LOCAL_SOURCE = re.compile(r"^[ \t]*source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"", re.M)
+
+
+@dataclass
+class _FileInfo:
+    source: SourceFile
+    relevant: bool
+    defines: bool
+    calls: list[str]
+
+
+def _scan(tree: Tree_, path: Path) -> _FileInfo:
+    source = tree.source_file(path)
+    text = source.text
+    return _FileInfo(
+        source,
+        relevant=_RELEVANT.search(text) is not None,
+        defines=_DEFS.search(text) is not None,
+        calls=_LOCAL_SOURCE.findall(text),
+    )
+
+
+def _parse_into(tree: Tree_, mdir: ModuleDir, sources: list[SourceFile]) -> None:
+    from lpgen.terraform.cache import ParseCache, parse_many
+
+    cache = ParseCache(tree.options.cache_dir) if tree.options.cache_dir else None
+    parsed = parse_many([(s.text, s.rel) for s in sources], cache=cache, jobs=tree.options.jobs)
+    for source, result in zip(sources, parsed, strict=True):
+        _add_parsed(tree, mdir, source, result)
+
+
+def _add_parsed(tree: Tree_, mdir: ModuleDir, source: SourceFile, result: Any) -> None:
+    if isinstance(result, ParseError):
+        if tree.options.strict:
+            raise result
+        tree.warnings.append(
+            Unresolved(source.rel, result.message, Location(source.rel, result.line or 1))
+        )
+        return
+    mdir.files.append(source)
+    tree.used_files.add(source.rel)
+    body = result.children[0]
+    for child in body.children:
+        if isinstance(child, Tree) and child.data == "block":
+            mdir.add(read_block(child, source))
+
+
 def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
-    for directory, files in found.items():
-        mdir = ModuleDir(directory, tree.rel(directory))
-        for f in files:
-            source = tree.source_file(f)
-            try:
-                parsed = parse_hcl(source.text, rel=source.rel, line_of=source.line_of)
-            except ParseError as exc:
-                if tree.options.strict:
-                    raise
-                tree.warnings.append(
-                    Unresolved(
-                        source.rel,
-                        exc.message,
-                        Location(source.rel, exc.line or 1),
-                    )
-                )
-                continue
-            mdir.files.append(source)
-            body = parsed.children[0]
-            for child in body.children:
-                if isinstance(child, Tree) and child.data == "block":
-                    mdir.add(read_block(child, source))
-        tree.dirs[directory] = mdir
+    """Parse the directories that can matter for IAM, in parallel and through the cache.
+
+    A directory matters when one of its files may declare IAM, when it calls (directly or
+    through other modules) a directory that matters, or when a directory that matters calls
+    it. Directories that do not matter are never parsed. In a directory that matters, files
+    holding only other resources are deferred until an expression needs them.
+    """
+    from lpgen.terraform.cache import ParseCache, parse_many
+
+    infos = {d: [_scan(tree, f) for f in files] for d, files in found.items()}
+    calls: dict[Path, set[Path]] = {
+        d: {(d / c).resolve() for info in fs for c in info.calls} for d, fs in infos.items()
+    }
+    callers: dict[Path, set[Path]] = {}
+    for d, callees in calls.items():
+        for c in callees:
+            callers.setdefault(c, set()).add(d)
+    matter = {d for d, fs in infos.items() if any(i.relevant for i in fs)}
+    stack = list(matter)
+    while stack:  # callers of what matters
+        for caller in callers.get(stack.pop(), ()):
+            if caller not in matter:
+                matter.add(caller)
+                stack.append(caller)
+    stack = list(matter)
+    while stack:  # and what they call
+        for callee in calls.get(stack.pop(), ()):
+            if callee in infos and callee not in matter:
+                matter.add(callee)
+                stack.append(callee)
+    eager: list[tuple[Path, SourceFile]] = []
+    for d in sorted(matter):
+        mdir = ModuleDir(d, tree.rel(d))
+        tree.dirs[d] = mdir
+        for info in infos[d]:
+            if info.relevant or info.defines:
+                eager.append((d, info.source))
+            else:
+                mdir.deferred.append(info.source)
+    cache = ParseCache(tree.options.cache_dir) if tree.options.cache_dir else None
+    parsed = parse_many([(s.text, s.rel) for _, s in eager], cache=cache, jobs=tree.options.jobs)
+    for (d, source), result in zip(eager, parsed, strict=True):
+        _add_parsed(tree, tree.dirs[d], source, result)
+
+
+def load_deferred(tree: Tree_, mdir: ModuleDir) -> bool:
+    """Parse a directory's deferred files; True when there were any."""
+    if not mdir.deferred:
+        return False
+    pending, mdir.deferred = mdir.deferred, []
+    _parse_into(tree, mdir, pending)
+    return True
 
 
 def ensure_dir(tree: Tree_, directory: Path) -> ModuleDir | None:
@@ -208,8 +295,10 @@ def ensure_dir(tree: Tree_, directory: Path) -> ModuleDir | None:
     if not directory.is_dir():
         return None
     files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
-    load_dirs(tree, {directory: files})
-    return tree.dirs[directory]
+    mdir = ModuleDir(directory, tree.rel(directory))
+    tree.dirs[directory] = mdir
+    _parse_into(tree, mdir, [tree.source_file(f) for f in files])
+    return mdir
 
 
 def called_dirs(tree: Tree_) -> set[Path]:
@@ -258,6 +347,7 @@ class _NullContext:
 
 def read_tfvars(tree: Tree_, path: Path) -> dict[str, Any]:
     source = tree.source_file(path)
+    tree.used_files.add(source.rel)
     if path.suffix == ".json":
         from lpgen.terraform.jsonpos import parse_json_span
 
@@ -339,6 +429,8 @@ class ModuleInstance:
         if name in self._vars:
             return self._vars[name]
         block = self.mdir.variables.get(name)
+        if block is None and load_deferred(self.tree, self.mdir):
+            block = self.mdir.variables.get(name)
         where = self.prefix.rstrip(".") or self.mdir.rel
         if block is None:
             value: Any = Unknown(f"var.{name} is not declared in {self.mdir.rel or '.'}")
@@ -363,6 +455,8 @@ class ModuleInstance:
         if name in self._locals:
             return self._locals[name]
         entry = self.mdir.locals.get(name)
+        if entry is None and load_deferred(self.tree, self.mdir):
+            entry = self.mdir.locals.get(name)
         if entry is None:
             value: Any = Unknown(f"local.{name} is not declared in {self.mdir.rel or '.'}")
             self.tree.report(f"local.{name}", value.reason)
@@ -398,6 +492,8 @@ class ModuleInstance:
         if obj is None:
             table = self.mdir.resources if mode == "managed" else self.mdir.data
             block = table.get((rtype, name))
+            if block is None and load_deferred(self.tree, self.mdir):
+                block = table.get((rtype, name))
             if block is None:
                 what = f"{'data.' if mode == 'data' else ''}{rtype}.{name}"
                 u = Unknown(f"reference to undeclared {what}")
@@ -411,6 +507,8 @@ class ModuleInstance:
         call = self._children.get(name)
         if call is None:
             block = self.mdir.modules.get(name)
+            if block is None and load_deferred(self.tree, self.mdir):
+                block = self.mdir.modules.get(name)
             if block is None:
                 u = Unknown(f"reference to undeclared module.{name}")
                 self.tree.report(f"{self.prefix}module.{name}", u.reason)
@@ -433,7 +531,9 @@ class ModuleInstance:
         if not p.is_file():
             return Unknown(f"{how}(): file not found: {self.tree.rel(p)}")
         try:
-            return self.tree.source_file(p)
+            source = self.tree.source_file(p)
+            self.tree.used_files.add(source.rel)
+            return source
         except LpgenError as exc:
             return Unknown(str(exc))
 
@@ -441,13 +541,13 @@ class ModuleInstance:
 
     def resource_objs(self, mode: str = "managed") -> Iterator[ResourceObj]:
         table = self.mdir.resources if mode == "managed" else self.mdir.data
-        for rtype, name in table:
+        for rtype, name in list(table):
             obj = self._resource(mode, rtype, name)
             if isinstance(obj, ResourceObj):
                 yield obj
 
     def children(self) -> Iterator[ModuleInstance]:
-        for name in self.mdir.modules:
+        for name in list(self.mdir.modules):
             call = self.module_call(name)
             if isinstance(call, ModuleCall):
                 yield from call.instances()

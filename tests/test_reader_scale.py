@@ -1,0 +1,92 @@
+"""Reading big trees: only files that can matter are parsed; cache and parallelism change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lpgen.inventory import InventoryOptions, build_inventory, render_json
+from lpgen.terraform import cache as cache_mod
+
+TREE = {
+    "iam/main.tf": """
+module "team" {
+  source = "../modules/team"
+  name   = "ops"
+}
+resource "aws_iam_policy" "logs" {
+  name = "logs"
+  policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::${aws_s3_bucket.logs.bucket}/*" }]
+  })
+}
+""",
+    "iam/buckets.tf": 'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n}\n',
+    "modules/team/main.tf": """
+variable "name" {}
+resource "aws_iam_group" "g" { name = "team-${var.name}" }
+""",
+    "services/web/main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-123"\n}\n',
+    "services/broken/main.tf": 'resource "aws_instance" "x" {\n  ami = = "oops"\n}\n',
+}
+
+
+def write_tree(root: Path) -> Path:
+    for rel, text in TREE.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_directories_without_iam_are_not_parsed(tmp_path: Path) -> None:
+    inv = build_inventory(write_tree(tmp_path))
+    # The broken file is in a directory that declares no IAM: never parsed, no warning.
+    assert inv.warnings == []
+    assert "services/broken/main.tf" not in inv.files
+    assert [g.address for g in inv.groups] == ["module.team.aws_iam_group.g"]
+
+
+def test_deferred_files_are_read_when_an_expression_needs_them(tmp_path: Path) -> None:
+    inv = build_inventory(write_tree(tmp_path))
+    (logs,) = [p for p in inv.policies if p.name == "logs"]
+    assert logs.document is not None
+    assert logs.document.statements[0].resources == ["arn:aws:s3:::acme-logs/*"]
+
+
+def test_cache_gives_identical_results_and_survives_corruption(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "tree")
+    cache_dir = tmp_path / "cache"
+    opts = InventoryOptions(cache_dir=cache_dir)
+    cold = render_json(build_inventory(root, options=opts))
+    entries = sorted(cache_dir.rglob("*.pickle"))
+    assert entries, "the cold run fills the cache"
+    warm = render_json(build_inventory(root, options=opts))
+    assert warm == cold
+    for entry in entries:
+        entry.write_bytes(b"not a pickle")
+    assert render_json(build_inventory(root, options=opts)) == cold
+    assert render_json(build_inventory(root)) == cold
+
+
+def test_parallel_parsing_gives_identical_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(tmp_path)
+    sequential = render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+    monkeypatch.setattr(cache_mod, "PARALLEL_MIN_CHARS", 0)
+    parallel = render_json(build_inventory(root, options=InventoryOptions(jobs=2)))
+    assert parallel == sequential
+
+
+def test_parse_errors_in_parallel_name_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(tmp_path)
+    (root / "iam" / "bad.tf").write_text('resource "aws_iam_user" "u" {\n  name = = 1\n}\n')
+    monkeypatch.setattr(cache_mod, "PARALLEL_MIN_CHARS", 0)
+    inv = build_inventory(root, options=InventoryOptions(jobs=2))
+    assert [(w.address, w.location.line if w.location else None) for w in inv.warnings] == [
+        ("iam/bad.tf", 2)
+    ]
