@@ -214,3 +214,211 @@ def write_output(text: str, output: str | None) -> None:
     from lpgen.fsutil import write_atomic
 
     write_atomic(Path(output), text)
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--credential-report",
+    "credential_report",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Read the credential report from FILE (the CSV, or the JSON `aws iam "
+    "get-credential-report` prints) instead of asking AWS for it.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "low", "medium", "high", "critical", "never"], case_sensitive=False),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+@click.option(
+    "--max-key-age",
+    type=click.IntRange(min=0),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Report active access keys older than this.",
+)
+@click.option(
+    "--max-password-age",
+    type=click.IntRange(min=0),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Report console passwords not changed for longer than this.",
+)
+@click.option(
+    "--inactive-days",
+    type=click.IntRange(min=0),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Report passwords, access keys and users not used for longer than this.",
+)
+@click.option(
+    "--root-password-days",
+    type=click.IntRange(min=0),
+    default=90,
+    show_default=True,
+    metavar="DAYS",
+    help="Report a root password sign-in within this many days.",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIME",
+    help="Measure ages at this ISO 8601 time. Default: when the report was "
+    "generated; for a bare CSV file, the newest time the report records.",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="CODES",
+    help="Leave out findings of these codes, code prefixes or rule names "
+    "(comma separated, repeatable).",
+)
+@click.option("--profile", help="AWS profile (when the report is fetched from AWS).")
+@click.option("--region", help="AWS region (when the report is fetched from AWS).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@tree_options
+def audit(
+    path: str | None,
+    credential_report: str | None,
+    fmt: str,
+    fail_on: str,
+    max_key_age: int,
+    max_password_age: int,
+    inactive_days: int,
+    root_password_days: int,
+    now_text: str | None,
+    ignore: tuple[str, ...],
+    profile: str | None,
+    region: str | None,
+    output: str | None,
+    var_file: tuple[str, ...],
+    variables: tuple[str, ...],
+) -> None:
+    """Audit the account's IAM hygiene from its credential report.
+
+    Reports root access keys and missing MFA, console users without MFA, old and unused
+    passwords and access keys, and inactive users. With PATH, each finding points at the
+    aws_iam_user, aws_iam_access_key or aws_iam_user_login_profile that declares it, and
+    users the Terraform does not declare are listed as unmanaged.
+
+    Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input.
+    """
+    from datetime import datetime, timezone
+
+    from lpgen.audit import AuditOptions, audit_rules, describe_timing, run_audit
+    from lpgen.credreport import make_iam_client, parse_time
+    from lpgen.findings import exit_code
+    from lpgen.render import Report, render
+
+    now = None
+    if now_text:
+        try:
+            now = parse_time(now_text)
+        except ValueError:
+            raise click.BadParameter(
+                f"not an ISO 8601 time: {now_text!r}", param_hint="'--now'"
+            ) from None
+    if isinstance(ignore, str):
+        ignore = (ignore,)
+    options = AuditOptions(
+        max_key_age=max_key_age,
+        max_password_age=max_password_age,
+        inactive_days=inactive_days,
+        root_password_days=root_password_days,
+        now=now,
+        ignore=tuple(c.strip() for item in ignore for c in item.split(",") if c.strip()),
+    )
+    result = run_audit(
+        path,
+        options=options,
+        report_file=credential_report,
+        iam_client_factory=lambda: make_iam_client(profile=profile, region=region),
+        inventory_options=inventory_options(var_file, variables) if path else None,
+    )
+    if result.inventory is not None:
+        warn_skipped(result.inventory)
+    for note in (*result.notes, *describe_timing(result, wall_clock=datetime.now(timezone.utc))):
+        click.echo(note, err=True)
+    report = Report(
+        findings=result.findings, command="audit", rules=audit_rules(), suppressed=result.suppressed
+    )
+    write_output(render(fmt, report), output)
+    click.get_current_context().exit(exit_code(result.findings, fail_on))
+
+
+# --- baseline ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory to write the Terraform module into.")
+@click.option("--only", multiple=True, metavar="PART",
+              help="Write only these parts: root-alert, password-policy, mfa, "
+                   "access-analyzer, config-rules (repeatable).")
+@click.option("--skip", multiple=True, metavar="PART", help="Leave these parts out (repeatable).")
+@click.option("--name-prefix", default="iam-guardrails", show_default=True,
+              help="Prefix of every resource name.")
+@click.option("--alert-email", default="", help="Email subscribed to root-activity alerts.")
+@click.option("--console-group", "console_groups", multiple=True,
+              help="Group of console users that gets the MFA-enforcing policy (repeatable).")
+@click.option("--analyzer-type", type=click.Choice(["account", "organization"]),
+              default="account", show_default=True, help="Access Analyzer zone of trust.")
+@click.option("--unused-access", is_flag=True, help="Also create an unused-access analyzer.")
+@click.option("--max-key-age", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Days before an access key must be rotated (Config rule).")
+@click.option("--max-credential-age", type=click.IntRange(1, 3650), default=90,
+              show_default=True, help="Days without use before a credential counts as unused.")
+@click.option("--password-min-length", type=click.IntRange(6, 128), default=14,
+              show_default=True, help="Minimum password length.")
+@click.option("--force", is_flag=True, help="Overwrite files in --out that differ.")
+def baseline(
+    out_dir: str,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    name_prefix: str,
+    alert_email: str,
+    console_groups: tuple[str, ...],
+    analyzer_type: str,
+    unused_access: bool,
+    max_key_age: int,
+    max_credential_age: int,
+    password_min_length: int,
+    force: bool,
+) -> None:
+    """Write a Terraform module with the IAM guardrails the best practices call for."""
+    from lpgen.baseline import BaselineOptions, select_parts, write_module
+
+    options = BaselineOptions(
+        parts=select_parts(only, skip),
+        name_prefix=name_prefix,
+        alert_email=alert_email,
+        console_groups=console_groups,
+        analyzer_type=analyzer_type.upper(),
+        unused_access_analyzer=unused_access,
+        max_access_key_age=max_key_age,
+        max_credential_usage_age=max_credential_age,
+        password_min_length=password_min_length,
+    )
+    written = write_module(Path(out_dir), options, force=force)
+    if written:
+        for path in written:
+            click.echo(f"wrote {path}")
+    else:
+        click.echo(f"{out_dir} is up to date")

@@ -29,6 +29,7 @@ KNOWN_KEYS: dict[str, str] = {
     "max_key_age": "audit: maximum access key age in days",
     "max_password_age": "audit: maximum password age in days",
     "inactive_days": "audit: days without use before a user counts as inactive",
+    "root_password_days": "audit: days within which root password use is reported",
     "concurrency": "collect: jobs in flight",
     "granularity": "collect: action or service",
     "timeout": "collect: overall timeout in seconds",

@@ -22,6 +22,11 @@ def write_atomic(path: Path, text: str, *, newline: str = "") -> None:
             fh.write(text)
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            # mkstemp creates 0600; a new file gets the usual mode under the umask.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
