@@ -179,6 +179,13 @@ def warn_skipped(inv: Any) -> None:
 )
 @click.option("--account-id", help="AWS account id, to give every entity its ARN.")
 @click.option("--partition", default="aws", show_default=True, help="AWS partition for ARNs.")
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Take the account id and partition from this snapshot.",
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @tree_options
@@ -187,6 +194,7 @@ def inventory(
     fmt: str,
     account_id: str | None,
     partition: str,
+    snapshots: tuple[str, ...],
     strict: bool,
     output: str | None,
     var_file: tuple[str, ...],
@@ -195,6 +203,11 @@ def inventory(
     """List the IAM groups, users, roles, policies, memberships and attachments in PATH."""
     from lpgen.inventory import build_inventory, render_json, render_text
 
+    if snapshots and not account_id:
+        from lpgen.snapshot import load_snapshot
+
+        snap = load_snapshot(snapshots[0])
+        account_id, partition = snap.account_id, snap.partition
     inv = build_inventory(
         path,
         options=inventory_options(
@@ -361,6 +374,183 @@ def audit(
     )
     write_output(render(fmt, report), output)
     click.get_current_context().exit(exit_code(result.findings, fail_on))
+
+
+# --- collect / snapshot ----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="SNAPSHOT",
+    help="Write the snapshot to this file (atomically).",
+)
+@click.option("--profile", help="AWS profile (default: the standard credential chain).")
+@click.option("--region", help="AWS region of the IAM and STS endpoints.")
+@click.option("--role-arn", help="Assume this role first, e.g. in another account.")
+@click.option("--external-id", help="External id to pass when assuming --role-arn.")
+@click.option(
+    "--granularity",
+    type=click.Choice(["action", "service"]),
+    default="action",
+    show_default=True,
+    help="Access Advisor detail: last use per action (where AWS tracks actions) "
+    "or per service only.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Access Advisor jobs in flight.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=1800,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop waiting after this long; unfinished entities are recorded as errors.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@tree_options
+def collect(
+    path: str,
+    out: str,
+    profile: str | None,
+    region: str | None,
+    role_arn: str | None,
+    external_id: str | None,
+    granularity: str,
+    concurrency: int,
+    timeout: float,
+    quiet: bool,
+    var_file: tuple[str, ...],
+    variables: tuple[str, ...],
+) -> None:
+    """Collect IAM Access Advisor data for everything PATH declares into a snapshot.
+
+    Covers every customer-managed policy, every group, and every user and role with inline
+    policies. The snapshot is what trim, graph and check read offline (--snapshot).
+
+    Exit status: 0 every entity collected (or missing in AWS), 1 snapshot written but some
+    entities have no data (failed, timed out, errors), 2 bad input or no AWS access.
+    """
+    from lpgen.collect import (
+        AwsOptions,
+        CollectOptions,
+        TerminalProgress,
+        open_clients,
+        render_collect_summary,
+        run_collect,
+    )
+    from lpgen.inventory import build_inventory
+
+    options = CollectOptions(
+        granularity="SERVICE_LEVEL" if granularity == "service" else "ACTION_LEVEL",
+        concurrency=concurrency,
+        timeout=timeout,
+    )
+    inv = build_inventory(path, options=inventory_options(var_file, variables))
+    warn_skipped(inv)
+    clients = open_clients(
+        AwsOptions(
+            profile=profile,
+            region=region,
+            role_arn=role_arn,
+            external_id=external_id,
+            concurrency=concurrency,
+        )
+    )
+    progress = None if quiet or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
+    result = run_collect(inv, clients=clients, options=options, out=out, progress=progress)
+    click.echo(render_collect_summary(result))
+    click.get_current_context().exit(EXIT_FINDINGS if result.problems else EXIT_OK)
+
+
+@main.group("snapshot")
+def snapshot_group() -> None:
+    """Inspect snapshot files and assemble them from AWS CLI output."""
+
+
+@snapshot_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def snapshot_show(file: str, fmt: str) -> None:
+    """Summarise a snapshot: entities, status, oldest and newest data, problems."""
+    import json
+
+    from lpgen.snapshot import load_snapshot, render_summary, summarise, summary_to_dict
+
+    summary = summarise(load_snapshot(file))
+    if fmt == "json":
+        click.echo(json.dumps(summary_to_dict(summary), indent=2))
+    else:
+        click.echo(render_summary(summary))
+
+
+@snapshot_group.command("import")
+@click.argument(
+    "details",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+)
+@click.option(
+    "--arn", required=True, help="The user, group, role or managed policy the report is about."
+)
+@click.option(
+    "--snapshot",
+    "snapshot_file",
+    default="lpgen-snapshot.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Snapshot to add to (created if absent).",
+)
+@click.option("--create-date", metavar="TIME", help="The entity's creation time (ISO 8601).")
+@click.option(
+    "--collected-at",
+    metavar="TIME",
+    help="Time the data reflects (default: the job's JobCompletionDate).",
+)
+def snapshot_import(
+    details: tuple[str, ...],
+    arn: str,
+    snapshot_file: str,
+    create_date: str | None,
+    collected_at: str | None,
+) -> None:
+    """Add `aws iam get-service-last-accessed-details` output (DETAILS, - for stdin) to a
+    snapshot. Give every page of a truncated report, in order."""
+    from lpgen.snapshot import import_details
+
+    pages = []
+    for name in details:
+        with click.open_file(name, encoding="utf-8") as handle:
+            pages.append(("<stdin>" if name == "-" else name, handle.read()))
+    result = import_details(
+        snapshot_file, arn, pages, create_date=create_date, collected_at=collected_at
+    )
+    entity = result.snapshot.entity(arn)
+    services = len(entity.details.get("ServicesLastAccessed") or []) if entity else 0
+    click.echo(
+        f"{'Created' if result.created else 'Updated'} {snapshot_file}: "
+        f"{'replaced' if result.replaced else 'added'} {arn} "
+        f"({services} service{'' if services == 1 else 's'}, "
+        f"{entity.effective_status if entity else '?'})."
+    )
 
 
 # --- baseline ----------------------------------------------------------------------------

@@ -1,0 +1,827 @@
+"""Collect IAM Access Advisor data with boto3 for what a Terraform tree declares, into a Snapshot.
+
+For every customer-managed policy, every group, and every user and role that owns inline
+policies: describe it (GetPolicy/GetGroup/GetUser/GetRole: create date, attachments, the
+real ARN), GenerateServiceLastAccessedDetails, poll GetServiceLastAccessedDetails until the
+job leaves IN_PROGRESS and read every page (Access Advisor has no botocore paginator), and
+for groups read GetServiceLastAccessedDetailsWithEntities for each used service.
+
+Every target gets a record: a job that FAILED or did not finish in time is an error for that
+entity, never "unused"; an entity absent in AWS is "missing" and the run goes on. The IAM
+client is passed in (one per account, shared by the worker threads; boto3 clients are
+thread-safe) so tests hand in a Stubber-ed one; :func:`open_clients` builds it for the CLI.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any, Literal, Protocol
+
+from lpgen import __version__
+from lpgen.errors import AwsError, InputError
+from lpgen.model import Inventory, iam_arn
+from lpgen.snapshot import (
+    Kind,
+    Snapshot,
+    SnapshotEntity,
+    Status,
+    format_time,
+    normalise_response,
+    normalise_time,
+    parse_arn,
+)
+
+Granularity = Literal["ACTION_LEVEL", "SERVICE_LEVEL"]
+
+# IAM error codes we back off and retry ourselves. botocore's standard mode retries
+# `Throttling` but not IAM's `LimitExceeded` (botocore/retries/standard.py,
+# ThrottledRetryableChecker); a Stubber-ed client bypasses botocore's retries entirely,
+# and a retry quota that runs dry hands throttling back to us too.
+_RETRY_CODES = frozenset(
+    {"LimitExceeded", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
+)
+_MISSING_CODES = frozenset({"NoSuchEntity"})
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """How ``collect`` runs. Frozen: one value per run, safe to share between threads."""
+
+    granularity: Granularity = "ACTION_LEVEL"
+    concurrency: int = 4
+    # Overall limit for the run, in seconds; entities not done by then are recorded as errors.
+    timeout: float = 1800.0
+    # Polling an IN_PROGRESS job: first wait, growth factor, cap (seconds).
+    poll_initial: float = 1.0
+    poll_factor: float = 1.5
+    poll_max: float = 10.0
+    # MaxItems of GetServiceLastAccessedDetails(-WithEntities): AWS allows 1..1000.
+    page_size: int = 1000
+    # Read GetServiceLastAccessedDetailsWithEntities for each used service of a group.
+    with_entities: bool = True
+    # Our own backoff for LimitExceeded (and throttling botocore gave up on).
+    retry_attempts: int = 8
+    retry_base: float = 1.0
+    retry_max: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.granularity not in ("ACTION_LEVEL", "SERVICE_LEVEL"):
+            raise InputError(
+                f"granularity must be ACTION_LEVEL or SERVICE_LEVEL, not {self.granularity!r}"
+            )
+        if self.concurrency < 1:
+            raise InputError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.timeout <= 0:
+            raise InputError(f"timeout must be positive, not {self.timeout}")
+        if not 1 <= self.page_size <= 1000:
+            raise InputError(f"page size must be 1..1000, not {self.page_size}")
+
+
+# --- targets -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectTarget:
+    """One IAM entity to collect, with the Terraform addresses that declare it."""
+
+    kind: Kind
+    name: str
+    path: str
+    arn: str
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedEntity:
+    """A declared entity that cannot be collected (its name is not known statically)."""
+
+    address: str
+    reason: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    targets: tuple[CollectTarget, ...]
+    skipped: tuple[SkippedEntity, ...]
+
+
+_KIND_ORDER: dict[str, int] = {"policy": 0, "group": 1, "user": 2, "role": 3}
+
+
+def plan_targets(inventory: Inventory, *, account_id: str, partition: str) -> TargetPlan:
+    """What to collect for an inventory, and what had to be skipped (and why).
+
+    Customer-managed policies, all groups, and users/roles owning inline policies (an inline
+    policy's usage is in its owner's report). Deduplicated by ARN.
+    """
+    found: dict[str, CollectTarget] = {}
+    skipped: list[SkippedEntity] = []
+
+    def add(kind: Kind, name: str, path: str, address: str) -> None:
+        arn = iam_arn(partition, account_id, kind, name, path)
+        old = found.get(arn)
+        if old is None:
+            found[arn] = CollectTarget(kind, name, _norm_path(path), arn, (address,))
+        elif address not in old.addresses:
+            found[arn] = CollectTarget(old.kind, old.name, old.path, arn, (*old.addresses, address))
+
+    def skip(address: str, what: str, unknown: list[str], location: str) -> None:
+        why = f"{what} is not known statically"
+        if unknown:
+            why += f" ({'; '.join(unknown)})"
+        skipped.append(SkippedEntity(address, why, location))
+
+    for policy in inventory.policies:
+        if policy.kind != "managed":
+            continue
+        if policy.name is None:
+            skip(policy.address, "the policy name", policy.unknown, str(policy.location))
+        else:
+            add("policy", policy.name, policy.path, policy.address)
+    for group in inventory.groups:
+        if group.name is None:
+            skip(group.address, "the group name", group.unknown, str(group.location))
+        else:
+            add("group", group.name, group.path, group.address)
+    lookups: dict[str, Callable[[str], Any]] = {
+        "user": inventory.user_named,
+        "role": inventory.role_named,
+        "group": inventory.group_named,
+    }
+    for policy in inventory.policies:
+        if policy.kind != "inline" or policy.owner_type is None:
+            continue
+        if policy.owner is None:
+            skip(
+                policy.address,
+                f"the {policy.owner_type} that owns this inline policy",
+                policy.unknown,
+                str(policy.location),
+            )
+            continue
+        owner = lookups[policy.owner_type](policy.owner)
+        if owner is not None:
+            add(policy.owner_type, policy.owner, owner.path, owner.address)
+            continue
+        # An owner declared elsewhere: its path comes from owner_arn when known; the
+        # collector looks the real ARN up by name anyway.
+        path = "/"
+        if policy.owner_arn and (parts := parse_arn(policy.owner_arn)) is not None:
+            path = parts.path
+        add(policy.owner_type, policy.owner, path, policy.address)
+    targets = sorted(found.values(), key=lambda t: (_KIND_ORDER[t.kind], t.arn))
+    return TargetPlan(tuple(targets), tuple(skipped))
+
+
+def targets_from_inventory(
+    inventory: Inventory, *, account_id: str, partition: str
+) -> list[CollectTarget]:
+    """The entities to collect for an inventory (see :func:`plan_targets` for the skipped)."""
+    return list(plan_targets(inventory, account_id=account_id, partition=partition).targets)
+
+
+def _norm_path(path: str | None) -> str:
+    p = path or "/"
+    if not p.startswith("/"):
+        p = "/" + p
+    if not p.endswith("/"):
+        p += "/"
+    return p
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+class Progress(Protocol):
+    """Receives progress events; called from worker threads (implementations lock)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, entity: SnapshotEntity) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class TerminalProgress:
+    """A one-line progress bar on a terminal: ``[#####.....] 512/1000  errors 3  12s``."""
+
+    def __init__(self, stream: IO[str] | None = None, *, width: int = 30) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._width = width
+        self._lock = threading.Lock()
+        self._total = 0
+        self._done = 0
+        self._errors = 0
+        self._missing = 0
+        self._started = 0.0
+        self._last_draw = 0.0
+
+    def start(self, total: int) -> None:
+        with self._lock:
+            self._total, self._started = total, time.monotonic()
+            self._draw(force=True)
+
+    def advance(self, entity: SnapshotEntity) -> None:
+        with self._lock:
+            self._done += 1
+            status = entity.effective_status
+            if status == "missing":
+                self._missing += 1
+            elif status != "COMPLETED":
+                self._errors += 1
+            self._draw(force=self._done == self._total)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._draw(force=True)
+            self._stream.write("\n")
+            self._stream.flush()
+
+    def _draw(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        filled = self._width * self._done // self._total if self._total else self._width
+        bar = "#" * filled + "." * (self._width - filled)
+        line = f"\r[{bar}] {self._done}/{self._total}"
+        if self._missing:
+            line += f"  missing {self._missing}"
+        line += f"  errors {self._errors}  {now - self._started:.0f}s"
+        self._stream.write(line)
+        self._stream.flush()
+
+
+# --- collection --------------------------------------------------------------------------
+
+
+class _Missing(Exception):
+    """The entity does not exist in AWS."""
+
+
+class _Timeout(Exception):
+    """The overall deadline passed."""
+
+
+class _Stopped(Exception):
+    """The run was interrupted."""
+
+
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def _error_text(exc: BaseException, operation: str) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{operation}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+    return f"{operation}: {type(exc).__name__}: {exc}"
+
+
+def _missing_text(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    message = ""
+    if isinstance(response, dict):
+        message = str(response.get("Error", {}).get("Message") or "")
+    return "not found in AWS (not applied yet?)" + (f": {message}" if message else "")
+
+
+@dataclass
+class CollectStats:
+    """Counters of one run (read after ``collect`` returns)."""
+
+    calls: int = 0
+    retries: int = 0
+    polls: int = 0
+    pages: int = 0
+
+
+class _Collector:
+    def __init__(
+        self,
+        client: Any,
+        options: CollectOptions,
+        *,
+        deadline: float,
+        sleep: Callable[[float], None] | None,
+        monotonic: Callable[[], float],
+        rng: random.Random,
+    ) -> None:
+        self.client = client
+        self.options = options
+        self.deadline = deadline
+        self.monotonic = monotonic
+        self.stop = threading.Event()
+        self._sleep = sleep
+        self._rng = rng
+        self._lock = threading.Lock()
+        self.stats = CollectStats()
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self.stats, name, getattr(self.stats, name) + amount)
+
+    def sleep(self, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self.stop.wait(seconds):
+            raise _Stopped
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call, with our backoff for LimitExceeded / leftover throttling."""
+        method = getattr(self.client, operation)
+        attempt = 0
+        while True:
+            if self.stop.is_set():
+                raise _Stopped
+            self._count("calls")
+            try:
+                response: dict[str, Any] = method(**params)
+                return response
+            except Exception as exc:
+                if _error_code(exc) not in _RETRY_CODES or attempt >= self.options.retry_attempts:
+                    raise
+                cap = min(self.options.retry_max, self.options.retry_base * 2**attempt)
+                # "Equal jitter": at least half the step, so retries really spread out.
+                delay = cap / 2 + self._rng.uniform(0, cap / 2)
+                if self.monotonic() + delay > self.deadline:
+                    raise
+                attempt += 1
+                self._count("retries")
+                self.sleep(delay)
+
+    # -- one entity --
+
+    def collect_one(self, target: CollectTarget) -> SnapshotEntity:
+        entity = SnapshotEntity(
+            arn=target.arn,
+            addresses=list(target.addresses),
+            granularity=self.options.granularity,
+        )
+        if self.monotonic() >= self.deadline:
+            entity.status, entity.error = "error", "not collected: the --timeout was reached"
+            return entity
+        operation = "describe"
+        try:
+            operation = _DESCRIBE[target.kind][0]
+            self._describe(target, entity)
+            operation = "GenerateServiceLastAccessedDetails"
+            job = self.call(
+                "generate_service_last_accessed_details",
+                Arn=entity.arn,
+                Granularity=self.options.granularity,
+            )
+            job_id = str(job["JobId"])
+            operation = "GetServiceLastAccessedDetails"
+            self._read_job(job_id, entity)
+            if (
+                entity.status == "COMPLETED"
+                and target.kind == "group"
+                and self.options.with_entities
+            ):
+                operation = "GetServiceLastAccessedDetailsWithEntities"
+                self._read_entities(job_id, entity)
+        except _Missing as exc:
+            entity.status, entity.error, entity.details = "missing", str(exc), {}
+        except _Timeout:
+            if entity.details.get("JobStatus") == "IN_PROGRESS":
+                entity.status = "IN_PROGRESS"
+                entity.error = "the job did not complete before the --timeout"
+            else:
+                entity.status = "error"
+                entity.error = f"{operation}: the --timeout was reached"
+        except _Stopped:
+            entity.status, entity.error = "error", "interrupted"
+        except Exception as exc:
+            if _error_code(exc) in _MISSING_CODES and operation in (
+                _DESCRIBE[target.kind][0],
+                "GenerateServiceLastAccessedDetails",
+            ):
+                entity.status, entity.details = "missing", {}
+                entity.error = _missing_text(exc)
+            else:
+                entity.status = "error"
+                entity.error = _error_text(exc, operation)
+                if entity.details.get("JobStatus") != "COMPLETED":
+                    entity.details = {}
+        return entity
+
+    def _describe(self, target: CollectTarget, entity: SnapshotEntity) -> None:
+        _, method, key = _DESCRIBE[target.kind]
+        params: dict[str, Any]
+        if target.kind == "policy":
+            params = {"PolicyArn": target.arn}
+        elif target.kind == "group":
+            # One member is enough: we only want the group's own record.
+            params = {"GroupName": target.name, "MaxItems": 1}
+        elif target.kind == "user":
+            params = {"UserName": target.name}
+        else:
+            params = {"RoleName": target.name}
+        try:
+            response = self.call(method, **params)
+        except Exception as exc:
+            if _error_code(exc) in _MISSING_CODES:
+                raise _Missing(_missing_text(exc)) from None
+            raise
+        record = response.get(key) or {}
+        # The real ARN: an inline policy's owner declared elsewhere may have another path.
+        arn = record.get("Arn")
+        if isinstance(arn, str) and parse_arn(arn) is not None:
+            entity.arn = arn
+        if record.get("CreateDate") is not None:
+            entity.create_date = normalise_time(record["CreateDate"])
+        if target.kind == "policy" and isinstance(record.get("AttachmentCount"), int):
+            entity.attached = record["AttachmentCount"] > 0
+
+    def _read_job(self, job_id: str, entity: SnapshotEntity) -> None:
+        delay = self.options.poll_initial
+        page = self.call(
+            "get_service_last_accessed_details", JobId=job_id, MaxItems=self.options.page_size
+        )
+        self._count("polls")
+        while page.get("JobStatus") == "IN_PROGRESS":
+            entity.details = normalise_response(page)
+            remaining = self.deadline - self.monotonic()
+            if remaining <= 0:
+                raise _Timeout
+            # The last wait is shortened so the final poll happens right at the deadline.
+            self.sleep(min(delay, remaining))
+            delay = min(delay * self.options.poll_factor, self.options.poll_max)
+            page = self.call(
+                "get_service_last_accessed_details",
+                JobId=job_id,
+                MaxItems=self.options.page_size,
+            )
+            self._count("polls")
+        status = page.get("JobStatus")
+        if status == "FAILED":
+            entity.details = normalise_response(page)
+            entity.status = "FAILED"
+            error = page.get("Error") or {}
+            entity.error = (
+                f"the Access Advisor job failed: {error.get('Code', 'Error')}: "
+                f"{error.get('Message', '')}"
+                if error
+                else "the Access Advisor job failed"
+            )
+            return
+        if status != "COMPLETED":
+            raise RuntimeError(f"unexpected JobStatus {status!r}")
+        merged = dict(page)
+        services = list(page.get("ServicesLastAccessed") or [])
+        seen_markers: set[str] = set()
+        while page.get("IsTruncated"):
+            marker = page.get("Marker")
+            if not marker or marker in seen_markers:
+                raise RuntimeError("IsTruncated without a new Marker: the listing is incomplete")
+            seen_markers.add(marker)
+            if self.monotonic() >= self.deadline:
+                raise _Timeout
+            page = self.call(
+                "get_service_last_accessed_details",
+                JobId=job_id,
+                MaxItems=self.options.page_size,
+                Marker=marker,
+            )
+            self._count("pages")
+            services.extend(page.get("ServicesLastAccessed") or [])
+        merged["ServicesLastAccessed"] = services
+        entity.details = normalise_response(merged)
+        entity.status = "COMPLETED"
+
+    def _read_entities(self, job_id: str, entity: SnapshotEntity) -> None:
+        by_service: dict[str, list[dict[str, Any]]] = {}
+        for service in entity.details.get("ServicesLastAccessed") or []:
+            if not service.get("LastAuthenticated"):
+                continue
+            namespace = service["ServiceNamespace"]
+            rows: list[dict[str, Any]] = []
+            params: dict[str, Any] = {
+                "JobId": job_id,
+                "ServiceNamespace": namespace,
+                "MaxItems": self.options.page_size,
+            }
+            seen_markers: set[str] = set()
+            while True:
+                if self.monotonic() >= self.deadline:
+                    raise _Timeout
+                page = self.call("get_service_last_accessed_details_with_entities", **params)
+                rows.extend(page.get("EntityDetailsList") or [])
+                if not page.get("IsTruncated"):
+                    break
+                marker = page.get("Marker")
+                if not marker or marker in seen_markers:
+                    raise RuntimeError("IsTruncated without a new Marker: the list is incomplete")
+                seen_markers.add(marker)
+                params["Marker"] = marker
+            by_service[namespace] = normalise_response(rows)
+        entity.entities_by_service = by_service
+
+
+_DESCRIBE: dict[str, tuple[str, str, str]] = {
+    "policy": ("GetPolicy", "get_policy", "Policy"),
+    "group": ("GetGroup", "get_group", "Group"),
+    "user": ("GetUser", "get_user", "User"),
+    "role": ("GetRole", "get_role", "Role"),
+}
+
+
+def collect(
+    targets: Sequence[CollectTarget],
+    *,
+    iam_client: Any,
+    options: CollectOptions,
+    progress: Progress | None = None,
+    account_id: str | None = None,
+    partition: str | None = None,
+    now: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    stats: CollectStats | None = None,
+) -> Snapshot:
+    """Collect Access Advisor data for ``targets`` with one shared IAM client.
+
+    ``account_id``/``partition`` default to those of the targets' ARNs. ``now`` gives the
+    snapshot's ``collected_at`` (the start of the run: a conservative window start);
+    ``sleep``/``monotonic`` are for tests. Entities are returned in target order.
+    """
+    if account_id is None or partition is None:
+        parts = parse_arn(targets[0].arn) if targets else None
+        if parts is None:
+            raise InputError("nothing to collect: no targets, and no account id given")
+        account_id = account_id or parts.account_id
+        partition = partition or parts.partition
+    # Whole seconds, rounded down: an earlier collected_at only widens trim's window.
+    started = (now or (lambda: datetime.now(timezone.utc).replace(microsecond=0)))()
+    collector = _Collector(
+        iam_client,
+        options,
+        deadline=monotonic() + options.timeout,
+        sleep=sleep,
+        monotonic=monotonic,
+        rng=random.Random(),
+    )
+    results: list[SnapshotEntity | None] = [None] * len(targets)
+    if progress is not None:
+        progress.start(len(targets))
+    pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="lpgen-collect")
+    try:
+        pending: dict[Future[SnapshotEntity], int] = {
+            pool.submit(collector.collect_one, target): index
+            for index, target in enumerate(targets)
+        }
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                entity = future.result()
+                results[index] = entity
+                if progress is not None:
+                    progress.advance(entity)
+    except BaseException:
+        collector.stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if progress is not None:
+            progress.finish()
+    pool.shutdown(wait=True)
+    if stats is not None:
+        for name in ("calls", "retries", "polls", "pages"):
+            setattr(stats, name, getattr(collector.stats, name))
+    # Two targets can resolve to one real ARN (an inline policy's owner declared elsewhere,
+    # with a path we had to guess): keep one record, with every address.
+    entities: list[SnapshotEntity] = []
+    by_arn: dict[str, SnapshotEntity] = {}
+    for record in results:
+        if record is None:
+            continue
+        first = by_arn.get(record.arn)
+        if first is None:
+            by_arn[record.arn] = record
+            entities.append(record)
+        else:
+            first.addresses.extend(a for a in record.addresses if a not in first.addresses)
+    return Snapshot(
+        account_id=account_id,
+        partition=partition,
+        collected_at=started,
+        entities=entities,
+        generator=f"lpgen {__version__}",
+    )
+
+
+# --- AWS session and clients -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    """Where the credentials come from: the standard boto3 chain, a profile, a role."""
+
+    profile: str | None = None
+    region: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "lpgen-collect"
+    # botocore standard-mode attempts (first try included): enough to ride out Throttling.
+    max_attempts: int = 10
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    partition: str
+    arn: str
+
+
+@dataclass
+class AwsClients:
+    """One IAM client per account (shared by all threads) and who it acts as."""
+
+    iam: Any
+    identity: Identity
+    region: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def client_config(*, max_attempts: int = 10, max_pool_connections: int = 10) -> Any:
+    """botocore Config with an explicit retry mode (defaults changed in botocore 1.44)."""
+    from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
+
+    return Config(
+        # total_max_attempts counts the first try (botocore's max_attempts does not).
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        max_pool_connections=max_pool_connections,
+        connect_timeout=10,
+        read_timeout=30,
+        user_agent_extra=f"lpgen/{__version__}",
+    )
+
+
+def open_clients(aws: AwsOptions) -> AwsClients:
+    """Resolve credentials once and build the IAM client; find the account with STS.
+
+    Credentials are frozen at the start (or come from one AssumeRole call) because an
+    Access Advisor job must be read by the same user or role *session* that generated it;
+    a provider that refreshes mid-run would start a new session and orphan the jobs.
+    """
+    import boto3  # type: ignore[import-untyped,unused-ignore]
+    import botocore.exceptions  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        session = boto3.Session(profile_name=aws.profile, region_name=aws.region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise InputError(f"--profile: {exc}") from None
+    region = aws.region or session.region_name or "us-east-1"
+    config = client_config(
+        max_attempts=aws.max_attempts, max_pool_connections=max(10, aws.concurrency + 4)
+    )
+    try:
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise AwsError(
+                "no AWS credentials found (set AWS_PROFILE or --profile, or the "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables)"
+            )
+        frozen = credentials.get_frozen_credentials()
+        keys = {
+            "aws_access_key_id": frozen.access_key,
+            "aws_secret_access_key": frozen.secret_key,
+            "aws_session_token": frozen.token,
+        }
+        if aws.role_arn:
+            sts = session.client("sts", region_name=region, config=config, **keys)
+            params: dict[str, Any] = {
+                "RoleArn": aws.role_arn,
+                "RoleSessionName": aws.session_name,
+            }
+            if aws.external_id:
+                params["ExternalId"] = aws.external_id
+            assumed = sts.assume_role(**params)["Credentials"]
+            keys = {
+                "aws_access_key_id": assumed["AccessKeyId"],
+                "aws_secret_access_key": assumed["SecretAccessKey"],
+                "aws_session_token": assumed["SessionToken"],
+            }
+        sts = session.client("sts", region_name=region, config=config, **keys)
+        caller = sts.get_caller_identity()
+        iam = session.client("iam", region_name=region, config=config, **keys)
+    except botocore.exceptions.ClientError as exc:
+        what = "AssumeRole" if aws.role_arn else "GetCallerIdentity"
+        raise AwsError(_error_text(exc, what)) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"cannot reach AWS: {exc}") from None
+    arn = str(caller["Arn"])
+    partition = arn.split(":")[1] if arn.startswith("arn:") else "aws"
+    return AwsClients(
+        iam=iam,
+        identity=Identity(account_id=str(caller["Account"]), partition=partition, arn=arn),
+        region=region,
+    )
+
+
+# --- a whole run -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    snapshot: Snapshot
+    out: str
+    identity: Identity
+    skipped: tuple[SkippedEntity, ...]
+    elapsed: float
+    stats: CollectStats
+
+    def count(self, status: Status) -> int:
+        return sum(1 for e in self.snapshot.entities if e.effective_status == status)
+
+    @property
+    def problems(self) -> int:
+        """Entities with no usable data that are not simply missing."""
+        return sum(
+            1 for e in self.snapshot.entities if e.effective_status not in ("COMPLETED", "missing")
+        )
+
+
+def run_collect(
+    inventory: Inventory,
+    *,
+    clients: AwsClients,
+    options: CollectOptions,
+    out: str,
+    progress: Progress | None = None,
+) -> CollectResult:
+    """Plan targets from an inventory, collect them, write the snapshot atomically."""
+    from lpgen.snapshot import save_snapshot
+
+    identity = clients.identity
+    plan = plan_targets(inventory, account_id=identity.account_id, partition=identity.partition)
+    started = time.monotonic()
+    stats = CollectStats()
+    snapshot = collect(
+        plan.targets,
+        iam_client=clients.iam,
+        options=options,
+        progress=progress,
+        account_id=identity.account_id,
+        partition=identity.partition,
+        stats=stats,
+    )
+    save_snapshot(snapshot, out)
+    snapshot.label = out.rsplit("/", 1)[-1]
+    return CollectResult(
+        snapshot=snapshot,
+        out=out,
+        identity=identity,
+        skipped=plan.skipped,
+        elapsed=time.monotonic() - started,
+        stats=stats,
+    )
+
+
+def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> str:
+    """The summary ``lpgen collect`` prints at the end."""
+    snapshot = result.snapshot
+    total = len(snapshot.entities)
+    counts = [
+        (result.count("COMPLETED"), "completed"),
+        (result.count("missing"), "missing (not in AWS)"),
+        (result.count("FAILED"), "failed"),
+        (result.count("IN_PROGRESS"), "not finished in time"),
+        (result.count("error"), "errors"),
+    ]
+    lines = [
+        f"Collected {total} entities of account {result.identity.account_id} into {result.out} "
+        f"in {result.elapsed:.1f}s: "
+        + ", ".join(f"{n} {label}" for n, label in counts if n or label == "completed"),
+    ]
+    if result.stats.retries:
+        lines.append(f"Retried {result.stats.retries} throttled calls.")
+    if result.skipped:
+        lines.append(f"Skipped {len(result.skipped)} entities whose name is not known:")
+        lines.extend(
+            f"  {s.location + ': ' if s.location else ''}{s.address}: {s.reason}"
+            for s in result.skipped
+        )
+    if verbose:
+        for entity in snapshot.entities:
+            status = entity.effective_status
+            if status != "COMPLETED":
+                lines.append(f"  {entity.arn}: {status}: {entity.error or ''}".rstrip(": "))
+    lines.append(f"Collected at {format_time(snapshot.collected_at)} as {result.identity.arn}.")
+    return "\n".join(lines)
