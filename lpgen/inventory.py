@@ -19,6 +19,7 @@ from lpgen.model import (
     Membership,
     PasswordPolicy,
     Policy,
+    PolicyDocument,
     Role,
     User,
 )
@@ -140,6 +141,21 @@ class _Builder:
         self.inv.unresolved.append(Unresolved(address, message, loc))
         return message
 
+    def doc_unknowns(self, address: str, what: str, doc: PolicyDocument, loc: Location) -> None:
+        """Name what could not be read in a policy document (the document, a statement,
+        its actions), so every unresolved part shows under "Not resolved"."""
+        from lpgen.model import Unresolved
+
+        if doc.unknown_reason:
+            message = f"{what} is not known: {doc.unknown_reason}"
+            self.inv.unresolved.append(Unresolved(address, message, doc.location or loc))
+            return
+        for st in doc.statements:
+            for reason in dict.fromkeys(st.unknown):
+                where = st.location or doc.location or loc
+                label = f"statement {st.sid!r}" if st.sid else f"statement {st.index + 1}"
+                self.inv.unresolved.append(Unresolved(address, f"{what}, {label}: {reason}", where))
+
     def add(self, inst: Instance) -> None:
         rtype = inst.obj.rtype
         getattr(self, "_" + rtype, self._resource_policy)(inst)
@@ -192,6 +208,7 @@ class _Builder:
         trust = document_from_value(
             inst.attr("assume_role_policy"), where=inst.block.attr_loc("assume_role_policy")
         )
+        self.doc_unknowns(inst.address, "assume_role_policy", trust, inst.block.loc)
         role = Role(
             inst.address,
             name,
@@ -205,7 +222,10 @@ class _Builder:
         # Inline policies declared inside the role, and the legacy managed_policy_arns.
         for i, blk in enumerate(inst.block.sub("inline_policy")):
             pname = inst.attr("name", blk)
-            doc = document_from_value(inst.attr("policy", blk), where=blk.loc)
+            policy_value = inst.attr("policy", blk)
+            doc = document_from_value(policy_value, where=blk.loc)
+            if policy_value is not None:
+                self.doc_unknowns(f"{inst.address}.inline_policy[{i}]", "policy", doc, blk.loc)
             self.inv.policies.append(
                 Policy(
                     f"{inst.address}.inline_policy[{i}]",
@@ -229,6 +249,7 @@ class _Builder:
     def _aws_iam_policy(self, inst: Instance) -> None:
         name, path, unknown = self._base(inst)
         doc = document_from_value(inst.attr("policy"), where=inst.block.attr_loc("policy"))
+        self.doc_unknowns(inst.address, "policy", doc, inst.block.loc)
         desc = inst.attr("description")
         self.inv.policies.append(
             Policy(
@@ -258,6 +279,7 @@ class _Builder:
         if isinstance(pname_value, Unknown):
             unknown.append(self.unknown(inst.address, "name", pname_value, loc))
         doc = document_from_value(inst.attr("policy"), where=inst.block.attr_loc("policy"))
+        self.doc_unknowns(inst.address, "policy", doc, loc)
         self.inv.policies.append(
             Policy(
                 inst.address,
@@ -295,7 +317,8 @@ class _Builder:
         for user in _names(users):
             if isinstance(user, Unknown):
                 self.unknown(inst.address, "a member", user, loc)
-                continue
+                if user.ref is None:
+                    continue
             self.inv.memberships.append(
                 Membership(
                     _name(user),
@@ -304,6 +327,8 @@ class _Builder:
                     loc,
                     entry_location=getattr(user, "loc", None),
                     resource_type="aws_iam_group_membership",
+                    user_address=getattr(user, "ref", None),
+                    group_address=getattr(group, "ref", None),
                 )
             )
 
@@ -319,7 +344,8 @@ class _Builder:
         for group in _names(groups):
             if isinstance(group, Unknown):
                 self.unknown(inst.address, "a group", group, loc)
-                continue
+                if group.ref is None:
+                    continue
             self.inv.memberships.append(
                 Membership(
                     _name(user),
@@ -328,6 +354,8 @@ class _Builder:
                     loc,
                     entry_location=getattr(group, "loc", None),
                     resource_type="aws_iam_user_group_membership",
+                    user_address=getattr(user, "ref", None),
+                    group_address=getattr(group, "ref", None),
                 )
             )
 
@@ -350,6 +378,7 @@ class _Builder:
             address=inst.address,
             location=loc,
             resource_type=rtype,
+            target_address=getattr(target, "ref", None),
         )
         self.inv.attachments.append(att)
         self.policy_refs.append((att, arn))
@@ -534,7 +563,14 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
         "roles": [entity(r) for r in inv.roles],
         "policies": policies,
         "memberships": [
-            {"user": m.user, "group": m.group, "address": m.address, **_loc(m.location)}
+            {
+                "user": m.user,
+                "group": m.group,
+                "address": m.address,
+                **_loc(m.location),
+                "user_address": m.user_address,
+                "group_address": m.group_address,
+            }
             for m in inv.memberships
         ],
         "attachments": [
@@ -545,6 +581,7 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
                 "target": a.target,
                 "address": a.address,
                 **_loc(a.location),
+                "target_address": a.target_address,
             }
             for a in inv.attachments
         ],
@@ -593,22 +630,33 @@ def render_text(inv: Inventory) -> str:
         f"in {len(inv.files)} files"
     )
 
-    def shown(name: str | None) -> str:
-        return name if name is not None else "(unknown)"
+    def shown(name: str | None, address: str | None = None) -> str:
+        if name is not None:
+            return name
+        return f"(unknown: {address})" if address else "(unknown)"
 
-    def attached_to(kind: str, name: str | None) -> list[str]:
+    def same(name: str | None, address: str | None, entity: Any) -> bool:
+        """Does a reference (a name, or the address of an entity whose name is unknown)
+        point at ``entity``? Two unknown names are not the same name."""
+        if name is not None:
+            return bool(name == entity.name)
+        return address is not None and address == entity.address
+
+    def attached_to(kind: str, entity: Any) -> list[str]:
         out = []
         for a in inv.attachments:
-            if a.target_type == kind and a.target == name:
+            if a.target_type == kind and same(a.target, a.target_address, entity):
                 if a.policy:
                     pol = inv.policy_at(a.policy)
-                    out.append(shown(pol.name) if pol else a.policy)
+                    out.append(shown(pol.name, a.policy) if pol else a.policy)
                 else:
                     out.append(a.policy_arn or "(unknown policy)")
         out += [
-            f"{shown(p.name)} (inline)"
+            f"{shown(p.name, p.address)} (inline)"
             for p in inv.policies
-            if p.kind == "inline" and p.owner_type == kind and p.owner == name
+            if p.kind == "inline"
+            and p.owner_type == kind
+            and same(p.owner, p.owner_address if p.owner is None else None, entity)
         ]
         return out
 
@@ -616,31 +664,44 @@ def render_text(inv: Inventory) -> str:
         add("")
         add("Groups")
         for g in sorted(inv.groups, key=lambda g: (g.name or "", g.address)):
-            members = sorted({shown(m.user) for m in inv.memberships if m.group == g.name})
+            members = sorted(
+                {
+                    shown(m.user, m.user_address)
+                    for m in inv.memberships
+                    if same(m.group, m.group_address, g)
+                }
+            )
             add(f"  {shown(g.name)}  ({g.address}, {g.location})")
             add(f"    members:  {', '.join(members) if members else '(none)'}")
-            pols = attached_to("group", g.name)
+            pols = attached_to("group", g)
             add(f"    policies: {', '.join(pols) if pols else '(none)'}")
     if inv.users:
         add("")
         add("Users")
         for u in sorted(inv.users, key=lambda u: (u.name or "", u.address)):
-            groups = sorted({shown(m.group) for m in inv.memberships if m.user == u.name})
+            groups = sorted(
+                {
+                    shown(m.group, m.group_address)
+                    for m in inv.memberships
+                    if same(m.user, m.user_address, u)
+                }
+            )
             extra = []
-            direct = attached_to("user", u.name)
+            direct = attached_to("user", u)
             if direct:
                 extra.append(f"direct policies: {', '.join(direct)}")
-            if any(k.user == u.name for k in inv.access_keys):
+            if u.name is not None and any(k.user == u.name for k in inv.access_keys):
                 extra.append("access key")
-            if any(lp.user == u.name for lp in inv.login_profiles):
+            if u.name is not None and any(lp.user == u.name for lp in inv.login_profiles):
                 extra.append("console")
             tail = f"; {'; '.join(extra)}" if extra else ""
-            add(f"  {shown(u.name)}: {', '.join(groups) if groups else '(no group)'}{tail}")
+            member_of = ", ".join(groups) if groups else "(no group)"
+            add(f"  {shown(u.name, u.address)}: {member_of}{tail}")
     if inv.roles:
         add("")
         add("Roles")
         for r in sorted(inv.roles, key=lambda r: (r.name or "", r.address)):
-            pols = attached_to("role", r.name)
+            pols = attached_to("role", r)
             add(f"  {shown(r.name)}  ({r.address}): {', '.join(pols) if pols else '(no policies)'}")
     if inv.policies:
         add("")
@@ -651,13 +712,13 @@ def render_text(inv: Inventory) -> str:
             n = len(doc.statements) if doc else 0
             if p.kind == "managed":
                 where = sorted(
-                    f"{a.target_type} {shown(a.target)}"
+                    f"{a.target_type} {shown(a.target, a.target_address)}"
                     for a in inv.attachments
                     if a.policy == p.address
                 )
                 target = f"attached to {', '.join(where)}" if where else "attached to nothing"
             else:
-                target = f"inline in {p.owner_type} {shown(p.owner)}"
+                target = f"inline in {p.owner_type} {shown(p.owner, p.owner_address)}"
             add(f"  {shown(p.name)} [{p.kind}, {style}, {n} statements] {target}  ({p.location})")
     aws_managed = sorted(
         {a.policy_arn for a in inv.attachments if a.policy is None and a.policy_arn}
@@ -667,7 +728,7 @@ def render_text(inv: Inventory) -> str:
         add("Policies referenced by ARN")
         for arn in aws_managed:
             targets = sorted(
-                f"{a.target_type} {shown(a.target)}"
+                f"{a.target_type} {shown(a.target, a.target_address)}"
                 for a in inv.attachments
                 if a.policy is None and a.policy_arn == arn
             )

@@ -148,6 +148,9 @@ class Membership:
     # Spans of the literal list entry that declares the membership, when there is one.
     entry_location: Location | None = None
     resource_type: str = ""
+    # Addresses of the user / group resources when their names are not known statically.
+    user_address: str | None = None
+    group_address: str | None = None
 
 
 @dataclass
@@ -161,6 +164,8 @@ class Attachment:
     address: str
     location: Location
     resource_type: str = ""
+    # Address of the target resource when its name is not known statically.
+    target_address: str | None = None
 
 
 @dataclass

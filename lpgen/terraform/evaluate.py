@@ -255,19 +255,46 @@ class Evaluator:
         text = self.template_text(scope.source, body_start, body_end, scope)
         if isinstance(text, str) and trim:
             text = _strip_indent(text)
-        from lpgen.terraform.jsonpos import looks_like_json, parse_json_span
+        from lpgen.terraform.jsonpos import (
+            _interp_end,
+            looks_like_json,
+            parse_json_span,
+            reconcile_rendered,
+        )
 
         raw_body = scope.source.text[body_start:body_end]
+        lead = len(raw_body) - len(raw_body.lstrip())
+        stripped_end = body_start + len(raw_body.rstrip())
+        if (
+            raw_body.lstrip().startswith("${")
+            and _interp_end(scope.source.text, body_start + lead, stripped_end) == stripped_end
+        ):
+            # The whole body is one interpolation, e.g. ${data.aws_iam_policy_document.x.json}:
+            # keep the document it holds (and where it was written).
+            inner = self.eval(
+                self.snippet(scope.source, body_start + lead + 2, stripped_end - 1), scope
+            )
+            if isinstance(inner, Encoded) and isinstance(text, str):
+                return Encoded(
+                    text,
+                    inner.value,
+                    inner.style,
+                    complete=inner.complete,
+                    loc=inner.loc,
+                    source_file=inner.source_file,
+                )
         if looks_like_json(raw_body):
             try:
                 value = parse_json_span(
                     scope.source,
-                    body_start + (len(raw_body) - len(raw_body.lstrip())),
-                    body_start + len(raw_body.rstrip()),
+                    body_start + lead,
+                    stripped_end,
                     template=lambda t, s, e: self.json_template(t, s, e, scope),
                 )
             except ParseError:
                 value = None
+            if isinstance(text, str):
+                value = reconcile_rendered(value, text)
             if value is not None:
                 complete = isinstance(text, str)
                 shown = text if isinstance(text, str) else raw_body
@@ -279,9 +306,9 @@ class Evaluator:
     def json_template(self, raw: str, start: int, end: int, scope: Scope) -> Any:
         """Evaluate a JSON string (or bare ``${}``) holding interpolations."""
         if raw.startswith("${") and end - start == len(raw):
-            # A bare interpolation used as a JSON value.
-            inner = self.snippet(scope.source, start + 2, end - 1)
-            return self.eval(inner, scope)
+            # A bare interpolation used as a JSON value: its text is spliced into the JSON.
+            inner = self.eval(self.snippet(scope.source, start + 2, end - 1), scope)
+            return spliced_json(inner)
         value = self.template_text(scope.source, start + 1, end - 1, scope)
         if isinstance(value, Unknown):
             return value
@@ -477,9 +504,9 @@ class Evaluator:
         if root.data == "identifier":
             name = str(root.children[0])
             if name in scope.bindings:
-                return self.apply_steps(scope.bindings[name], steps, scope)
-            return self.reference(name, steps, scope, node)
-        return self.apply_steps(self.eval(root, scope), steps, scope)
+                return whole(self.apply_steps(scope.bindings[name], steps, scope))
+            return whole(self.reference(name, steps, scope, node))
+        return whole(self.apply_steps(self.eval(root, scope), steps, scope))
 
     def reference(self, name: str, steps: list[Tree[Any]], scope: Scope, node: Tree[Any]) -> Any:
         """Resolve ``name.step.step...`` against the module (var, local, resources, ...)."""
@@ -578,6 +605,26 @@ class Evaluator:
         if hasattr(value, "index") and not isinstance(value, str):
             return value.index(key)
         return Unknown(f"cannot index a {type_name(value)}")
+
+
+def spliced_json(value: Any) -> Any:
+    """The JSON value that the text of ``value`` makes when written bare into a JSON template."""
+    if isinstance(value, Encoded):
+        return value.value
+    if isinstance(value, Unknown) or value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return json.loads(str(value))
+        except ValueError:
+            return Unknown(f"{str(value)[:40]!r} written bare into JSON is not a JSON value")
+    return Unknown(f"a {type_name(value)} cannot be written into a template")
+
+
+def whole(value: Any) -> Any:
+    """A resource or module call used as a value becomes its instance(s), as in Terraform."""
+    as_value = getattr(value, "as_value", None)
+    return as_value() if as_value is not None else value
 
 
 def _attr_name(step: Tree[Any]) -> str | None:

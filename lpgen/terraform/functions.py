@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lark import Tree
@@ -139,7 +143,7 @@ def _file_functions(ev: Evaluator, name: str, args: list[Any], scope: Scope) -> 
     if name == "filebase64":
         return Unknown("filebase64() is not evaluated")
     from lpgen.terraform.evaluate import Scope as _Scope
-    from lpgen.terraform.jsonpos import looks_like_json, parse_json_span
+    from lpgen.terraform.jsonpos import looks_like_json, parse_json_span, reconcile_rendered
 
     loc = source.loc(0, len(source.text), "json")
     if name == "file":
@@ -167,7 +171,14 @@ def _file_functions(ev: Evaluator, name: str, args: list[Any], scope: Scope) -> 
                 template=lambda t, s, e: ev.json_template(t, s, e, tscope),
             )
         except ParseError as exc:
-            return Unknown(str(exc)) if isinstance(text, Unknown) else SStr(text, loc)
+            if isinstance(text, Unknown):
+                return Unknown(str(exc))
+            value = reconcile_rendered(None, text)
+            if value is None:
+                return SStr(text, loc)
+        else:
+            if isinstance(text, str):
+                value = reconcile_rendered(value, text)
         shown = text if isinstance(text, str) else source.text
         return Encoded(
             shown,
@@ -719,6 +730,87 @@ def _abspath(v: Any) -> Any:
     return os.path.abspath(_str(v))
 
 
+@_fn("regexall")
+def _regexall(pattern: Any, text: Any) -> Any:
+    out: list[Any] = []
+    for m in re.finditer(_str(pattern), _str(text)):
+        if m.groupdict():
+            out.append(dict(m.groupdict()))
+        elif m.groups():
+            out.append(list(m.groups()))
+        else:
+            out.append(m.group(0))
+    return out
+
+
+# --- hashing and encoding of strings (names are often built with these) ------------------
+
+
+def _digest(name: str) -> Fn:
+    def fn(v: Any) -> Any:
+        return hashlib.new(name, _str(v).encode("utf-8")).hexdigest()
+
+    return fn
+
+
+for _algo in ("md5", "sha1", "sha256", "sha512"):
+    _FUNCTIONS[_algo] = _digest(_algo)
+
+
+@_fn("base64sha256")
+def _base64sha256(v: Any) -> Any:
+    return base64.b64encode(hashlib.sha256(_str(v).encode("utf-8")).digest()).decode("ascii")
+
+
+@_fn("base64sha512")
+def _base64sha512(v: Any) -> Any:
+    return base64.b64encode(hashlib.sha512(_str(v).encode("utf-8")).digest()).decode("ascii")
+
+
+@_fn("base64encode")
+def _base64encode(v: Any) -> Any:
+    return base64.b64encode(_str(v).encode("utf-8")).decode("ascii")
+
+
+@_fn("base64decode")
+def _base64decode(v: Any) -> Any:
+    try:
+        return base64.b64decode(_str(v), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Fail(f"invalid base64 text ({exc})") from None
+
+
+@_fn("urlencode")
+def _urlencode(v: Any) -> Any:
+    return urllib.parse.quote_plus(_str(v), safe="")
+
+
+@_fn("sensitive", "nonsensitive")
+def _sensitive(v: Any) -> Any:
+    # Sensitivity only hides a value in Terraform's output; the value is the same.
+    return v
+
+
+@_fn("setproduct")
+def _setproduct(*sets: Any) -> Any:
+    lists = [_list(s, "setproduct") for s in sets]
+    out: list[Any] = [[]]
+    for lst in lists:
+        out = [[*prefix, item] for prefix in out for item in lst]
+    return out if lists else []
+
+
+@_fn("transpose")
+def _transpose(m: Any) -> Any:
+    if not isinstance(m, dict):
+        raise _Fail(f"transpose needs a map of lists, got a {type_name(m)}")
+    out: dict[str, list[Any]] = {}
+    for key in sorted(m):
+        for item in _list(m[key], "transpose"):
+            out.setdefault(_str(item), []).append(SStr(key) if not isinstance(key, SStr) else key)
+    return {k: sorted(v, key=str) for k, v in sorted(out.items())}
+
+
 # --- encoding ---------------------------------------------------------------------------
 
 
@@ -753,6 +845,80 @@ def _jsondecode(v: Any) -> Any:
         return json.loads(_str(v))
     except ValueError as exc:
         raise _Fail(f"invalid JSON: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def _yaml12_loader() -> Any:
+    """A safe YAML loader resolving plain scalars as YAML 1.2 (core schema) does, like
+    Terraform: only true/false are booleans, no sexagesimal numbers, dates stay strings."""
+    yaml = _yaml_module()
+    loader: Any = type("Yaml12Loader", (yaml.SafeLoader,), {})
+    resolvers: dict[Any, list[tuple[str, Any]]] = {}
+    drop = {
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+    }
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        resolvers[first] = [(tag, rx) for tag, rx in entries if tag not in drop]
+    loader.yaml_implicit_resolvers = resolvers
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    )
+
+    def construct_int(loader: Any, node: Any) -> int:
+        text = str(loader.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 0) if text.startswith("0x") else int(text)
+
+    loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    return loader
+
+
+def _yaml_module() -> Any:
+    import importlib
+
+    return importlib.import_module("yaml")
+
+
+@_fn("yamldecode")
+def _yamldecode(v: Any) -> Any:
+    try:
+        yaml = _yaml_module()
+    except ImportError:  # pragma: no cover - PyYAML is a dependency
+        raise _Fail("reading YAML needs the PyYAML package") from None
+    try:
+        data = yaml.load(_str(v), Loader=_yaml12_loader())  # a safe loader
+    except yaml.YAMLError as exc:
+        raise _Fail(f"invalid YAML: {str(exc).splitlines()[0]}") from None
+
+    def convert(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {_str(k) if not isinstance(k, str) else k: convert(x[k]) for k in x}
+        if isinstance(x, list):
+            return [convert(i) for i in x]
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return x
+        return str(x)
+
+    return convert(data)
 
 
 @_fn("list")

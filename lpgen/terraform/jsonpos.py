@@ -15,7 +15,7 @@ from typing import Any
 from lpgen.errors import ParseError
 from lpgen.model import Syntax
 from lpgen.terraform.parse import SourceFile
-from lpgen.terraform.values import SDict, SList, SStr
+from lpgen.terraform.values import SDict, SList, SStr, first_unknown, to_plain
 
 # (template text of a JSON string without its quotes, start, end) -> value
 TemplateFn = Callable[[str, int, int], Any]
@@ -149,6 +149,9 @@ class _Reader:
             raise self.fail(i, "unterminated string")
         raw = s[i + 1 : j]
         loc = self.source.loc(i, j + 1, self.syntax)
+        if self.template is not None and ("$${" in raw or "%%{" in raw):
+            # Template escapes: Terraform renders $${ as ${ (and %%{ as %{).
+            has_template = True
         if has_template and self.template is not None:
             value = self.template(raw, i, j + 1)
             if isinstance(value, str) and not isinstance(value, SStr):
@@ -222,6 +225,40 @@ def parse_json_span(
     i = reader.ws(i)
     if i < end:
         raise reader.fail(i, "unexpected text after the document")
+    return value
+
+
+TEMPLATE_NOTE = (
+    "the template writes JSON syntax through interpolated values; the rendered text is read, "
+    "so this statement cannot be edited in place"
+)
+
+
+def reconcile_rendered(value: Any, text: str) -> Any:
+    """Check a span-preserving parse of a JSON template against its fully rendered text.
+
+    Terraform renders a template to text first and the text is what AWS reads, so an
+    interpolation may write JSON syntax (``${jsonencode(list)}`` as a bare value, or a
+    ``join("\\",\\"", ...)`` inside quotes). When the spans give the same document as the
+    text, the spans are kept (editable); otherwise the rendered document wins, without spans.
+    Returns ``value`` unchanged when the text is not JSON.
+    """
+    try:
+        rendered = json.loads(text)
+    except ValueError:
+        return value
+    if value is not None and first_unknown(value) is None and to_plain(value) == rendered:
+        return value
+    return _annotate(rendered)
+
+
+def _annotate(value: Any) -> Any:
+    if isinstance(value, dict):
+        return SDict({k: _annotate(v) for k, v in value.items()}, note=TEMPLATE_NOTE)
+    if isinstance(value, list):
+        return SList([_annotate(v) for v in value], note=TEMPLATE_NOTE)
+    if isinstance(value, str):
+        return SStr(value)
     return value
 
 

@@ -673,6 +673,20 @@ class ModuleCall:
             return inst
         return [_OutputView(self, mi) for mi in inst.values()]
 
+    def as_value(self) -> Any:
+        """The module used as a whole value: its outputs, a list (count) or a map (for_each)."""
+        inst = self._expand()
+        if isinstance(inst, Unknown):
+            return inst
+        if "[*]" in inst:
+            return Unknown(f"the instances of module.{self.name} are not known")
+        views = [_OutputView(self, mi) for mi in inst.values()]
+        if self.mode == "single":
+            return views[0]
+        if self.mode == "count":
+            return views
+        return SDict({str(k): v for k, v in zip(self._keys, views, strict=True)})
+
 
 class _OutputView:
     def __init__(self, call: ModuleCall, mi: ModuleInstance) -> None:
@@ -815,6 +829,17 @@ class ResourceObj:
     def splat(self) -> Any:
         return list(self.instances().values())
 
+    def as_value(self) -> Any:
+        """The resource used as a whole value: its instance, a list (count) or a map (for_each)."""
+        inst = self.instances()
+        if "[*]" in inst:
+            return Unknown(f"the instances of {self.address} are not known: {self.expand_error}")
+        if self.kind == "single":
+            return inst[""]
+        if self.kind == "count":
+            return list(inst.values())
+        return SDict({str(i.key): i for i in inst.values()})
+
 
 class Instance:
     """One instance of a resource or data block."""
@@ -895,6 +920,9 @@ def computed_attribute(inst: Instance, name: str) -> Any:
                     + (" from name_prefix" if prefix is not None else ""),
                     ref=inst.address,
                 )
+            if isinstance(ent_name, Unknown) and ent_name.ref is None:
+                # Remember whose name it is, so what refers to it can still be matched.
+                ent_name = Unknown(ent_name.reason, ref=inst.address)
             if name == "name" or (name == "id" and kind != "policy"):
                 return ent_name
             path = inst.attr("path")
@@ -918,6 +946,8 @@ def computed_attribute(inst: Instance, name: str) -> Any:
             from lpgen.policydoc import build_policy_document
 
             return build_policy_document(inst)
+        if obj.rtype == "template_file" and name == "rendered":
+            return _template_file_rendered(inst)
         if obj.rtype == "aws_caller_identity" and name == "account_id":
             if opts.account_id:
                 return SStr(opts.account_id)
@@ -931,6 +961,53 @@ def computed_attribute(inst: Instance, name: str) -> Any:
             if isinstance(pname, str):
                 return Unknown(f"data.aws_iam_policy {pname} is looked up in the account")
     return _NOT_COMPUTED
+
+
+def _template_file_rendered(inst: Instance) -> Any:
+    """``data "template_file"`` (the old template provider): render ``template`` with ``vars``.
+
+    ``template = file(PATH)`` is read like ``templatefile(PATH, vars)``, so spans point into
+    the template file; an inline template string is rendered and read without spans.
+    """
+    from lpgen.terraform.functions import _file_functions
+    from lpgen.terraform.jsonpos import reconcile_rendered
+
+    tvars = inst.attr("vars")
+    if tvars is None:
+        tvars = SDict()
+    if isinstance(tvars, Unknown):
+        return Unknown(f"{inst.address} vars are not known: {tvars.reason}")
+    node = inst.block.attrs.get("template")
+    if node is None:
+        return Unknown(f"{inst.address} has no template")
+    call = node
+    while isinstance(call, Tree) and call.data == "expr_term" and len(exprs(call)) == 1:
+        call = exprs(call)[0]
+    if isinstance(call, Tree) and call.data == "function_call":
+        idents = [c for c in call.children if isinstance(c, Tree) and c.data == "identifier"]
+        args = next(
+            (c for c in call.children if isinstance(c, Tree) and c.data == "arguments"), None
+        )
+        if len(idents) == 1 and str(idents[0].children[0]) == "file" and args is not None:
+            path = inst.obj.mi.ev.eval(exprs(args)[0], inst.scope)
+            return _file_functions(inst.obj.mi.ev, "templatefile", [path, tvars], inst.scope)
+    template = inst.attr("template")
+    if isinstance(template, Unknown):
+        return Unknown(f"{inst.address} template is not known: {template.reason}")
+    if not isinstance(template, str):
+        return Unknown(f"{inst.address} template must be a string")
+    text = str(template)
+    virtual = SourceFile(Path(f"<{inst.address}.template>"), f"{inst.address}.template", text)
+    scope = Scope(inst.obj.mi, virtual, {str(k): v for k, v in tvars.items()})
+    rendered = inst.obj.mi.ev.template_text(virtual, 0, len(text), scope)
+    if isinstance(rendered, Unknown):
+        return rendered
+    value = reconcile_rendered(None, rendered)
+    if value is None:
+        return SStr(rendered)
+    from lpgen.terraform.values import Encoded
+
+    return Encoded(rendered, value, "templatefile")
 
 
 def walk_instances(tree: Tree_, roots: list[ModuleInstance]) -> Iterator[ModuleInstance]:
