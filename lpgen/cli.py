@@ -553,6 +553,144 @@ def snapshot_import(
     )
 
 
+# --- trim ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="SNAPSHOT",
+    help="Access Advisor snapshot (repeatable: one per account the code is "
+    "applied to; usage is the union).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="An action unused for this many days before the snapshot goes.",
+)
+@click.option("--write", is_flag=True, help="Edit the files in place.")
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print a unified diff (for git apply); the summary goes to stderr.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write a trimmed copy of the tree to DIR.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when edits are pending (for CI); nothing is written.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--keep",
+    multiple=True,
+    metavar="ACTION",
+    help="Always keep this action or pattern, on top of the default keep list "
+    "and the config's (repeatable).",
+)
+@click.option(
+    "--git/--no-git",
+    "git",
+    default=True,
+    show_default=True,
+    help="Keep actions whose line git says was added less than --days ago.",
+)
+@click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the report to FILE instead of stdout.",
+)
+@tree_options
+def trim(
+    path: str,
+    snapshots: tuple[str, ...],
+    days: int,
+    write: bool,
+    diff: bool,
+    out_dir: str | None,
+    check: bool,
+    fmt: str,
+    keep: tuple[str, ...],
+    git: bool,
+    account_id: str | None,
+    output: str | None,
+    var_file: tuple[str, ...],
+    variables: tuple[str, ...],
+) -> None:
+    """Remove the permissions Access Advisor shows unused from the policies in PATH.
+
+    Decides per action with the evidence (last use, window, snapshot), then edits only the
+    spans that hold removed actions. Without --write, --diff, --out or --check it only
+    reports. Exit status: 0 done (or nothing to do), 1 with --check when edits are pending,
+    2 bad input or a file that cannot be edited safely (then nothing is written).
+    """
+    from lpgen.rewrite import render_diff, write_copy, write_in_place
+    from lpgen.trim import TrimOptions, run_trim
+    from lpgen.trim_report import render_trim, summary_line
+
+    ctx = click.get_current_context()
+    if write + diff + check + (out_dir is not None) > 1:
+        raise click.UsageError("--write, --diff, --out and --check are mutually exclusive")
+    mode = "write" if write else "diff" if diff else "check" if check else None
+    config_keep = (ctx.default_map or {}).get("keep") or ()
+    if isinstance(config_keep, str):
+        config_keep = (config_keep,)
+    if isinstance(keep, str):
+        keep = (keep,)
+    options = TrimOptions(days=days, keep=(*config_keep, *keep), use_git=git)
+    result = run_trim(
+        Path(path),
+        snapshots,
+        options=options,
+        inventory_options=inventory_options(
+            var_file, variables, account_id=account_id, strict=mode is not None or bool(out_dir)
+        ),
+    )
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning} (file skipped)", err=True)
+    if mode == "diff":
+        click.echo(render_diff(result.changes), nl=False)
+        if output:
+            write_output(render_trim(fmt, result), output)
+        click.echo(summary_line(result), err=True)
+        return
+    if mode == "write":
+        written = write_in_place(result.root, result.changes)
+        click.echo(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''}.", err=True)
+    elif out_dir is not None:
+        written = write_copy(result.root, Path(out_dir), result.changes)
+        click.echo(
+            f"Wrote a copy of the tree to {out_dir} ({len(written)} file"
+            f"{'s' if len(written) != 1 else ''} changed).",
+            err=True,
+        )
+    write_output(render_trim(fmt, result), output)
+    if mode == "check" and result.pending:
+        ctx.exit(EXIT_FINDINGS)
+
+
 # --- baseline ----------------------------------------------------------------------------
 
 

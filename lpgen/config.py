@@ -18,6 +18,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 KNOWN_KEYS: dict[str, str] = {
     "days": "trim window in days",
     "keep": "actions trim always keeps (added to the default keep list)",
+    "git": "trim: keep actions whose line git says was added inside the window",
     "fail_on": "severity threshold of check/audit",
     "select": "check codes to run",
     "ignore": "check codes to skip",

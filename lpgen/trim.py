@@ -1,0 +1,1193 @@
+"""Trim decisions: which action entries of which policies go, and the evidence for each.
+
+Decide, then edit. :func:`plan_trim` joins an inventory with Access Advisor usage and decides,
+per policy, statement and action entry, what stays and what goes (DESIGN.md, "Trimming
+rules"); it never touches text. A span shared by several policies (``count``/``for_each``
+instances, a ``data "aws_iam_policy_document"`` used twice, a local list) loses only what
+every user of it may lose. :func:`build_edits` turns the decisions into span edits for
+:mod:`lpgen.rewrite`, and :func:`run_trim` does the whole job for the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from lpgen import catalog
+from lpgen.errors import InputError
+from lpgen.gitinfo import LineHistory, LineOrigin
+from lpgen.model import ActionEntry, Inventory, Location, Policy, PolicyDocument, Statement
+from lpgen.rewrite import Edit, FileChange, edit_file, read_source
+from lpgen.usage import (
+    EntityUsage,
+    Evidence,
+    UsageIndex,
+    Verdict,
+    assess_action,
+    assess_entity,
+)
+
+if TYPE_CHECKING:
+    from lpgen.inventory import InventoryOptions
+    from lpgen.snapshot import Snapshot
+
+__all__ = [
+    "DetachCandidate",
+    "KeepDirective",
+    "Kept",
+    "PolicyDecision",
+    "Proof",
+    "Removal",
+    "SnapshotInfo",
+    "TrimOptions",
+    "TrimPlan",
+    "TrimResult",
+    "build_edits",
+    "find_keep_directives",
+    "plan_trim",
+    "run_trim",
+]
+
+Status = Literal["trimmed", "unchanged", "skipped"]
+SpanKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class TrimOptions:
+    """How trim decides (a cache key too: equal options, equal inputs, equal output)."""
+
+    days: int = 90
+    # Patterns always kept, added to ``default_keep`` (config ``keep`` and ``--keep``).
+    keep: tuple[str, ...] = ()
+    default_keep: tuple[str, ...] = catalog.UNTRACKED_DEFAULT_KEEP
+    # Keep actions whose line git says was added less than the window ago.
+    use_git: bool = True
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise InputError(f"--days must be at least 1 (got {self.days})")
+
+    @property
+    def keep_patterns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.default_keep, *self.keep)))
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Why one service (``service-unused``) or one action (``action-unused``) may go.
+
+    ``evidence`` holds what each snapshot says (last use, by whom, the window).
+    """
+
+    subject: str
+    code: str
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """An action entry taken out of a statement, or narrowed to ``replaced_by``."""
+
+    entry: str
+    statement: int
+    sid: str | None
+    location: Location | None
+    actions: tuple[str, ...]  # catalog actions the policy no longer allows
+    replaced_by: tuple[str, ...] = ()
+    proofs: tuple[Proof, ...] = ()
+    statement_removed: bool = False
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Actions of an entry kept for a reason other than "used" (or why an edit was held back)."""
+
+    subject: str
+    code: str
+    reason: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """What trim does with one policy and why."""
+
+    address: str
+    name: str | None
+    arn: str | None
+    kind: str
+    file: str | None
+    line: int | None
+    status: Status
+    reason: str
+    unused: bool = False
+    removals: tuple[Removal, ...] = ()
+    kept: tuple[Kept, ...] = ()
+    services_removed: tuple[str, ...] = ()
+    snapshots: tuple[str, ...] = ()
+
+    @property
+    def actions_removed(self) -> int:
+        return len({a.lower() for r in self.removals for a in r.actions})
+
+
+@dataclass(frozen=True)
+class DetachCandidate:
+    """An AWS-managed policy attached to an entity that used no service in the window."""
+
+    address: str
+    policy_arn: str
+    target_type: str
+    target: str | None
+    file: str
+    line: int
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrimPlan:
+    """Every decision of one run, and the edits they need, by file."""
+
+    policies: tuple[PolicyDecision, ...]
+    edits: Mapping[str, tuple[Edit, ...]]
+    detach: tuple[DetachCandidate, ...] = ()
+    days: int = 90
+
+    @property
+    def trimmed(self) -> int:
+        return sum(1 for p in self.policies if p.status == "trimmed")
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """Which snapshot the evidence came from."""
+
+    label: str
+    account_id: str
+    collected_at: datetime
+
+
+@dataclass(frozen=True)
+class TrimResult:
+    """A plan and the file changes it makes (``changes`` lists changed files only)."""
+
+    plan: TrimPlan
+    changes: tuple[FileChange, ...]
+    root: Path
+    snapshots: tuple[SnapshotInfo, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> bool:
+        return any(c.old != c.new for c in self.changes)
+
+
+# --------------------------------------------------------------------------------------------
+# lpgen:keep comments
+
+_KEEP_RE = re.compile(r"(?:#|//|/\*)[ \t]*lpgen:keep\b([^\r\n]*)")
+_ACTION_TOKEN = re.compile(r"^(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+_UNTIL = re.compile(r"^until=(\d{4}-\d{2}-\d{2})$")
+_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)")
+
+
+@dataclass(frozen=True)
+class KeepDirective:
+    """A ``# lpgen:keep ACTION... [until=YYYY-MM-DD] [reason]`` comment.
+
+    No action means every action of the policy or statement it is on.
+    """
+
+    file: str
+    line: int
+    offset: int
+    actions: tuple[str, ...]
+    until: date | None
+    reason: str
+
+    def covers(self, action: str) -> bool:
+        return not self.actions or catalog.matches_any(self.actions, action)
+
+    def describe(self) -> str:
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        why = f": {self.reason}" if self.reason else ""
+        return f"lpgen:keep at {self.file}:{self.line}{until}{why}"
+
+
+def find_keep_directives(file: str, text: str) -> list[KeepDirective]:
+    """Every ``lpgen:keep`` comment of a file (``#``, ``//`` or ``/* */``)."""
+    found: list[KeepDirective] = []
+    for m in _KEEP_RE.finditer(text):
+        body = m.group(1).strip()
+        if body.endswith("*/"):
+            body = body[:-2].strip()
+        tokens = body.replace(",", " ").split() if body else []
+        actions: list[str] = []
+        until: date | None = None
+        rest: list[str] = []
+        for raw in body.split():
+            token = raw.rstrip(",")
+            unt = _UNTIL.match(token)
+            if unt:
+                try:
+                    until = date.fromisoformat(unt.group(1))
+                except ValueError:
+                    raise InputError(
+                        f"lpgen:keep: invalid date {unt.group(1)!r}",
+                        file=file,
+                        line=text.count("\n", 0, m.start()) + 1,
+                    ) from None
+                continue
+            if not rest and all(_ACTION_TOKEN.match(t) for t in token.split(",") if t):
+                actions.extend(t for t in token.split(",") if t)
+                continue
+            rest.append(raw)
+        del tokens
+        found.append(
+            KeepDirective(
+                file=file,
+                line=text.count("\n", 0, m.start()) + 1,
+                offset=m.start(),
+                actions=tuple(actions),
+                until=until,
+                reason=" ".join(rest),
+            )
+        )
+    return found
+
+
+def _comment_block_above(text: str, offset: int) -> tuple[int, int]:
+    """The span of the comment-only lines directly above the line holding ``offset``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    begin = line_start
+    while begin > 0:
+        prev = text.rfind("\n", 0, begin - 1) + 1
+        if _COMMENT_LINE.match(text[prev:begin]):
+            begin = prev
+        else:
+            break
+    return begin, line_start
+
+
+def _line_offset(text: str, line: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        nxt = text.find("\n", pos)
+        if nxt < 0:
+            return len(text)
+        pos = nxt + 1
+    return pos
+
+
+def _directives_on(
+    directives: Sequence[KeepDirective],
+    text: str,
+    loc: Location | None,
+    exclude: Sequence[tuple[int, int]] = (),
+) -> list[KeepDirective]:
+    """Directives in the span of ``loc`` (outside ``exclude``) or directly above it."""
+    if loc is None or not directives:
+        return []
+    start = loc.start if loc.has_span else _line_offset(text, loc.line)
+    end = loc.end if loc.has_span else start
+    above = _comment_block_above(text, start)
+    out: list[KeepDirective] = []
+    for d in directives:
+        inside = start <= d.offset < end and not any(a <= d.offset < b for a, b in exclude)
+        if inside or above[0] <= d.offset < above[1]:
+            out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass
+class _EntryPlan:
+    """One policy's wish for one action entry."""
+
+    entry: ActionEntry
+    expanded: tuple[str, ...] | None
+    keep_all: bool
+    # An entry of a NotAction list or of a Deny statement: never edited, and its span keeps
+    # everything for every other user of it.
+    fixed: bool = False
+    kept: set[str] = field(default_factory=set)  # lower-case catalog names kept
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # removable, by lower name
+
+
+@dataclass
+class _StatementPlan:
+    stmt: Statement
+    container: Location | None
+    entries: list[_EntryPlan]
+    editable: bool
+
+
+@dataclass
+class _PolicyPlan:
+    policy: Policy
+    usages: list[EntityUsage]
+    statements: list[_StatementPlan] = field(default_factory=list)
+    status: Status | None = None
+    reason: str = ""
+    unused: bool = False
+    kept: list[Kept] = field(default_factory=list)
+    keep_all: bool = False
+
+
+def _key(loc: Location) -> SpanKey:
+    return (loc.file, loc.start, loc.end)
+
+
+def _has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+class _Planner:
+    def __init__(
+        self,
+        inventory: Inventory,
+        index: UsageIndex,
+        options: TrimOptions,
+        sources: Callable[[str], str | None],
+        history: LineHistory | None,
+    ) -> None:
+        self.inventory = inventory
+        self.index = index
+        self.options = options
+        self.sources = sources
+        self.history = history
+        self._directives: dict[str, list[KeepDirective]] = {}
+        self._verdicts: dict[tuple[int, str], Verdict] = {}
+        self.expired: list[KeepDirective] = []
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def directives(self, file: str) -> list[KeepDirective]:
+        if file not in self._directives:
+            text = self.sources(file)
+            self._directives[file] = find_keep_directives(file, text) if text else []
+        return self._directives[file]
+
+    def keep_directives(self, plan: _PolicyPlan, stmt: Statement) -> list[KeepDirective]:
+        found: list[KeepDirective] = []
+        policy = plan.policy
+        doc = policy.document
+        stmt_spans = [
+            (s.location.start, s.location.end)
+            for s in (doc.statements if doc else [])
+            if s.location is not None and s.location.has_span
+        ]
+        for loc, exclude in (
+            (stmt.location, ()),
+            (policy.location, stmt_spans),
+            (doc.location if doc else None, stmt_spans),
+        ):
+            if loc is None:
+                continue
+            text = self.sources(loc.file)
+            if not text:
+                continue
+            for d in _directives_on(self.directives(loc.file), text, loc, exclude):
+                if d not in found:
+                    found.append(d)
+        reference = max((u.collected_at for u in plan.usages), default=None)
+        active: list[KeepDirective] = []
+        for d in found:
+            if d.until is not None and reference is not None and d.until < reference.date():
+                if d not in self.expired:
+                    self.expired.append(d)
+                plan.kept.append(
+                    Kept(
+                        "lpgen:keep " + (" ".join(d.actions) or "(all)"),
+                        "keep-expired",
+                        f"{d.describe()} expired before the snapshot; no longer protects",
+                    )
+                )
+                continue
+            active.append(d)
+        return active
+
+    def verdict(self, usages: list[EntityUsage], action: str) -> Verdict:
+        cache_key = (id(usages), action.lower())
+        found = self._verdicts.get(cache_key)
+        if found is None:
+            found = assess_action(usages, action, days=self.options.days)
+            self._verdicts[cache_key] = found
+        return found
+
+    def origin(self, loc: Location) -> LineOrigin | None:
+        if self.history is None or not self.history.available:
+            return None
+        return self.history.origin(loc.file, loc.line)
+
+    # -- per policy ----------------------------------------------------------------------
+
+    def plan_policy(self, policy: Policy) -> _PolicyPlan:
+        usages = self.index.for_policy(policy)
+        plan = _PolicyPlan(policy, usages)
+        doc = policy.document
+        if doc is None or doc.unknown_reason:
+            reason = doc.unknown_reason if doc and doc.unknown_reason else "no policy document"
+            plan.status, plan.reason, plan.keep_all = "skipped", f"not evaluated: {reason}", True
+            return plan
+        blocked = assess_entity(usages, days=self.options.days)
+        if blocked is not None:
+            # No usable data: nothing is judged; every span it uses keeps everything.
+            plan.status = "skipped"
+            plan.reason = _blocked_reason(policy, blocked)
+            plan.keep_all = True
+            plan.statements = _fixed_plan(policy).statements
+            return plan
+        for stmt in doc.statements:
+            plan.statements.append(self.plan_statement(plan, doc, stmt))
+        return plan
+
+    def plan_statement(
+        self, plan: _PolicyPlan, doc: PolicyDocument, stmt: Statement
+    ) -> _StatementPlan:
+        container = stmt.actions_location if stmt.actions_is_list else None
+        entries = [_EntryPlan(e, None, True, fixed=not stmt.is_allow) for e in stmt.actions or []]
+        entries += [_EntryPlan(e, None, True, fixed=True) for e in stmt.not_actions or []]
+        sp = _StatementPlan(stmt, container, entries, editable=False)
+        label = _stmt_label(stmt)
+        if not stmt.is_allow:
+            return sp
+        if stmt.actions is None:
+            if stmt.not_actions is not None:
+                plan.kept.append(Kept(label, "not-action", "NotAction statement: never changed"))
+            return sp
+        if stmt.not_resources is not None:
+            plan.kept.append(Kept(label, "not-resource", "NotResource statement: never changed"))
+            return sp
+        if stmt.not_editable or any(e.location is None for e in stmt.actions):
+            why = stmt.not_editable or "some actions are computed by expressions"
+            plan.kept.append(Kept(label, "not-editable", f"left as is: {why}"))
+            return sp
+        if stmt.unknown and any("effect" in u.lower() for u in stmt.unknown):
+            plan.kept.append(Kept(label, "not-editable", "left as is: Effect is not known"))
+            return sp
+        if stmt.actions_is_list and container is None:
+            plan.kept.append(Kept(label, "not-editable", "left as is: Action has no source span"))
+            return sp
+        sp.editable = True
+        directives = self.keep_directives(plan, stmt)
+        keep_patterns = self.options.keep_patterns
+        window_starts = [u.window_start(self.options.days) for u in plan.usages]
+        earliest = min(window_starts) if window_starts else None
+        for ep in sp.entries:
+            value = ep.entry.value
+            expanded = catalog.expand(value)
+            ep.expanded = expanded
+            if not expanded:
+                plan.kept.append(
+                    Kept(value, "unknown-pattern", "the action catalog does not know it; kept")
+                )
+                continue
+            origin = self.origin(ep.entry.location) if ep.entry.location else None
+            if (
+                origin is not None
+                and (origin.time is None or (earliest is not None and origin.time > earliest))
+            ):
+                when = (
+                    "not committed yet"
+                    if origin.time is None
+                    else f"added {origin.time.date().isoformat()} in {origin.short}"
+                )
+                plan.kept.append(
+                    Kept(
+                        value,
+                        "recently-added",
+                        f"{when}, less than {self.options.days} days before the snapshot",
+                        len(expanded),
+                    )
+                )
+                continue
+            ep.keep_all = False
+            reasons: dict[str, list[str]] = defaultdict(list)
+            for action in expanded:
+                low = action.lower()
+                if catalog.matches_any(self.options.keep, action):
+                    ep.kept.add(low)
+                    reasons["keep-option"].append(action)
+                    continue
+                if catalog.matches_any(keep_patterns, action):
+                    ep.kept.add(low)
+                    reasons["keep-list"].append(action)
+                    continue
+                directive = next((d for d in directives if d.covers(action)), None)
+                if directive is not None:
+                    ep.kept.add(low)
+                    reasons[f"keep-comment:{directive.describe()}"].append(action)
+                    continue
+                verdict = self.verdict(plan.usages, action)
+                if verdict.removable:
+                    ep.verdicts[low] = verdict
+                else:
+                    ep.kept.add(low)
+                    reasons[verdict.code].append(action)
+            for code, actions in reasons.items():
+                if code in ("action-used", "service-used"):
+                    continue
+                plan.kept.append(_kept_note(value, code, actions, self.options.days))
+        return sp
+
+
+def _kept_note(entry: str, code: str, actions: list[str], days: int) -> Kept:
+    subject = actions[0] if len(actions) == 1 else f"{entry} ({len(actions)} actions)"
+    if code == "keep-list":
+        return Kept(subject, code, "on the keep list (Access Advisor cannot see it)", len(actions))
+    if code == "keep-option":
+        return Kept(subject, "keep-list", "on the keep list (--keep or config)", len(actions))
+    if code.startswith("keep-comment:"):
+        return Kept(subject, "keep-comment", f"protected by {code.split(':', 1)[1]}", len(actions))
+    texts = {
+        "action-not-tracked": "its service was used in the window and Access Advisor does not "
+        "track this action (absence is not evidence)",
+        "service-not-reported": "its service is not in the Access Advisor report",
+    }
+    return Kept(subject, code, texts.get(code, code), len(actions))
+
+
+def _stmt_label(stmt: Statement) -> str:
+    return f"statement {stmt.sid!r}" if stmt.sid else f"statement {stmt.index + 1}"
+
+
+def _blocked_reason(policy: Policy, verdict: Verdict) -> str:
+    whose = "policy" if policy.kind == "managed" else f"owner ({policy.owner_type})"
+    texts = {
+        "no-data": f"no Access Advisor data for this {whose} in the snapshots",
+        "job-not-completed": "no usable data: " + verdict.reason,
+        "too-young": f"{whose} younger than the window: " + verdict.reason,
+        "not-attached": "no usage data: " + verdict.reason,
+    }
+    return texts.get(verdict.code, verdict.reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Combining the wishes of every user of a span
+
+
+@dataclass
+class _SpanState:
+    value: str
+    expanded: tuple[str, ...] | None
+    keep_all: bool = False
+    kept: set[str] = field(default_factory=set)
+    users: list[str] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+    # What each user that judged the entry keeps (lower-case names).
+    keepers: dict[str, set[str]] = field(default_factory=dict)
+
+    def final_kept(self) -> set[str] | None:
+        """Lower-case names kept, or None when the entry stays as written."""
+        if self.keep_all or not self.expanded:
+            return None
+        if len(self.kept) == len(self.expanded):
+            return None
+        return self.kept
+
+
+def _entry_fate(state: _SpanState) -> tuple[str, ...] | None:
+    """None: keep as is; (): remove; else the patterns that replace the entry."""
+    kept = state.final_kept()
+    if kept is None:
+        return None
+    if not kept:
+        return ()
+    assert state.expanded is not None
+    names = [a for a in state.expanded if a.lower() in kept]
+    if not _has_wildcard(state.value):
+        return None  # an explicit name matching only kept actions stays as written
+    return tuple(catalog.cover(state.value, names))
+
+
+class _Combiner:
+    """Union of what each user of a span keeps, recomputed when a policy falls back."""
+
+    def __init__(self, plans: Sequence[_PolicyPlan]) -> None:
+        self.plans = plans
+
+    def combine(self) -> tuple[dict[SpanKey, _SpanState], dict[SpanKey, bool]]:
+        entries: dict[SpanKey, _SpanState] = {}
+        statements: dict[SpanKey, bool] = {}
+        for plan in self.plans:
+            for sp in plan.statements:
+                for ep in sp.entries:
+                    loc = ep.entry.location
+                    if loc is None or not loc.has_span:
+                        continue
+                    state = entries.setdefault(_key(loc), _SpanState(ep.entry.value, ep.expanded))
+                    if state.expanded is None:
+                        state.expanded = ep.expanded
+                    state.users.append(plan.policy.address)
+                    if plan.keep_all or not sp.editable or ep.keep_all:
+                        state.keep_all = True
+                        state.blockers.append(plan.policy.address)
+                    else:
+                        state.kept |= ep.kept
+                        state.keepers.setdefault(plan.policy.address, set()).update(ep.kept)
+        for plan in self.plans:
+            for sp in plan.statements:
+                loc = sp.stmt.location
+                if loc is None or not loc.has_span:
+                    continue
+                k = _key(loc)
+                removable = (
+                    sp.editable
+                    and not plan.keep_all
+                    and bool(sp.entries)
+                    and all(
+                        e.entry.location is not None
+                        and _entry_fate(entries[_key(e.entry.location)]) == ()
+                        for e in sp.entries
+                    )
+                )
+                statements[k] = statements.get(k, True) and removable
+        return entries, statements
+
+
+def _statement_removable(sp: _StatementPlan, doc: PolicyDocument) -> str | None:
+    """Why the statement could not be removed from its document (None when it can)."""
+    loc = sp.stmt.location
+    if loc is None or not loc.has_span:
+        return "the statement has no source span"
+    if loc.syntax == "hcl-block":
+        return None
+    if doc.statements_location is None:
+        return "the Statement is a single object, not a list"
+    return None
+
+
+def _effective(
+    plan: _PolicyPlan,
+    entries: Mapping[SpanKey, _SpanState],
+    statements: Mapping[SpanKey, bool],
+) -> list[tuple[_StatementPlan, bool, list[tuple[_EntryPlan, tuple[str, ...] | None]]]]:
+    """For each statement of a policy: removed?, and each entry's fate after combining."""
+    out = []
+    for sp in plan.statements:
+        removed = (
+            sp.stmt.location is not None
+            and sp.stmt.location.has_span
+            and statements.get(_key(sp.stmt.location), False)
+        )
+        fates: list[tuple[_EntryPlan, tuple[str, ...] | None]] = []
+        for ep in sp.entries:
+            loc = ep.entry.location
+            fate = _entry_fate(entries[_key(loc)]) if loc is not None and loc.has_span else None
+            fates.append((ep, () if removed else fate))
+        out.append((sp, bool(removed), fates))
+    return out
+
+
+def _statement_dict(stmt: Statement, actions: list[str] | None) -> dict[str, object]:
+    """The statement as IAM sees it, for measuring the policy's size."""
+    d: dict[str, object] = {}
+    if stmt.sid is not None:
+        d["Sid"] = stmt.sid
+    d["Effect"] = stmt.effect
+    if stmt.principals is not None:
+        d["Principal"] = stmt.principals
+    if stmt.not_principals is not None:
+        d["NotPrincipal"] = stmt.not_principals
+    if actions is not None:
+        d["Action"] = actions if stmt.actions_is_list or len(actions) != 1 else actions[0]
+    if stmt.not_actions is not None:
+        d["NotAction"] = [e.value for e in stmt.not_actions]
+    if stmt.resources is not None:
+        d["Resource"] = stmt.resources
+    if stmt.not_resources is not None:
+        d["NotResource"] = stmt.not_resources
+    if stmt.conditions is not None:
+        d["Condition"] = stmt.conditions
+    return d
+
+
+def _size(
+    plan: _PolicyPlan,
+    effective: Iterable[
+        tuple[_StatementPlan, bool, list[tuple[_EntryPlan, tuple[str, ...] | None]]]
+    ]
+    | None,
+) -> int:
+    statements: list[object] = []
+    if effective is None:
+        for sp in plan.statements:
+            values = [e.value for e in sp.stmt.actions] if sp.stmt.actions is not None else None
+            statements.append(_statement_dict(sp.stmt, values))
+    else:
+        for sp, removed, fates in effective:
+            if removed:
+                continue
+            if sp.stmt.actions is None:
+                statements.append(_statement_dict(sp.stmt, None))
+                continue
+            acts: list[str] = []
+            for ep, fate in fates:
+                if ep.fixed:
+                    continue
+                acts.extend([ep.entry.value] if fate is None else list(fate))
+            statements.append(_statement_dict(sp.stmt, acts))
+    return catalog.policy_size({"Version": "2012-10-17", "Statement": statements})
+
+
+def plan_trim(
+    inventory: Inventory,
+    index: UsageIndex,
+    *,
+    options: TrimOptions,
+    sources: Callable[[str], str | None] | None = None,
+    history: LineHistory | None = None,
+) -> TrimPlan:
+    """Decide what to remove from every policy of ``inventory``; no text is touched.
+
+    ``sources(file)`` returns a file's text (for ``lpgen:keep`` comments); ``history`` says
+    when lines were added (git).
+    """
+    planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
+    plans = [planner.plan_policy(p) for p in inventory.policies]
+    # Trust and resource policies are never trimmed, and neither is any span they share.
+    others = [_fixed_plan(p) for p in _other_documents(inventory)]
+    docs = {id(p): p.policy.document for p in plans}
+    # A policy whose actions would all go is reported unused, not rewritten; a statement that
+    # would be emptied but cannot be removed keeps its actions.
+    while True:
+        entries, statements = _Combiner([*plans, *others]).combine()
+        changed = False
+        for plan in plans:
+            if plan.keep_all:
+                continue
+            doc = docs[id(plan)]
+            assert doc is not None
+            effective = _effective(plan, entries, statements)
+            if plan.statements and all(removed for _sp, removed, _f in effective):
+                plan.status, plan.unused, plan.keep_all = "skipped", True, True
+                plan.reason = (
+                    f"unused: no action it allows was used in the {options.days}-day window; "
+                    "candidate to delete or detach"
+                )
+                changed = True
+                break
+            for sp, removed, _fates in effective:
+                if removed and _statement_removable(sp, doc) is not None and sp.editable:
+                    why = _statement_removable(sp, doc)
+                    plan.kept.append(
+                        Kept(
+                            _stmt_label(sp.stmt),
+                            "not-editable",
+                            f"every action is unused but the statement cannot be removed: {why}",
+                        )
+                    )
+                    sp.editable = False
+                    changed = True
+            if changed:
+                break
+            policy = plan.policy
+            limit = catalog.policy_size_limit(policy.kind, policy.owner_type)
+            new_size = _size(plan, effective)
+            old_size = _size(plan, None)
+            if new_size > limit and new_size > old_size:
+                plan.status, plan.keep_all = "skipped", True
+                plan.reason = (
+                    f"the trimmed policy would be {new_size:,} characters without whitespace, "
+                    f"over IAM's {limit:,} limit; the original is kept"
+                )
+                changed = True
+                break
+        if not changed:
+            break
+    # An unused policy's own wish is still worth reporting (the evidence to delete it).
+    decisions = tuple(_decide(plan, entries, statements, options) for plan in plans)
+    edits = build_edits(plans, entries, statements)
+    detach = tuple(_detach_candidates(inventory, index, options))
+    return TrimPlan(decisions, edits, detach, options.days)
+
+
+def _other_documents(inventory: Inventory) -> list[Policy]:
+    out = [p for p in inventory.resource_policies if p.document is not None]
+    for role in inventory.roles:
+        if role.assume_role_policy is not None:
+            out.append(
+                Policy(
+                    address=f"{role.address} (trust policy)",
+                    name=role.name,
+                    location=role.location,
+                    document=role.assume_role_policy,
+                )
+            )
+    return out
+
+
+def _fixed_plan(policy: Policy) -> _PolicyPlan:
+    plan = _PolicyPlan(policy, [], keep_all=True, status="skipped")
+    for stmt in policy.document.statements if policy.document else []:
+        entries = [
+            _EntryPlan(e, None, True, fixed=True)
+            for e in (stmt.actions or []) + (stmt.not_actions or [])
+        ]
+        plan.statements.append(_StatementPlan(stmt, stmt.actions_location, entries, False))
+    return plan
+
+
+def _own_fates(sp: _StatementPlan) -> list[tuple[_EntryPlan, tuple[str, ...] | None]]:
+    """An entry's fate from this policy's point of view alone."""
+    out: list[tuple[_EntryPlan, tuple[str, ...] | None]] = []
+    for ep in sp.entries:
+        state = _SpanState(ep.entry.value, ep.expanded, keep_all=ep.keep_all or not sp.editable)
+        state.kept = set(ep.kept)
+        out.append((ep, _entry_fate(state)))
+    return out
+
+
+def _proofs(ep: _EntryPlan, removed: Iterable[str]) -> tuple[Proof, ...]:
+    proofs: dict[str, Proof] = {}
+    for action in removed:
+        verdict = ep.verdicts.get(action.lower())
+        if verdict is None:
+            continue
+        service = catalog.service_of(action)
+        if verdict.code == "service-unused":
+            proofs.setdefault(service, Proof(service, verdict.code, verdict.evidence))
+        else:
+            proofs.setdefault(action, Proof(action, verdict.code, verdict.evidence))
+    return tuple(proofs.values())
+
+
+def _decide(
+    plan: _PolicyPlan,
+    entries: Mapping[SpanKey, _SpanState],
+    statements: Mapping[SpanKey, bool],
+    options: TrimOptions,
+) -> PolicyDecision:
+    policy = plan.policy
+    labels = tuple(dict.fromkeys(u.label for u in plan.usages))
+    removals: list[Removal] = []
+    kept = list(dict.fromkeys(plan.kept))
+    granted_before: set[str] = set()
+    granted_after: set[str] = set()
+    if plan.keep_all:
+        fates_by_stmt = [(sp, False, _own_fates(sp)) for sp in plan.statements]
+        applied = False
+    else:
+        fates_by_stmt = _effective(plan, entries, statements)
+        applied = True
+    for sp, removed, fates in fates_by_stmt:
+        if plan.keep_all and plan.unused:
+            removed = True
+            fates = [(ep, ()) for ep, _ in fates]
+        for ep, fate in fates:
+            if ep.fixed:
+                continue
+            expanded = ep.expanded or ()
+            for a in expanded:
+                granted_before.add(catalog.service_of(a))
+            if fate is None:
+                for a in expanded:
+                    granted_after.add(catalog.service_of(a))
+                own_removed = [a for a in expanded if a.lower() in ep.verdicts]
+                if own_removed and applied and ep.entry.location is not None:
+                    state = entries.get(_key(ep.entry.location))
+                    wanted = {a.lower() for a in own_removed}
+                    others = sorted(
+                        {u for u in (state.blockers if state else []) if u != policy.address}
+                        | {
+                            u
+                            for u, k in (state.keepers if state else {}).items()
+                            if u != policy.address and k & wanted
+                        }
+                    )
+                    why = (
+                        f"unused here, but the same source is also used by {', '.join(others)}, "
+                        "which keeps it"
+                        if others
+                        else "unused here, but another user of the same source keeps it"
+                    )
+                    kept.append(Kept(ep.entry.value, "shared", why, len(own_removed)))
+                continue
+            if not plan.unused and not applied:
+                continue
+            kept_after = set()
+            for pattern in fate:
+                for a in catalog.expand(pattern) or ():
+                    kept_after.add(a.lower())
+                    granted_after.add(catalog.service_of(a))
+            gone = tuple(a for a in expanded if a.lower() not in kept_after)
+            if not gone:
+                continue
+            removals.append(
+                Removal(
+                    entry=ep.entry.value,
+                    statement=sp.stmt.index,
+                    sid=sp.stmt.sid,
+                    location=ep.entry.location,
+                    actions=gone,
+                    replaced_by=fate,
+                    proofs=_proofs(ep, gone),
+                    statement_removed=removed,
+                )
+            )
+    services_removed = tuple(sorted(granted_before - granted_after))
+    if plan.status == "skipped":
+        status: Status = "skipped"
+        reason = plan.reason
+    elif removals:
+        status = "trimmed"
+        n = len({a.lower() for r in removals for a in r.actions})
+        reason = (
+            f"removed {n} action{'s' if n != 1 else ''} unused in the {options.days}-day window"
+        )
+        if services_removed:
+            k = len(services_removed)
+            reason += f" ({k} service{'s' if k != 1 else ''} no longer granted)"
+    else:
+        status = "unchanged"
+        reason = _unchanged_reason(kept, options.days)
+    return PolicyDecision(
+        address=policy.address,
+        name=policy.name,
+        arn=policy.arn,
+        kind=policy.kind,
+        file=policy.location.file if policy.location else None,
+        line=policy.location.line if policy.location else None,
+        status=status,
+        reason=reason,
+        unused=plan.unused,
+        removals=tuple(removals) if (status == "trimmed" or plan.unused) else (),
+        kept=tuple(kept),
+        services_removed=services_removed if status == "trimmed" or plan.unused else (),
+        snapshots=labels,
+    )
+
+
+def _unchanged_reason(kept: Sequence[Kept], days: int) -> str:
+    if not kept:
+        return f"every action was used in the {days}-day window"
+    codes = sorted({k.code for k in kept})
+    names = {
+        "action-not-tracked": "not tracked by Access Advisor",
+        "service-not-reported": "service not in the report",
+        "keep-list": "on the keep list",
+        "keep-comment": "protected by lpgen:keep",
+        "keep-expired": "expired lpgen:keep",
+        "recently-added": "added less than the window ago",
+        "unknown-pattern": "unknown to the action catalog",
+        "not-editable": "not editable",
+        "not-action": "NotAction statement",
+        "not-resource": "NotResource statement",
+        "shared": "shared with a policy that keeps it",
+    }
+    parts = [names.get(c, c) for c in codes if c != "keep-expired"]
+    return "nothing to remove: the rest was used in the window; kept with no evidence: " + (
+        ", ".join(parts) if parts else "none"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Edits
+
+
+def build_edits(
+    plans: Sequence[_PolicyPlan],
+    entries: Mapping[SpanKey, _SpanState],
+    statements: Mapping[SpanKey, bool],
+) -> dict[str, tuple[Edit, ...]]:
+    """The span edits that carry out the combined decisions, by file."""
+    edits: dict[str, dict[tuple[str, int, int, str], Edit]] = defaultdict(dict)
+    # Entries of one list that would all go (a shared local list whose statements are all
+    # removed) stay: the list is then unused, not emptied into something invalid.
+    lists: dict[SpanKey, list[tuple[Location, tuple[str, ...] | None]]] = defaultdict(list)
+    removed_spans: list[Location] = []
+    for plan in plans:
+        doc = plan.policy.document
+        for sp in plan.statements:
+            loc = sp.stmt.location
+            if loc is None or not loc.has_span or not statements.get(_key(loc), False):
+                continue
+            if doc is None or _statement_removable(sp, doc) is not None:
+                continue
+            container = None if loc.syntax == "hcl-block" else doc.statements_location
+            kind = "remove_block" if loc.syntax == "hcl-block" else "remove"
+            edit = Edit(kind, loc, container)  # type: ignore[arg-type]
+            edits[loc.file][("s", loc.start, loc.end, kind)] = edit
+            removed_spans.append(loc)
+    seen: set[SpanKey] = set()
+    for plan in plans:
+        for sp in plan.statements:
+            for ep in sp.entries:
+                loc = ep.entry.location
+                if loc is None or not loc.has_span or _key(loc) in seen:
+                    continue
+                seen.add(_key(loc))
+                fate = _entry_fate(entries[_key(loc)])
+                container = sp.container
+                lists[_key(container) if container else _key(loc)].append((loc, fate))
+                if fate is None:
+                    continue
+                if any(
+                    r.file == loc.file and r.start <= loc.start and loc.end <= r.end
+                    for r in removed_spans
+                ):
+                    continue
+                if fate == ():
+                    if container is None:
+                        continue  # a lone value: its statement goes instead
+                    edit = Edit("remove", loc, container)
+                else:
+                    edit = Edit("replace", loc, container, fate)
+                edits[loc.file][("e", loc.start, loc.end, "")] = edit
+    # Drop edits that would empty a list not removed with its statement.
+    for members in lists.values():
+        if members and all(f == () for _l, f in members):
+            for loc, _f in members:
+                edits[loc.file].pop(("e", loc.start, loc.end, ""), None)
+    return {f: tuple(v.values()) for f, v in edits.items() if v}
+
+
+# --------------------------------------------------------------------------------------------
+# AWS-managed policy attachments
+
+
+def _is_aws_managed(arn: str | None) -> bool:
+    return bool(arn) and re.match(r"^arn:aws[a-z-]*:iam::aws:policy/", arn or "") is not None
+
+
+def _detach_candidates(
+    inventory: Inventory, index: UsageIndex, options: TrimOptions
+) -> Iterable[DetachCandidate]:
+    """AWS-managed policies attached to an entity whose report shows no service used.
+
+    AWS-managed policy documents are not in the code, so which services one grants is not
+    known; when the entity used no service at all in the window, none of them was used.
+    """
+    for att in inventory.attachments:
+        if not _is_aws_managed(att.policy_arn) or att.target is None:
+            continue
+        usages = index.lookup(att.target_type, att.target, None)
+        if not usages or assess_entity(usages, days=options.days) is not None:
+            continue
+        if not all(u.services for u in usages):
+            continue
+        used = [
+            u
+            for u in usages
+            for s in u.services.values()
+            if s.last_authenticated is not None
+            and s.last_authenticated >= u.collected_at - timedelta(days=options.days)
+        ]
+        if used:
+            continue
+        evidence = tuple(
+            Evidence(
+                u.label, u.account_id, u.arn, "service-unused", u.collected_at,
+                u.window_start(options.days),
+                last_accessed=max(
+                    (s.last_authenticated for s in u.services.values() if s.last_authenticated),
+                    default=None,
+                ),
+                detail=(
+                    f"{att.target_type} {att.target} used none of its "
+                    f"{len(u.services)} services in the {options.days}-day window"
+                ),
+            )
+            for u in usages
+        )  # fmt: skip
+        assert att.policy_arn is not None
+        yield DetachCandidate(
+            address=att.address,
+            policy_arn=att.policy_arn,
+            target_type=att.target_type,
+            target=att.target,
+            file=att.location.file,
+            line=att.location.line,
+            reason=(
+                f"{att.target_type} {att.target} used no service in the {options.days}-day "
+                "window; candidate to detach"
+            ),
+            evidence=evidence,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The whole job
+
+
+class _Sources:
+    """File texts under a root, read once, as the inventory reads them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root if root.is_dir() else root.parent
+        self._texts: dict[str, str | None] = {}
+
+    def __call__(self, file: str) -> str | None:
+        if file not in self._texts:
+            try:
+                self._texts[file] = read_source(self.root / file)
+            except (OSError, UnicodeDecodeError):
+                self._texts[file] = None
+        return self._texts[file]
+
+
+def apply_plan(
+    root: Path, plan: TrimPlan, sources: Callable[[str], str | None]
+) -> list[FileChange]:
+    """Apply the plan's edits to the files' texts; only changed files are returned."""
+    changes: list[FileChange] = []
+    for file in sorted(plan.edits):
+        text = sources(file)
+        if text is None:
+            raise InputError("cannot read the file to edit", file=file)
+        change = edit_file(file, text, plan.edits[file])
+        if change.new != text:
+            changes.append(change)
+    return changes
+
+
+def run_trim(
+    path: Path,
+    snapshots: Sequence[Snapshot | str | Path],
+    *,
+    options: TrimOptions,
+    inventory_options: InventoryOptions | None = None,
+    inventory: Inventory | None = None,
+) -> TrimResult:
+    """Read the tree at ``path`` and the snapshots, decide, and compute the edited texts.
+
+    Nothing is written: see :func:`lpgen.rewrite.write_in_place` and ``write_copy``. Without
+    an account id in ``inventory_options``, the first snapshot's gives entities their ARNs.
+    """
+    from lpgen.snapshot import Snapshot, load_snapshot
+
+    loaded = [s if isinstance(s, Snapshot) else load_snapshot(s) for s in snapshots]
+    if not loaded:
+        raise InputError("trim needs at least one --snapshot")
+    if inventory is None:
+        from lpgen.inventory import InventoryOptions, build_inventory
+
+        inv_options = inventory_options or InventoryOptions()
+        if inv_options.account_id is None:
+            inv_options = replace(
+                inv_options, account_id=loaded[0].account_id, partition=loaded[0].partition
+            )
+        inventory = build_inventory(path, options=inv_options)
+    index = UsageIndex.from_snapshots(loaded)
+    root = Path(inventory.root) if inventory.root else path
+    sources = _Sources(root)
+    history = LineHistory(root) if options.use_git else None
+    plan = plan_trim(inventory, index, options=options, sources=sources, history=history)
+    changes = apply_plan(root, plan, sources)
+    warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
+    infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)
+    return TrimResult(plan, tuple(changes), root, infos, warnings)
