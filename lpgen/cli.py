@@ -553,6 +553,104 @@ def snapshot_import(
     )
 
 
+# --- graph -----------------------------------------------------------------------------
+
+GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid", "svg", "png")
+ANALYSIS_FORMATS = ("text", "json", "markdown")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--snapshot",
+    "snapshots",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="SNAPSHOT",
+    help="Access Advisor snapshot, to show which edges are used (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted({*GRAPH_FORMATS, "text", "markdown"})),
+    help="Graph: dot (default), graphml, json, mermaid, svg, png. With --analyze or "
+    "--who-can: text (default), json, markdown.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option(
+    "--analyze",
+    is_flag=True,
+    help="Report users in no group, empty groups, unattached policies, direct "
+    "policies, groups with identical policies, effective services per user.",
+)
+@click.option(
+    "--who-can",
+    "who_can",
+    metavar="ACTION",
+    help="Which users and roles can perform ACTION (e.g. s3:PutObject), and how.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Usage window, in days back from each snapshot's time.",
+)
+@click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
+@tree_options
+def graph(
+    path: str,
+    snapshots: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    analyze: bool,
+    who_can: str | None,
+    days: int,
+    account_id: str | None,
+    var_file: tuple[str, ...],
+    variables: tuple[str, ...],
+) -> None:
+    """Draw who is in which group with which policies reaching which services, or analyse it."""
+    from lpgen.graph import GraphOptions, check_action, find_who_can, graph_of_tree
+    from lpgen.graph import analyze as run_analysis
+    from lpgen.graph_export import export_graph, render_analysis, render_who_can, write_binary
+
+    asking = analyze or who_can is not None
+    fmt = fmt or ("text" if asking else "dot")
+    allowed = ANALYSIS_FORMATS if asking else GRAPH_FORMATS
+    if fmt not in allowed:
+        what = "--analyze/--who-can" if asking else "a graph export"
+        raise click.UsageError(
+            f"--format {fmt} is not available for {what} (choose from {', '.join(allowed)})"
+        )
+    if who_can is not None:
+        check_action(who_can)
+    if fmt == "png" and output is None and sys.stdout.isatty():
+        raise click.UsageError("PNG is binary: write it to a file with -o FILE")
+    result = graph_of_tree(
+        path,
+        snapshots=snapshots,
+        options=GraphOptions(days=days),
+        inventory_options=inventory_options(var_file, variables, account_id=account_id),
+    )
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    data: str | bytes
+    if analyze:
+        data = render_analysis(result.graph, run_analysis(result, who_can=who_can), fmt)
+    elif who_can is not None:
+        data = render_who_can(result.graph, find_who_can(result, who_can), fmt)
+    else:
+        data = export_graph(result.graph, fmt)
+    if isinstance(data, str):
+        write_output(data, output)
+    elif output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_binary(output, data)
+
+
 # --- trim ------------------------------------------------------------------------------
 
 
