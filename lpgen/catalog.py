@@ -355,6 +355,8 @@ def is_narrower(narrow: str, wide: str) -> bool:
     ``is_narrower("s3:GetObject", "s3:Get*")`` hold; ``is_narrower("s3:*", "s3:Get*")`` and
     ``is_narrower("s3:Get*", "s3:Get*Tagging")`` do not. Every pattern is narrower than itself.
     """
+    if not _has_wildcard(narrow):
+        return matches(wide, narrow)  # a single string: inclusion is membership
     p, o = _glob(narrow.lower()), _glob(wide.lower())
     alphabet = [*sorted(p.literals | o.literals), _other(p.literals | o.literals)]
     start = [(q, o.start) for q in p.start]

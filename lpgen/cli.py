@@ -713,6 +713,11 @@ def graph(
     show_default=True,
     help="Keep actions whose line git says was added less than --days ago.",
 )
+@click.option(
+    "--memberships",
+    is_flag=True,
+    help="Also remove users from groups whose grants they did not use in the window.",
+)
 @click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
 @click.option(
     "-o",
@@ -732,6 +737,7 @@ def trim(
     fmt: str,
     keep: tuple[str, ...],
     git: bool,
+    memberships: bool,
     account_id: str | None,
     output: str | None,
     var_file: tuple[str, ...],
@@ -757,7 +763,9 @@ def trim(
         config_keep = (config_keep,)
     if isinstance(keep, str):
         keep = (keep,)
-    options = TrimOptions(days=days, keep=(*config_keep, *keep), use_git=git)
+    options = TrimOptions(
+        days=days, keep=(*config_keep, *keep), use_git=git, memberships=memberships
+    )
     result = run_trim(
         Path(path),
         snapshots,

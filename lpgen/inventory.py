@@ -129,6 +129,16 @@ def _names(value: Any) -> list[Any]:
     return [Unknown("not a list")]
 
 
+def _entry_location(values: Any, index: int, value: Any) -> Location | None:
+    """Where a membership list names one entry: the literal element when the list is written
+    out in place, else where the value itself was written (a local, a tfvars file, ...)."""
+    item_locs = getattr(values, "item_locs", None)
+    if item_locs is not None and index < len(item_locs):
+        loc: Location = item_locs[index]
+        return loc
+    return getattr(value, "loc", None)
+
+
 class _Builder:
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
@@ -314,7 +324,7 @@ class _Builder:
         if isinstance(users, Unknown):
             self.unknown(inst.address, "users", users, loc)
             return
-        for user in _names(users):
+        for i, user in enumerate(_names(users)):
             if isinstance(user, Unknown):
                 self.unknown(inst.address, "a member", user, loc)
                 if user.ref is None:
@@ -325,7 +335,7 @@ class _Builder:
                     _name(group),
                     inst.address,
                     loc,
-                    entry_location=getattr(user, "loc", None),
+                    entry_location=_entry_location(users, i, user),
                     resource_type="aws_iam_group_membership",
                     user_address=getattr(user, "ref", None),
                     group_address=getattr(group, "ref", None),
@@ -341,7 +351,7 @@ class _Builder:
         if isinstance(groups, Unknown):
             self.unknown(inst.address, "groups", groups, loc)
             return
-        for group in _names(groups):
+        for i, group in enumerate(_names(groups)):
             if isinstance(group, Unknown):
                 self.unknown(inst.address, "a group", group, loc)
                 if group.ref is None:
@@ -352,7 +362,7 @@ class _Builder:
                     _name(group),
                     inst.address,
                     loc,
-                    entry_location=getattr(group, "loc", None),
+                    entry_location=_entry_location(groups, i, group),
                     resource_type="aws_iam_user_group_membership",
                     user_address=getattr(user, "ref", None),
                     group_address=getattr(group, "ref", None),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lpgen import catalog
 from lpgen.errors import InputError
@@ -67,6 +67,8 @@ class TrimOptions:
     default_keep: tuple[str, ...] = catalog.UNTRACKED_DEFAULT_KEEP
     # Keep actions whose line git says was added less than the window ago.
     use_git: bool = True
+    # Also remove users from groups whose grants they did not use (trim --memberships).
+    memberships: bool = False
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -186,6 +188,8 @@ class TrimResult:
     root: Path
     snapshots: tuple[SnapshotInfo, ...] = ()
     warnings: tuple[str, ...] = ()
+    # With TrimOptions.memberships: one decision per membership (lpgen.memberships).
+    memberships: tuple[Any, ...] | None = None
 
     @property
     def pending(self) -> bool:
@@ -1141,15 +1145,24 @@ class _Sources:
 
 
 def apply_plan(
-    root: Path, plan: TrimPlan, sources: Callable[[str], str | None]
+    root: Path,
+    plan: TrimPlan,
+    sources: Callable[[str], str | None],
+    extra: Sequence[Edit] = (),
 ) -> list[FileChange]:
-    """Apply the plan's edits to the files' texts; only changed files are returned."""
+    """Apply the plan's edits (and ``extra`` ones, e.g. memberships) to the files' texts.
+
+    Edits of one file are applied together; only changed files are returned.
+    """
+    edits: dict[str, list[Edit]] = {f: list(es) for f, es in plan.edits.items()}
+    for e in extra:
+        edits.setdefault(e.target.file, []).append(e)
     changes: list[FileChange] = []
-    for file in sorted(plan.edits):
+    for file in sorted(edits):
         text = sources(file)
         if text is None:
             raise InputError("cannot read the file to edit", file=file)
-        change = edit_file(file, text, plan.edits[file])
+        change = edit_file(file, text, edits[file])
         if change.new != text:
             changes.append(change)
     return changes
@@ -1173,21 +1186,30 @@ def run_trim(
     loaded = [s if isinstance(s, Snapshot) else load_snapshot(s) for s in snapshots]
     if not loaded:
         raise InputError("trim needs at least one --snapshot")
-    if inventory is None:
-        from lpgen.inventory import InventoryOptions, build_inventory
+    from lpgen.inventory import InventoryOptions, build_inventory
 
-        inv_options = inventory_options or InventoryOptions()
-        if inv_options.account_id is None:
-            inv_options = replace(
-                inv_options, account_id=loaded[0].account_id, partition=loaded[0].partition
-            )
+    inv_options = inventory_options or InventoryOptions()
+    if inv_options.account_id is None:
+        inv_options = replace(
+            inv_options, account_id=loaded[0].account_id, partition=loaded[0].partition
+        )
+    if inventory is None:
         inventory = build_inventory(path, options=inv_options)
     index = UsageIndex.from_snapshots(loaded)
     root = Path(inventory.root) if inventory.root else path
     sources = _Sources(root)
     history = LineHistory(root) if options.use_git else None
     plan = plan_trim(inventory, index, options=options, sources=sources, history=history)
-    changes = apply_plan(root, plan, sources)
+    decisions: tuple[Any, ...] | None = None
+    extra: list[Edit] = []
+    if options.memberships:
+        from lpgen.memberships import plan_membership_trim
+
+        found, extra = plan_membership_trim(
+            inventory, index, days=options.days, options=inv_options
+        )
+        decisions = tuple(found)
+    changes = apply_plan(root, plan, sources, extra)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)
-    return TrimResult(plan, tuple(changes), root, infos, warnings)
+    return TrimResult(plan, tuple(changes), root, infos, warnings, decisions)

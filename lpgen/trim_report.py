@@ -63,6 +63,9 @@ def summary_line(result: TrimResult) -> str:
         text += " to delete or detach)"
     if c["detach_candidates"]:
         text += f"; {_plural(c['detach_candidates'], 'AWS-managed attachment')} to detach"
+    if result.memberships is not None:
+        removed = sum(1 for d in result.memberships if d.status == "removed")
+        text += f"; {_plural(removed, 'group membership')} removed"
     return text + "."
 
 
@@ -147,6 +150,13 @@ def render_text(result: TrimResult) -> str:
         lines.append("AWS-managed policies to detach:")
         for d in result.plan.detach:
             lines.append(f"  {d.address} ({d.file}:{d.line}): {d.policy_arn}: {d.reason}")
+    if result.memberships is not None:
+        from lpgen.memberships import render_membership_text
+
+        lines.append("")
+        lines.append("Group memberships:")
+        text = render_membership_text(result.memberships).rstrip("\n")
+        lines.extend(f"  {line}" if line else line for line in text.split("\n"))
     lines.append("")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
@@ -241,6 +251,15 @@ def render_markdown(result: TrimResult) -> str:
                 f"{_code(d.policy_arn)}: {md_escape(d.reason)}"
             )
         out.append("")
+    if result.memberships is not None:
+        from lpgen.memberships import render_membership_text
+
+        out.append("### Group memberships")
+        out.append("")
+        out.append("```")
+        out.append(render_membership_text(result.memberships).rstrip("\n"))
+        out.append("```")
+        out.append("")
     return "\n".join(out)
 
 
@@ -323,8 +342,15 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
             for p in _ordered(result)
         ],
         "detach": [_detach_dict(d) for d in result.plan.detach],
+        **({"memberships": _membership_records(result)} if result.memberships is not None else {}),
         "files_changed": sorted(c.path for c in result.changes if c.old != c.new),
     }
+
+
+def _membership_records(result: TrimResult) -> list[dict[str, Any]]:
+    from lpgen.memberships import membership_report_data
+
+    return membership_report_data(result.memberships or ())
 
 
 def render_json(result: TrimResult) -> str:

@@ -300,3 +300,48 @@ def test_line_history_outside_git(tmp_path: Path) -> None:
     if history.available:  # pragma: no cover - only when /tmp itself is inside a repository
         pytest.skip("the temporary directory is inside a git repository")
     assert history.origin("a.tf", 1) is None
+
+
+# --- memberships ----------------------------------------------------------------------------
+
+MEMBERSHIP_CASES = Path(__file__).parent / "data" / "graph" / "memberships"
+
+
+@pytest.mark.parametrize("case", ["group_membership", "user_group_membership", "locals_map"])
+def test_trim_memberships_diff_removes_unused_members(tmp_path: Path, case: str) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(MEMBERSHIP_CASES / case / "input", tree)
+    snapshot = str(MEMBERSHIP_CASES / "snapshot.json")
+    result = CliRunner().invoke(
+        main, ["trim", str(tree), "--snapshot", snapshot, "--memberships", "--no-git", "--diff"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = (MEMBERSHIP_CASES / case / "expected.diff").read_text(encoding="utf-8")
+    assert result.stdout == expected
+    removed = expected.count("\n-") - expected.count("\n--- ")
+    assert result.stderr.rstrip().endswith(
+        f"group membership{'s' if removed != 1 else ''} removed."
+    )
+    # Applied, a second run has nothing left to do.
+    CliRunner().invoke(main, ["trim", str(tree), "--snapshot", snapshot, "--memberships",
+                              "--no-git", "--write"])
+    again = CliRunner().invoke(
+        main, ["trim", str(tree), "--snapshot", snapshot, "--memberships", "--no-git", "--check"]
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_trim_memberships_json_reports_every_membership(tmp_path: Path) -> None:
+    tree = MEMBERSHIP_CASES / "user_group_membership" / "input"
+    snapshot = str(MEMBERSHIP_CASES / "snapshot.json")
+    result = CliRunner().invoke(
+        main, ["trim", str(tree), "--snapshot", snapshot, "--memberships", "--no-git",
+               "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)["memberships"]
+    assert sorted((r["user"], r["group"], r["status"]) for r in records) == [
+        ("bob", "dev", "skipped"), ("bob", "ops", "skipped"),
+        ("carol", "dev", "removed"), ("carol", "ops", "kept"),
+        ("dave", "dev", "skipped"), ("dave", "ops", "skipped"),
+    ]

@@ -371,8 +371,13 @@ class Evaluator:
     # --- collections -----------------------------------------------------------------
 
     def _tuple(self, node: Tree[Any], scope: Scope) -> Any:
-        items = [self.eval(e, scope) for e in exprs(node)]
-        return SList(items, scope.source.node_loc(node))
+        nodes = exprs(node)
+        items = [self.eval(e, scope) for e in nodes]
+        return SList(
+            items,
+            scope.source.node_loc(node),
+            item_locs=[scope.source.node_loc(e) for e in nodes],
+        )
 
     def _object(self, node: Tree[Any], scope: Scope) -> Any:
         out = SDict(loc=scope.source.node_loc(node))

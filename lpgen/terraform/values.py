@@ -22,11 +22,18 @@ class SList(list[Any]):
     """A tuple/list literal with its span; ``note`` says why it cannot be edited in place."""
 
     def __init__(
-        self, items: Any = (), loc: Location | None = None, note: str | None = None
+        self,
+        items: Any = (),
+        loc: Location | None = None,
+        note: str | None = None,
+        item_locs: list[Location] | None = None,
     ) -> None:
         super().__init__(items)
         self.loc = loc
         self.note = note
+        # Spans of the elements as written in this literal (a reference's value keeps the
+        # provenance of what it refers to; this is where the list names it).
+        self.item_locs = item_locs
 
 
 class TSet(list[Any]):
