@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -9,25 +10,44 @@ from pathlib import Path
 from lpgen.errors import InputError
 
 
-def write_atomic(path: Path, text: str, *, newline: str = "") -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename (keeps line endings as given)."""
+def write_bytes_atomic(path: Path, data: bytes, *, what: str = "") -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+
+    An existing file keeps its permissions; a new one gets the mode a plain ``open()`` would
+    give it (mkstemp alone creates 0600). On any failure the old file is left as it was and
+    the temporary file is removed. ``what`` names the file in errors ("snapshot").
+    """
+    label = f"cannot write {what}: " if what else "cannot write: "
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+        raise InputError(f"{label}{exc.strerror}", file=str(path)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         else:
-            # mkstemp creates 0600; a new file gets the usual mode under the umask.
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", file=str(path)) from None
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"{label}{exc.strerror}", file=str(path)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: Path, text: str, *, newline: str = "", what: str = "") -> None:
+    """Write ``text`` as UTF-8 atomically; line endings are written exactly as given."""
+    if newline not in ("", "\n"):
+        text = text.replace("\n", newline)
+    write_bytes_atomic(path, text.encode("utf-8"), what=what)

@@ -761,28 +761,8 @@ def render_analysis(graph: Graph, analysis: Analysis, fmt: str) -> str:
 
 def write_binary(path: str, data: bytes) -> None:
     """Write a picture (PNG) atomically: a temporary file in the same directory, renamed."""
-    import os
-    import tempfile
     from pathlib import Path as FsPath
 
-    target = FsPath(path)
-    directory = target.parent if str(target.parent) else FsPath(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", file=path) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            # mkstemp creates 0600; a new picture gets the usual mode (0666 minus umask).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        FsPath(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror}", file=path) from None
+    from lpgen.fsutil import write_bytes_atomic
+
+    write_bytes_atomic(FsPath(path), data)

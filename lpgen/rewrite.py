@@ -13,10 +13,8 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -894,18 +892,9 @@ def render_diff(changes: Sequence[FileChange]) -> str:
 
 
 def _write_atomic(target: Path, text: str) -> None:
-    directory = target.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".lpgen", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if target.exists():
-            shutil.copymode(target, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from lpgen.fsutil import write_atomic
+
+    write_atomic(target, text)
 
 
 def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:

@@ -8,18 +8,15 @@ wrong; saving is atomic. The format is documented in ``docs/snapshot-format.md``
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from lpgen.errors import SnapshotError
+from lpgen.errors import InputError, SnapshotError
 
 FORMAT = "lpgen.snapshot/1"
 
@@ -582,27 +579,12 @@ def dumps_snapshot(snapshot: Snapshot) -> str:
 
 def save_snapshot(snapshot: Snapshot, path: str | Path) -> None:
     """Write a snapshot atomically: a temporary file in the same directory, then rename."""
-    target = Path(path)
-    text = dumps_snapshot(snapshot)
-    directory = target.parent if str(target.parent) else Path(".")
+    from lpgen.fsutil import write_atomic
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise SnapshotError(f"cannot write snapshot: {exc.strerror}", file=str(path)) from None
-    try:
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise SnapshotError(f"cannot write snapshot: {exc.strerror}", file=str(path)) from None
+        write_atomic(Path(path), dumps_snapshot(snapshot), what="snapshot")
+    except InputError as exc:
+        raise SnapshotError(exc.message, file=exc.file) from None
 
 
 # --- merging and importing ---------------------------------------------------------------
