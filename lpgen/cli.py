@@ -97,6 +97,15 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 def tree_options(func: Any) -> Any:
     """Options every command that reads a Terraform tree shares."""
     func = click.option(
+        "--exclude",
+        "exclude",
+        multiple=True,
+        metavar="GLOB",
+        expose_value=False,
+        callback=_remember,
+        help="Skip files and directories whose path under PATH matches GLOB (repeatable).",
+    )(func)
+    func = click.option(
         "--no-cache",
         "no_cache",
         is_flag=True,
@@ -158,7 +167,14 @@ def inventory_options(
         partition=partition,
         strict=strict,
         cache_dir=cache_dir,
+        exclude=_globs(meta.get("lpgen.exclude")),
     )
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def warn_skipped(inv: Any) -> None:

@@ -77,6 +77,8 @@ class InventoryOptions:
     # Where parse results are cached (None: no cache); worker processes for parsing.
     cache_dir: Path | None = None
     jobs: int | None = None
+    # Glob patterns (relative to PATH) of files and directories not to read.
+    exclude: tuple[str, ...] = ()
 
 
 def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
@@ -92,6 +94,7 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
             strict=opts.strict,
             cache_dir=opts.cache_dir,
             jobs=opts.jobs,
+            exclude=opts.exclude,
         ),
     )
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)

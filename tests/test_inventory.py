@@ -663,3 +663,29 @@ def test_example_inventory_text_summary(examples: Path) -> None:
     assert "    members:  alice.nguyen, bob.martin, carol.smith, dave.okafor, mallory.jones" in (
         result.stdout
     )
+
+
+def test_exclude_globs_from_flag_and_config(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "live/main.tf": 'resource "aws_iam_group" "g" { name = "live" }\n',
+            "examples/demo/main.tf": 'resource "aws_iam_group" "g" { name = "demo" }\n',
+            "live/legacy.tf": 'resource "aws_iam_group" "old" { name = "legacy" }\n',
+        },
+    )
+
+    def names(*args: str) -> list[str]:
+        result = CliRunner().invoke(main, ["inventory", str(tmp_path), "--format", "json", *args])
+        assert result.exit_code == 0, result.output
+        return sorted(g["name"] for g in json.loads(result.stdout)["groups"])
+
+    assert names() == ["demo", "legacy", "live"]
+    assert names("--exclude", "examples") == ["legacy", "live"]
+    assert names("--exclude", "examples/*", "--exclude", "*/legacy.tf") == ["live"]
+    (tmp_path / ".lpgen.toml").write_text('exclude = ["examples"]\n')
+    assert names() == ["legacy", "live"]
+    (tmp_path / ".lpgen.toml").write_text('exclud = ["examples"]\n')
+    result = CliRunner().invoke(main, ["inventory", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path / '.lpgen.toml'}: unknown config key 'exclud'\n"

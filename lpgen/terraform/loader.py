@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections.abc import Iterator
@@ -124,6 +125,7 @@ class LoadOptions:
     strict: bool = False
     cache_dir: Path | None = None
     jobs: int | None = None
+    exclude: tuple[str, ...] = ()
 
 
 def is_local_source(source: str) -> bool:
@@ -169,16 +171,34 @@ class Tree_:
         return cached
 
 
-def discover(root: Path) -> dict[Path, list[Path]]:
-    """Directories under ``root`` holding .tf files (skipping .terraform and hidden dirs)."""
+def discover(root: Path, exclude: tuple[str, ...] = ()) -> dict[Path, list[Path]]:
+    """Directories under ``root`` holding .tf files.
+
+    Skips ``.terraform``, hidden directories and ``node_modules``, and every file or directory
+    whose path relative to ``root`` matches one of the ``exclude`` glob patterns
+    (``fnmatch`` style: ``examples/*``, ``*/test/*``, ``legacy.tf``).
+    """
+
+    def excluded(rel: str) -> bool:
+        return any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude)
+
     found: dict[Path, list[Path]] = {}
     for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in ("node_modules",)
+            d
+            for d in dirnames
+            if not d.startswith(".") and d != "node_modules" and not excluded(prefix + d)
         )
-        tf = sorted(f for f in filenames if f.endswith(".tf") and not f.startswith("."))
+        tf = sorted(
+            f
+            for f in filenames
+            if f.endswith(".tf") and not f.startswith(".") and not excluded(prefix + f)
+        )
         if tf:
-            found[Path(dirpath).resolve()] = [Path(dirpath).resolve() / f for f in tf]
+            found[here.resolve()] = [here.resolve() / f for f in tf]
     return found
 
 
@@ -1030,7 +1050,7 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
     if root.is_file():
         raise InputError(f"{path}: expected a directory of Terraform files")
     tree = Tree_(root, options)
-    found = discover(root)
+    found = discover(root, options.exclude)
     load_dirs(tree, found)
     called = called_dirs(tree)
     cli_vars = dict(options.variables)
