@@ -872,3 +872,117 @@ def baseline(
             click.echo(f"wrote {path}")
     else:
         click.echo(f"{out_dir} is up to date")
+
+
+# --- check -----------------------------------------------------------------------------
+
+
+def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+    """``--select LP01,LP02 --select LP1`` (or a config string/list) -> codes."""
+    items = (values,) if isinstance(values, str) else tuple(values)
+    return tuple(c.strip() for item in items for c in str(item).split(",") if c.strip())
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False),
+              metavar="PLAN.json",
+              help="A plan as JSON (terraform show -json PLAN): check what will be applied, "
+              "and what the change adds and removes.")
+@click.option("--snapshot", "snapshots", multiple=True, type=click.Path(dir_okay=False),
+              metavar="SNAPSHOT",
+              help="Access Advisor snapshot: turns on the usage checks (repeatable).")
+@click.option("--base", "base_dir", type=click.Path(exists=True, file_okay=False),
+              metavar="DIR",
+              help="The tree before the change (e.g. a checkout of the target branch), to "
+              "compare PATH against without a plan.")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Usage window, in days back from each snapshot's time.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown",
+              "github"]), default="text", show_default=True, help="Output format.")
+@click.option("--fail-on", type=click.Choice(["info", "low", "medium", "high", "critical",
+              "never"], case_sensitive=False), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Run only these codes, code prefixes or rule names (comma separated, "
+              "repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help="Leave out these codes, code prefixes or rule names (comma separated, "
+              "repeatable).")
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out the findings listed in FILE (see --write-baseline).")
+@click.option("--write-baseline", is_flag=True,
+              help="Record the current findings in the --baseline FILE and exit 0.")
+@click.option("--account-id", help="AWS account id the tree is applied to (default: the "
+              "first snapshot's); tells this account from others in trust policies.")
+@click.option("--git/--no-git", "git", default=True, show_default=True,
+              help="As trim: keep actions whose line git says was added less than --days ago.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@tree_options
+def check(
+    path: str | None,
+    plan_file: str | None,
+    snapshots: tuple[str, ...],
+    base_dir: str | None,
+    days: int,
+    fmt: str,
+    fail_on: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    baseline: str | None,
+    write_baseline: bool,
+    account_id: str | None,
+    git: bool,
+    output: str | None,
+    var_file: tuple[str, ...],
+    variables: tuple[str, ...],
+) -> None:
+    """Check the IAM of a Terraform tree (PATH) and/or a plan before apply.
+
+    Reports full admin and service-wide wildcards, privilege escalation, policies on users,
+    access keys, console users without MFA enforcement, trust and resource policies open to
+    other accounts, and keys written in the code. With --snapshot: permissions unused in the
+    window (what trim would remove); with --plan or --base: new high-risk grants, and
+    removals of what was used.
+
+    Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input.
+    """
+    from lpgen.check import CheckOptions, run_check
+    from lpgen.findings import exit_code
+    from lpgen.findings import write_baseline as save_baseline
+    from lpgen.render import Report, render
+
+    ctx = click.get_current_context()
+    if path is None and plan_file is None:
+        raise click.UsageError("give the Terraform PATH, --plan PLAN.json, or both")
+    if write_baseline and not baseline:
+        raise click.UsageError("--write-baseline needs --baseline FILE")
+    options = CheckOptions(
+        days=days,
+        select=_codes(select),
+        ignore=_codes(ignore),
+        keep=_codes((ctx.default_map or {}).get("keep") or ()),
+        use_git=git,
+        baseline=None if write_baseline else baseline,
+    )
+    result = run_check(
+        path,
+        plan=plan_file,
+        snapshots=snapshots,
+        base=base_dir,
+        options=options,
+        inventory_options=inventory_options(var_file, variables, account_id=account_id),
+    )
+    if result.inventory is not None:
+        warn_skipped(result.inventory)
+    for note in result.notes:
+        click.echo(note, err=True)
+    if write_baseline:
+        assert baseline is not None
+        count = save_baseline(baseline, result.unbaselined)
+        click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.", err=True)
+        return
+    report = Report(findings=result.findings, command="check", rules=result.rules,
+                    suppressed=result.suppressed, baselined=result.baselined)
+    write_output(render(fmt, report), output)
+    ctx.exit(exit_code(result.findings, fail_on))

@@ -1,0 +1,266 @@
+"""`lpgen check`: run the IAM checks over a tree and/or a plan; select, suppress, baseline.
+
+The checks (:mod:`lpgen.checks`) only find. Which codes run (``--select``/``--ignore``),
+which findings an inline ``# lpgen:ignore CODE reason`` silences, and which are already in
+the baseline are decided here, in one place; the exit code is :func:`lpgen.findings.exit_code`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lpgen.checks import CHECKS, Check, CheckContext
+from lpgen.errors import InputError
+from lpgen.findings import (
+    Finding,
+    Rule,
+    apply_suppressions,
+    filter_new,
+    load_baseline,
+    rule,
+    select_findings,
+    sort_findings,
+    suppressions_near,
+)
+from lpgen.model import Inventory, Location
+
+if TYPE_CHECKING:
+    from lpgen.inventory import InventoryOptions
+    from lpgen.snapshot import Snapshot
+
+__all__ = ["CheckOptions", "CheckResult", "check_rules", "run_check"]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What `lpgen check` runs and how it filters (a cache key too)."""
+
+    # Usage window, in days back from each snapshot's time (as trim).
+    days: int = 90
+    # Codes, code prefixes or rule names to run / leave out (flake8's longest-match rule).
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    # Actions trim always keeps, on top of its default keep list (LP001 follows trim).
+    keep: tuple[str, ...] = ()
+    # Keep actions git says were added less than the window ago (LP001 follows trim).
+    use_git: bool = True
+    # A baseline file: findings whose fingerprint it lists are left out.
+    baseline: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise InputError(f"--days must be at least 1 (got {self.days})")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The findings to show, and what was left out and why."""
+
+    findings: tuple[Finding, ...]
+    # Selected and not suppressed, before the baseline: what --write-baseline records.
+    unbaselined: tuple[Finding, ...]
+    # The rules that ran (SARIF lists them).
+    rules: tuple[Rule, ...]
+    suppressed: int = 0
+    baselined: int = 0
+    notes: tuple[str, ...] = ()
+    # The Terraform tree read from PATH, when given (for warnings about skipped files).
+    inventory: Inventory | None = None
+    skipped_checks: tuple[str, ...] = field(default=())
+
+
+def check_rules() -> list[Rule]:
+    """Every rule `lpgen check` can report, by code."""
+    return [rule(code) for check in CHECKS for code in check.codes]
+
+
+def _selected_codes(options: CheckOptions) -> set[str]:
+    probes = [Finding(code=r.code, severity=r.severity, message="") for r in check_rules()]
+    kept = select_findings(probes, select=options.select, ignore=options.ignore)
+    return {f.code for f in kept}
+
+
+_NEEDS_TEXT = {
+    "usage": "--snapshot",
+    "change": "--plan or --base",
+    "change+usage": "--snapshot and --plan (or --base)",
+    "source": "PATH (the Terraform source)",
+}
+
+
+def run_check(
+    path: str | os.PathLike[str] | None,
+    *,
+    plan: str | os.PathLike[str] | None = None,
+    snapshots: Sequence[Snapshot | str | os.PathLike[str]] = (),
+    base: str | os.PathLike[str] | None = None,
+    options: CheckOptions | None = None,
+    inventory_options: InventoryOptions | None = None,
+) -> CheckResult:
+    """Read the inputs, run every selected check whose inputs are given, filter, sort."""
+    from lpgen.inventory import InventoryOptions, build_inventory
+    from lpgen.snapshot import Snapshot, load_snapshot
+    from lpgen.usage import UsageIndex
+
+    opts = options or CheckOptions()
+    if path is None and plan is None:
+        raise InputError("give the Terraform PATH, a --plan, or both")
+    if base is not None and plan is not None:
+        raise InputError("--base and --plan both give the state before the change: use one")
+    if base is not None and path is None:
+        raise InputError("--base compares against PATH: give PATH too")
+    selected = _selected_codes(opts)
+    loaded = [s if isinstance(s, Snapshot) else load_snapshot(Path(s)) for s in snapshots]
+    inv_opts = inventory_options or InventoryOptions()
+    if inv_opts.account_id is None and loaded:
+        inv_opts = replace(inv_opts, account_id=loaded[0].account_id,
+                           partition=loaded[0].partition)  # fmt: skip
+    accounts = {s.account_id for s in loaded}
+    if inv_opts.account_id:
+        accounts.add(inv_opts.account_id)
+
+    source = build_inventory(Path(path), options=inv_opts) if path is not None else None
+    before: Inventory | None = None
+    plan_file: str | None = None
+    if plan is not None:
+        from lpgen.plan import load_plan, plan_inventories
+
+        parsed = load_plan(plan)
+        plan_file = parsed.file
+        accounts |= parsed.account_ids()
+        before, inventory = plan_inventories(
+            parsed, source=source, account_id=inv_opts.account_id, partition=inv_opts.partition
+        )
+    else:
+        assert source is not None
+        inventory = source
+        if base is not None:
+            before = build_inventory(Path(base), options=inv_opts)
+
+    ctx = CheckContext(
+        inventory=inventory,
+        options=opts,
+        source=source,
+        before=before,
+        usage=UsageIndex.from_snapshots(loaded) if loaded else None,
+        accounts=frozenset(accounts),
+        root=Path(source.root) if source is not None else None,
+        plan_file=plan_file,
+        exclude=inv_opts.exclude,
+    )
+    findings: list[Finding] = []
+    ran: list[Rule] = []
+    skipped: list[str] = []
+    for check in CHECKS:
+        codes = [c for c in check.codes if c in selected]
+        if not codes:
+            continue
+        missing = [n for n in check.needs if not ctx.has(n)]
+        if missing:
+            skipped.extend(codes)
+            if opts.select and any(c in selected for c in codes):
+                ctx.notes.append(
+                    f"Note: {', '.join(codes)} not run: needs {_NEEDS_TEXT[missing[0]]}."
+                )
+            continue
+        ran.extend(rule(c) for c in codes)
+        findings.extend(f for f in _run(check, ctx) if f.code in selected)
+
+    base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
+    findings = [_rebase(f, base_dir, plan_file) for f in findings]
+    findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
+    resources = _resource_locations(inventory, source, base_dir, plan_file)
+    kept, suppressed, warnings = _suppress(findings, resources)
+    notes = list(ctx.notes) + warnings
+    shown = kept
+    baselined = 0
+    if opts.baseline is not None:
+        shown, known = filter_new(kept, load_baseline(opts.baseline))
+        baselined = len(known)
+    return CheckResult(
+        findings=tuple(sort_findings(shown)),
+        unbaselined=tuple(sort_findings(kept)),
+        rules=tuple(ran),
+        suppressed=suppressed,
+        baselined=baselined,
+        notes=tuple(notes),
+        inventory=source,
+        skipped_checks=tuple(skipped),
+    )
+
+
+def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:
+    return list(check.func(ctx))
+
+
+def _rebase(f: Finding, base: str | None, plan_file: str | None) -> Finding:
+    """Make a tree-relative file relative to where lpgen runs (PATH as typed)."""
+    if f.file is None or f.file == plan_file or base is None or posixpath.isabs(f.file):
+        return f
+    joined = posixpath.normpath(posixpath.join(Path(base).as_posix(), f.file))
+    return replace(f, file=joined)
+
+
+def _resource_locations(
+    inventory: Inventory, source: Inventory | None, base: str | None, plan_file: str | None
+) -> dict[str, Location]:
+    """Address -> the location of its resource block (rebased like findings)."""
+    out: dict[str, Location] = {}
+    for inv in (source, inventory):
+        if inv is None:
+            continue
+        for items in (
+            inv.groups, inv.users, inv.roles, inv.policies, inv.attachments, inv.memberships,
+            inv.access_keys, inv.login_profiles, inv.password_policies, inv.resource_policies,
+        ):  # fmt: skip
+            for item in items:
+                loc = item.location
+                if loc.file == plan_file or item.address in out:
+                    continue
+                file = loc.file
+                if base is not None and not posixpath.isabs(file):
+                    file = posixpath.normpath(posixpath.join(Path(base).as_posix(), file))
+                out[item.address] = Location(file, loc.line)
+    return out
+
+
+def _read_commented(name: str) -> str | None:
+    """A finding's file, when it can hold comments (Terraform, not JSON or plans)."""
+    if not name.endswith((".tf", ".tfvars", ".tpl")):
+        return None
+    try:
+        return Path(name).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _suppress(
+    findings: list[Finding],
+    resources: dict[str, Location],
+    read: Callable[[str], str | None] = _read_commented,
+) -> tuple[list[Finding], int, list[str]]:
+    """Inline ``lpgen:ignore`` comments, at the finding's line or at its resource's block."""
+    outcome = apply_suppressions(findings, read)
+    suppressed = len(outcome.suppressed)
+    kept: list[Finding] = []
+    texts: dict[str, str | None] = {}
+    for f in outcome.kept:
+        loc = resources.get(f.address) if f.address else None
+        if loc is None or (loc.file, loc.line) == (f.file, f.line):
+            kept.append(f)
+            continue
+        if loc.file not in texts:
+            texts[loc.file] = read(loc.file)
+        text = texts[loc.file]
+        near = suppressions_near(text, loc.line, file=loc.file) if text else []
+        if any(s.covers(f.code) and s.justified for s in near):
+            suppressed += 1
+        else:
+            kept.append(f)
+    warnings = [f"Warning: {s}: needs a code and a reason; ignored." for s in outcome.unjustified]
+    return kept, suppressed, warnings
