@@ -400,9 +400,8 @@ def _readme(o: BaselineOptions, parts: set[str]) -> str:
         "Terraform that manages the account's IAM:\n\n"
         "```hcl\n"
         'module "iam_guardrails" {\n'
-        '  source = "./guardrails"\n\n'
-        f'  alert_email    = "{o.alert_email or "security@example.com"}"\n'
-        "  console_groups = [aws_iam_group.developers.name]\n"
+        '  source = "./guardrails"\n'
+        f"{_usage_inputs(o, parts)}"
         "}\n"
         "```\n\n"
         "## What it creates\n\n"
@@ -412,6 +411,18 @@ def _readme(o: BaselineOptions, parts: set[str]) -> str:
         "`lpgen check` on a tree that includes this module raises none of the guardrail "
         "findings (LP050-LP053).\n"
     )
+
+
+def _usage_inputs(o: BaselineOptions, parts: set[str]) -> str:
+    inputs = []
+    if "root-alert" in parts:
+        inputs.append(("alert_email", f'"{o.alert_email or "security@example.com"}"'))
+    if "mfa" in parts:
+        inputs.append(("console_groups", "[aws_iam_group.developers.name]"))
+    if not inputs:
+        return ""
+    width = max(len(k) for k, _ in inputs)
+    return "\n" + "".join(f"  {k.ljust(width)} = {v}\n" for k, v in inputs)
 
 
 _VERSIONS = """terraform {

@@ -13,6 +13,7 @@ from lpgen.model import (
     Attachment,
     DocumentSource,
     Group,
+    Guardrail,
     Inventory,
     Location,
     LoginProfile,
@@ -65,6 +66,10 @@ RESOURCE_POLICY_TYPES = {
 }
 
 
+# Account-wide guardrails the checks look for (LP050-LP053).
+GUARDRAIL_TYPES = frozenset({"aws_cloudwatch_event_rule", "aws_accessanalyzer_analyzer"})
+
+
 @dataclass(frozen=True)
 class InventoryOptions:
     """How to read a tree: variable values, the account for ARNs, strictness."""
@@ -101,7 +106,11 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
     builder = _Builder(inv)
     for mi in walk_instances(tree, roots):
         for obj in mi.resource_objs("managed"):
-            if obj.rtype in IAM_RESOURCE_TYPES or obj.rtype in RESOURCE_POLICY_TYPES:
+            if (
+                obj.rtype in IAM_RESOURCE_TYPES
+                or obj.rtype in RESOURCE_POLICY_TYPES
+                or obj.rtype in GUARDRAIL_TYPES
+            ):
                 for inst in obj.instances().values():
                     builder.add(inst)
         for obj in mi.resource_objs("data"):
@@ -140,6 +149,18 @@ def _entry_location(values: Any, index: int, value: Any) -> Location | None:
         loc: Location = item_locs[index]
         return loc
     return getattr(value, "loc", None)
+
+
+def _matches_root_activity(pattern: Any) -> bool:
+    """An EventBridge pattern that matches events whose ``userIdentity.type`` is ``Root``."""
+    if not isinstance(pattern, dict):
+        return False
+    detail = pattern.get("detail")
+    identity = detail.get("userIdentity") if isinstance(detail, dict) else None
+    types = identity.get("type") if isinstance(identity, dict) else None
+    if isinstance(types, str):
+        types = [types]
+    return isinstance(types, list) and any(str(t) == "Root" for t in types)
 
 
 class _Builder:
@@ -499,6 +520,32 @@ class _Builder:
                 description=inst.obj.rtype,
             )
         )
+
+    def _aws_accessanalyzer_analyzer(self, inst: Instance) -> None:
+        kind = inst.attr("type")
+        detail = str(kind) if isinstance(kind, str) else "ACCOUNT"
+        self.inv.guardrails.append(
+            Guardrail("access-analyzer", inst.address, inst.block.loc, detail)
+        )
+
+    def _aws_cloudwatch_event_rule(self, inst: Instance) -> None:
+        pattern = inst.attr("event_pattern")
+        if isinstance(pattern, Unknown):
+            # Not knowable here; say nothing rather than claim the alert is missing.
+            self.inv.guardrails.append(
+                Guardrail("root-activity-alert", inst.address, inst.block.loc, "pattern unknown")
+            )
+            return
+        data = getattr(pattern, "value", None)
+        if data is None and isinstance(pattern, str):
+            try:
+                data = json.loads(str(pattern))
+            except ValueError:
+                return
+        if _matches_root_activity(data):
+            self.inv.guardrails.append(
+                Guardrail("root-activity-alert", inst.address, inst.block.loc, "userIdentity Root")
+            )
 
     def add_document(self, inst: Instance) -> None:
         doc = document_from_value(inst.get_attr("json"), where=inst.block.loc)

@@ -202,6 +202,20 @@ class DocumentSource:
 
 
 @dataclass
+class Guardrail:
+    """An account-wide guardrail the tree declares (for the LP05x checks).
+
+    ``kind`` is ``root-activity-alert`` (an EventBridge rule matching root activity) or
+    ``access-analyzer`` (an IAM Access Analyzer analyzer); ``detail`` says what was seen.
+    """
+
+    kind: Literal["root-activity-alert", "access-analyzer"]
+    address: str
+    location: Location
+    detail: str = ""
+
+
+@dataclass
 class Unresolved:
     """Something the inventory could not evaluate or follow, and why."""
 
@@ -229,6 +243,7 @@ class Inventory:
     documents: list[DocumentSource] = field(default_factory=list)
     # Trust/resource policies other than role trust (e.g. aws_s3_bucket_policy), by address.
     resource_policies: list[Policy] = field(default_factory=list)
+    guardrails: list[Guardrail] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     # Files that could not be parsed (read-only commands go on without them).
     warnings: list[Unresolved] = field(default_factory=list)

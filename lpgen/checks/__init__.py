@@ -11,6 +11,7 @@ from lpgen.checks.changes import check_new_grants, check_removed_grants
 from lpgen.checks.context import Check, CheckContext
 from lpgen.checks.credentials import check_credentials
 from lpgen.checks.exposure import check_exposure
+from lpgen.checks.guardrails import check_guardrails
 from lpgen.checks.permissions import check_permissions
 from lpgen.checks.secrets import check_secrets
 from lpgen.checks.structure import check_structure
@@ -25,6 +26,7 @@ CHECKS: tuple[Check, ...] = (
     Check(check_credentials, ("LP030", "LP031", "LP032", "LP033", "LP034")),
     Check(check_exposure, ("LP040", "LP041", "LP042")),
     Check(check_secrets, ("LP045",), ("source",)),
+    Check(check_guardrails, ("LP050", "LP051", "LP052", "LP053")),
 )
 
 __all__ = ["CHECKS", "Check", "CheckContext"]

@@ -204,7 +204,12 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> dict[Path, list[Path]
 
 # Text that marks a file as possibly declaring IAM: IAM resources and data sources, and the
 # resource policies the checks read (bucket policies, queue policies, KMS key policies, ...).
-_RELEVANT = re.compile(r"aws_iam_|_policy\"|\"aws_kms_key\"|\"aws_glacier_vault\"")
+# Also the account guardrails the checks look for: Access Analyzer analyzers and EventBridge
+# rules on root activity (whose patterns name userIdentity).
+_RELEVANT = re.compile(
+    r"aws_iam_|_policy\"|\"aws_kms_key\"|\"aws_glacier_vault\"|aws_accessanalyzer_analyzer"
+    r"|userIdentity"
+)
 _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
 _LOCAL_SOURCE = re.compile(r"^[ \t]*source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"", re.M)
 
