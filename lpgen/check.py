@@ -102,7 +102,56 @@ def run_check(
     options: CheckOptions | None = None,
     inventory_options: InventoryOptions | None = None,
 ) -> CheckResult:
-    """Read the inputs, run every selected check whose inputs are given, filter, sort."""
+    """Read the inputs, run every selected check whose inputs are given, filter, sort.
+
+    A source-only run (no plan, no base) with a cache directory is answered from the cache
+    when the tree, the snapshot files, the baseline file and the options are unchanged.
+    """
+    cache_dir = inventory_options.cache_dir if inventory_options is not None else None
+    if (
+        cache_dir is None
+        or path is None
+        or plan is not None
+        or base is not None
+        or any(not isinstance(s, (str, os.PathLike)) for s in snapshots)
+    ):
+        return _run_check(path, plan=plan, snapshots=snapshots, base=base, options=options,
+                          inventory_options=inventory_options)  # fmt: skip
+    from lpgen.terraform.cache import cached_result, file_digest, git_head
+
+    opts = options or CheckOptions()
+    root = Path(path).resolve()
+    parts = [
+        "check",
+        os.fspath(path),
+        repr(opts),
+        repr(inventory_options),
+        *(file_digest(Path(s)) for s in snapshots),  # type: ignore[arg-type]
+        file_digest(Path(opts.baseline)) if opts.baseline is not None else "",
+        git_head(root) if opts.use_git and snapshots else "",
+    ]
+    result: CheckResult = cached_result(
+        cache_dir,
+        root,
+        parts,
+        lambda: _run_check(
+            path, snapshots=snapshots, options=opts, inventory_options=inventory_options
+        ),
+        files_of=lambda r: r.inventory.files if r.inventory is not None else [],
+        exclude=inventory_options.exclude if inventory_options is not None else (),
+    )
+    return result
+
+
+def _run_check(
+    path: str | os.PathLike[str] | None,
+    *,
+    plan: str | os.PathLike[str] | None = None,
+    snapshots: Sequence[Snapshot | str | os.PathLike[str]] = (),
+    base: str | os.PathLike[str] | None = None,
+    options: CheckOptions | None = None,
+    inventory_options: InventoryOptions | None = None,
+) -> CheckResult:
     from lpgen.inventory import InventoryOptions, build_inventory
     from lpgen.snapshot import Snapshot, load_snapshot
     from lpgen.usage import UsageIndex

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +24,12 @@ from lpgen.model import (
     Policy,
     PolicyDocument,
     Role,
+    Unresolved,
     User,
 )
 from lpgen.policydoc import document_from_value
 from lpgen.terraform.loader import Instance, LoadOptions, load_tree, walk_instances
+from lpgen.terraform.relevance import RESOURCE_POLICY_TYPES
 from lpgen.terraform.values import SStr, Unknown
 
 IAM_RESOURCE_TYPES = frozenset(
@@ -51,19 +55,6 @@ IAM_RESOURCE_TYPES = frozenset(
         "aws_iam_account_password_policy",
     }
 )
-# Resources whose `policy` is a resource policy (who may act on the resource).
-RESOURCE_POLICY_TYPES = {
-    "aws_s3_bucket_policy": "policy",
-    "aws_sqs_queue_policy": "policy",
-    "aws_sns_topic_policy": "policy",
-    "aws_kms_key": "policy",
-    "aws_ecr_repository_policy": "policy",
-    "aws_secretsmanager_secret_policy": "policy",
-    "aws_lambda_layer_version_permission": "policy",
-    "aws_glacier_vault": "access_policy",
-    "aws_elasticsearch_domain_policy": "access_policies",
-    "aws_opensearch_domain_policy": "access_policies",
-}
 
 
 # Account-wide guardrails the checks look for (LP050-LP053).
@@ -87,21 +78,76 @@ class InventoryOptions:
 
 
 def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
-    """Read every IAM declaration under ``path`` into an :class:`Inventory`."""
+    """Read every IAM declaration under ``path`` into an :class:`Inventory`.
+
+    With ``options.cache_dir``, a tree whose files are all unchanged since an earlier run with
+    the same options is answered from the cache without parsing or evaluating anything.
+    """
     opts = options or InventoryOptions()
-    tree, roots = load_tree(
-        Path(path),
-        LoadOptions(
-            var_files=opts.var_files,
-            variables=opts.variables,
-            account_id=opts.account_id,
-            partition=opts.partition,
-            strict=opts.strict,
-            cache_dir=opts.cache_dir,
-            jobs=opts.jobs,
-            exclude=opts.exclude,
-        ),
+    if opts.cache_dir is None:
+        return _build(Path(path), opts)
+    from lpgen.terraform.cache import ResultCache
+
+    cache = ResultCache(opts.cache_dir)
+    root = Path(path).resolve()
+    key = cache.tree_key(root, repr(opts), exclude=opts.exclude)
+    cached = cache.load(key, root)
+    if isinstance(cached, Inventory):
+        return cached
+    inv = _build(Path(path), opts)
+    if not inv.warnings:  # a tree with unparseable files is not worth keeping
+        cache.store(key, root, inv, inv.files)
+    return inv
+
+
+# A tree needing less text than this parsed is read in one process (starting workers costs
+# more than it saves).
+PARALLEL_MIN_CHARS = 400_000
+
+
+@dataclass
+class _Partial:
+    """What reading some root modules gives, before policies are matched across them."""
+
+    inv: Inventory
+    policy_refs: list[tuple[Attachment, Any]]
+    unresolved: list[Unresolved]
+    warnings: list[Unresolved]
+    not_followed: list[Unresolved]
+    used_files: set[str]
+
+
+def _load_options(opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -> LoadOptions:
+    return LoadOptions(
+        var_files=opts.var_files,
+        variables=opts.variables,
+        account_id=opts.account_id,
+        partition=opts.partition,
+        strict=opts.strict,
+        cache_dir=opts.cache_dir,
+        jobs=opts.jobs,
+        exclude=opts.exclude,
+        only_roots=only_roots,
     )
+
+
+def _collect(path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -> _Partial:
+    # Parsing and evaluating allocate millions of small objects and free almost none of them
+    # until the end: the cyclic garbage collector's passes over them find nothing and cost
+    # more than half the time. It is paused while the tree is read.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _collect_unpaused(path, opts, only_roots)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collect_unpaused(
+    path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None
+) -> _Partial:
+    tree, roots = load_tree(path, _load_options(opts, only_roots))
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
     builder = _Builder(inv)
     for mi in walk_instances(tree, roots):
@@ -117,12 +163,94 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
             if obj.rtype == "aws_iam_policy_document":
                 for inst in obj.instances().values():
                     builder.add_document(inst)
+    return _Partial(
+        inv, builder.policy_refs, tree.unresolved, tree.warnings, tree.not_followed,
+        set(tree.used_files),
+    )
+
+
+def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...]]) -> _Partial:
+    return _collect(*args)
+
+
+def _dedupe(items: Iterable[Unresolved], key: Any) -> list[Unresolved]:
+    seen: set[Any] = set()
+    out = []
+    for u in items:
+        k = key(u)
+        if k not in seen:
+            seen.add(k)
+            out.append(u)
+    return out
+
+
+def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
+    """Join partial inventories (in root order) exactly as one sequential read would."""
+    first = partials[0].inv
+    inv = Inventory(root=first.root, account_id=opts.account_id, partition=opts.partition)
+    for part in partials:
+        for name in (
+            "groups", "users", "roles", "policies", "memberships", "attachments",
+            "access_keys", "login_profiles", "password_policies", "documents",
+            "resource_policies", "guardrails", "unresolved",
+        ):
+            getattr(inv, name).extend(getattr(part.inv, name))
+    builder = _Builder(inv)
+    builder.policy_refs = [ref for part in partials for ref in part.policy_refs]
     builder.finish()
-    inv.unresolved.extend(tree.unresolved)
-    inv.warnings.extend(tree.warnings)
-    inv.modules_not_followed.extend(tree.not_followed)
-    inv.files = sorted(tree.used_files)
+    inv.unresolved.extend(
+        _dedupe((u for p in partials for u in p.unresolved), lambda u: (u.address, u.message))
+    )
+    warnings = _dedupe(
+        (w for p in partials for w in p.warnings),
+        lambda w: (w.address, w.message, w.location.line if w.location else None),
+    )
+    inv.warnings.extend(
+        sorted(warnings, key=lambda w: (w.address, w.location.line if w.location else 0))
+    )
+    inv.modules_not_followed.extend(
+        _dedupe((u for p in partials for u in p.not_followed), lambda u: (u.address, u.message))
+    )
+    inv.files = sorted(set().union(*(p.used_files for p in partials)))
     return inv
+
+
+def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
+    """Split roots, in order, into at most ``n`` runs of about equal weight."""
+    total = sum(w for _, w in roots) or 1
+    groups: list[list[Path]] = [[]]
+    acc = 0
+    for d, w in roots:
+        if groups[-1] and acc >= total * len(groups) / n and len(groups) < n:
+            groups.append([])
+        groups[-1].append(d)
+        acc += w
+    return [tuple(g) for g in groups if g]
+
+
+def _build(path: Path, opts: InventoryOptions) -> Inventory:
+    """Read the tree; big trees with several root modules are read in parallel processes."""
+    workers = opts.jobs if opts.jobs is not None else min(os.cpu_count() or 1, 8)
+    if workers > 1:
+        from lpgen.terraform.loader import Tree_, discover, plan_dirs
+
+        root = path.resolve()
+        if root.is_dir():
+            scan = Tree_(root, _load_options(opts, None))
+            roots = plan_dirs(scan, discover(root, opts.exclude)).roots()
+            if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+                from concurrent.futures import ProcessPoolExecutor
+
+                from lpgen.terraform.parse import _parser
+
+                _parser()  # load the grammar once, before the workers fork
+                groups = _groups(roots, workers)
+                with ProcessPoolExecutor(max_workers=len(groups)) as pool:
+                    partials = list(
+                        pool.map(_collect_worker, [(path, opts, g) for g in groups])
+                    )
+                return _merge(partials, opts)
+    return _merge([_collect(path, opts, None)], opts)
 
 
 def _name(value: Any) -> str | None:
@@ -805,4 +933,11 @@ def render_text(inv: Inventory) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["InventoryOptions", "SStr", "build_inventory", "render_json", "render_text"]
+__all__ = [
+    "RESOURCE_POLICY_TYPES",
+    "InventoryOptions",
+    "SStr",
+    "build_inventory",
+    "render_json",
+    "render_text",
+]

@@ -584,35 +584,51 @@ def _within(inner: Location, outer: Location) -> bool:
 
 def _check_parses(path: str, old: str, new: str) -> None:
     """The edited file must still parse (when the original did)."""
-    lower = path.lower()
-    if lower.endswith(".json"):
-        try:
-            json.loads(old)
-        except ValueError:
-            return
-        try:
-            json.loads(new)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            raise EditError(
-                f"the edited JSON does not parse: {exc}", file=path, line=line
-            ) from None
-    elif lower.endswith(".tf"):
-        import hcl2  # imported lazily: parsing is only needed when a file changes
+    verify_parses([FileChange(path, old, new)])
 
-        try:
-            hcl2.loads(old)
-        except Exception:  # the original not parsing is not ours to judge
-            return
-        try:
-            hcl2.loads(new)
-        except Exception as exc:  # any parser failure means an unsafe edit
-            line = getattr(exc, "line", None)
-            raise EditError(
-                f"the edited file does not parse: {str(exc).splitlines()[0] if str(exc) else exc}",
-                file=path,
-                line=line if isinstance(line, int) else None,
-            ) from None
+
+def verify_parses(
+    changes: Sequence[FileChange], *, cache_dir: Path | None = None, jobs: int | None = None
+) -> None:
+    """Every edited file must still parse when its original did; raise EditError if not.
+
+    Terraform files are parsed with python-hcl2 in one batch (in parallel, and through the
+    parse cache when ``cache_dir`` is given: an unchanged rerun costs nothing).
+    """
+    from lpgen.terraform.cache import ParseCache, check_parses
+
+    hcl = [c for c in changes if c.path.lower().endswith(".tf") and c.new != c.old]
+    for c in changes:
+        if c.path.lower().endswith(".json") and c.new != c.old:
+            try:
+                json.loads(c.old)
+            except ValueError:
+                continue
+            try:
+                json.loads(c.new)
+            except ValueError as exc:
+                line = getattr(exc, "lineno", None)
+                raise EditError(
+                    f"the edited JSON does not parse: {exc}", file=c.path, line=line
+                ) from None
+    if not hcl:
+        return
+    cache = ParseCache(cache_dir) if cache_dir is not None else None
+    if cache is not None:
+        # Only whether they parse matters here, not their trees: remember that, cheaply.
+        hcl = [c for c in hcl if not cache.known_to_parse(cache.key(c.new))]
+    results = check_parses([(c.new, c.path) for c in hcl], jobs=jobs)
+    for change, result in zip(hcl, results, strict=True):
+        if result is None:
+            if cache is not None:
+                cache.mark_parses(cache.key(change.new))
+            continue
+        (before,) = check_parses([(change.old, change.path)], jobs=1)
+        if before is not None:
+            continue  # the original not parsing is not ours to judge
+        raise EditError(
+            f"the edited file does not parse: {result.message}", file=change.path, line=result.line
+        )
 
 
 def apply_edits(path: str, text: str, edits: Sequence[Edit]) -> str:
@@ -624,8 +640,14 @@ def apply_edits(path: str, text: str, edits: Sequence[Edit]) -> str:
     return edit_file(path, text, edits).new
 
 
-def edit_file(path: str, text: str, edits: Sequence[Edit]) -> FileChange:
-    """Like :func:`apply_edits`, returning a :class:`FileChange` that remembers the spans."""
+def edit_file(
+    path: str, text: str, edits: Sequence[Edit], *, check_parse: bool = True
+) -> FileChange:
+    """Like :func:`apply_edits`, returning a :class:`FileChange` that remembers the spans.
+
+    ``check_parse=False`` leaves the parse check to the caller (see :func:`verify_parses`,
+    which checks many files at once).
+    """
     removals = [e.target for e in edits if e.kind in ("remove", "remove_block")]
     kept_edits = [e for e in edits if not any(_within(e.target, r) for r in removals)]
     by_container: dict[Location | None, list[Edit]] = defaultdict(list)
@@ -686,7 +708,7 @@ def edit_file(path: str, text: str, edits: Sequence[Edit]) -> FileChange:
         line = edits[0].target.line if edits else None
         raise EditError(f"cannot edit safely: {exc}", file=path, line=line) from None
     _verify_lists(path, text, new, changes, checks)
-    if new != text:
+    if new != text and check_parse:
         _check_parses(path, text, new)
     return FileChange(path, text, new, tuple(sorted(changes)))
 

@@ -22,7 +22,7 @@ from lpgen import catalog
 from lpgen.errors import InputError
 from lpgen.gitinfo import LineHistory, LineOrigin
 from lpgen.model import ActionEntry, Inventory, Location, Policy, PolicyDocument, Statement
-from lpgen.rewrite import Edit, FileChange, edit_file, read_source
+from lpgen.rewrite import Edit, FileChange, edit_file, read_source, verify_parses
 from lpgen.usage import (
     EntityUsage,
     Evidence,
@@ -190,6 +190,8 @@ class TrimResult:
     warnings: tuple[str, ...] = ()
     # With TrimOptions.memberships: one decision per membership (lpgen.memberships).
     memberships: tuple[Any, ...] | None = None
+    # Every file the result was computed from (relative to root).
+    files: tuple[str, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -1149,10 +1151,13 @@ def apply_plan(
     plan: TrimPlan,
     sources: Callable[[str], str | None],
     extra: Sequence[Edit] = (),
+    *,
+    cache_dir: Path | None = None,
 ) -> list[FileChange]:
     """Apply the plan's edits (and ``extra`` ones, e.g. memberships) to the files' texts.
 
-    Edits of one file are applied together; only changed files are returned.
+    Edits of one file are applied together; only changed files are returned. Every changed
+    file must still parse (checked in one batch, through the parse cache in ``cache_dir``).
     """
     edits: dict[str, list[Edit]] = {f: list(es) for f, es in plan.edits.items()}
     for e in extra:
@@ -1162,9 +1167,10 @@ def apply_plan(
         text = sources(file)
         if text is None:
             raise InputError("cannot read the file to edit", file=file)
-        change = edit_file(file, text, edits[file])
+        change = edit_file(file, text, edits[file], check_parse=False)
         if change.new != text:
             changes.append(change)
+    verify_parses(changes, cache_dir=cache_dir)
     return changes
 
 
@@ -1186,13 +1192,48 @@ def run_trim(
     loaded = [s if isinstance(s, Snapshot) else load_snapshot(s) for s in snapshots]
     if not loaded:
         raise InputError("trim needs at least one --snapshot")
-    from lpgen.inventory import InventoryOptions, build_inventory
+    from lpgen.inventory import InventoryOptions
 
     inv_options = inventory_options or InventoryOptions()
     if inv_options.account_id is None:
         inv_options = replace(
             inv_options, account_id=loaded[0].account_id, partition=loaded[0].partition
         )
+    if inventory is None and inv_options.cache_dir is not None and all(
+        not isinstance(s, Snapshot) for s in snapshots
+    ):
+        # The same tree, snapshots and options as an earlier run give the same result.
+        from lpgen.terraform.cache import cached_result, file_digest, git_head
+
+        root_dir = Path(path).resolve()
+        parts = [
+            "trim",
+            repr(inv_options),
+            repr(options),
+            *(file_digest(Path(s)) for s in snapshots),  # type: ignore[arg-type]
+            git_head(root_dir) if options.use_git else "",
+        ]
+        result: TrimResult = cached_result(
+            inv_options.cache_dir,
+            root_dir,
+            parts,
+            lambda: _run_trim(path, loaded, options, inv_options, None),
+            files_of=lambda r: sorted({c.path for c in r.changes} | set(r.files)),
+            exclude=inv_options.exclude,
+        )
+        return result
+    return _run_trim(path, loaded, options, inv_options, inventory)
+
+
+def _run_trim(
+    path: Path,
+    loaded: list[Snapshot],
+    options: TrimOptions,
+    inv_options: InventoryOptions,
+    inventory: Inventory | None,
+) -> TrimResult:
+    from lpgen.inventory import build_inventory
+
     if inventory is None:
         inventory = build_inventory(path, options=inv_options)
     index = UsageIndex.from_snapshots(loaded)
@@ -1209,7 +1250,9 @@ def run_trim(
             inventory, index, days=options.days, options=inv_options
         )
         decisions = tuple(found)
-    changes = apply_plan(root, plan, sources, extra)
+    changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)
-    return TrimResult(plan, tuple(changes), root, infos, warnings, decisions)
+    return TrimResult(
+        plan, tuple(changes), root, infos, warnings, decisions, files=tuple(inventory.files)
+    )

@@ -90,3 +90,51 @@ def test_parse_errors_in_parallel_name_file_and_line(
     assert [(w.address, w.location.line if w.location else None) for w in inv.warnings] == [
         ("iam/bad.tf", 2)
     ]
+
+
+def test_whole_results_are_cached_and_invalidated_by_any_input(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lpgen.cli import main
+
+    root = tmp_path / "tree"
+    (root / "policies").mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'resource "aws_iam_policy" "p" {\n  name   = "p"\n'
+        '  policy = file("${path.module}/policies/p.json")\n}\n'
+    )
+    doc = '{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "sqs:SendMessage"], "Resource": "*"}]}\n'
+    (root / "policies" / "p.json").write_text(doc)
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(
+        '{"format": "lpgen.snapshot/1", "account_id": "111122223333", "partition": "aws",'
+        ' "collected_at": "2026-11-20T00:00:00+00:00", "entities": [{"arn":'
+        ' "arn:aws:iam::111122223333:policy/p", "create_date": "2024-01-01T00:00:00+00:00",'
+        ' "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",'
+        ' "JobCompletionDate": "2026-11-20T00:00:00+00:00", "ServicesLastAccessed": ['
+        '{"ServiceName": "Amazon S3", "ServiceNamespace": "s3",'
+        ' "LastAuthenticated": "2026-11-19T00:00:00+00:00", "TotalAuthenticatedEntities": 1},'
+        '{"ServiceName": "Amazon SQS", "ServiceNamespace": "sqs", "TotalAuthenticatedEntities": 0}'
+        ']}}]}\n'
+    )
+    cache = tmp_path / "cache"
+    args = ["trim", str(root), "--snapshot", str(snapshot), "--no-git", "--diff",
+            "--cache-dir", str(cache)]
+
+    def diff() -> str:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    cold = diff()
+    assert '-  "Action": ["s3:GetObject", "sqs:SendMessage"]' not in cold
+    assert '"sqs:SendMessage"' in cold
+    assert list((cache / "results").glob("*.pickle")), "the result is cached"
+    assert diff() == cold
+    # A file read through file() changes: the cached result must not be used.
+    (root / "policies" / "p.json").write_text(doc.replace("s3:GetObject", "s3:PutObject"))
+    changed = diff()
+    assert changed != cold and "s3:PutObject" in changed
+    # So does the snapshot.
+    snapshot.write_text(snapshot.read_text().replace('"TotalAuthenticatedEntities": 0', '"TotalAuthenticatedEntities": 0, "LastAuthenticated": "2026-11-18T00:00:00+00:00"'))
+    assert diff() == ""

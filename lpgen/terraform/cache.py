@@ -8,11 +8,12 @@ runs can share a directory; an unreadable entry is simply parsed again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -76,13 +77,28 @@ class ParseCache:
         self.hits += 1
         return value
 
+    def known_to_parse(self, key: str) -> bool:
+        """Whether a text with this key parsed before (without loading its tree)."""
+        return self._path(key).with_suffix(".ok").exists()
+
+    def mark_parses(self, key: str) -> None:
+        path = self._path(key).with_suffix(".ok")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError:
+            return
+
     def put(self, key: str, tree: Tree[Any]) -> None:
+        self.put_bytes(key, pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(tree, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(data)
             os.replace(tmp, path)
         except OSError:
             # A read-only or full cache directory only costs speed.
@@ -99,13 +115,41 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
         return exc
 
 
+def _parse_pickled(args: tuple[str, str]) -> bytes | ParseError:
+    """Worker side: parse and return the tree already pickled (it crosses the process
+    boundary as bytes, and the parent writes those same bytes to the cache)."""
+    result = _parse_one(args)
+    if isinstance(result, ParseError):
+        return result
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def parse_many(
     items: Sequence[tuple[str, str]],
     *,
     cache: ParseCache | None,
     jobs: int | None = None,
 ) -> list[Tree[Any] | ParseError]:
-    """Parse ``(text, rel)`` pairs, from the cache when possible, in parallel when worth it."""
+    """Parse ``(text, rel)`` pairs, from the cache when possible, in parallel when worth it.
+
+    The cyclic garbage collector is paused meanwhile: parse trees are millions of objects
+    that stay alive, and its passes over them find nothing and double the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_many(items, cache=cache, jobs=jobs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_many(
+    items: Sequence[tuple[str, str]],
+    *,
+    cache: ParseCache | None,
+    jobs: int | None = None,
+) -> list[Tree[Any] | ParseError]:
     results: list[Tree[Any] | ParseError | None] = [None] * len(items)
     keys: list[str] = []
     todo: list[int] = []
@@ -121,17 +165,156 @@ def parse_many(
     size = sum(len(t) for t, _ in work)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
     if workers > 1 and len(work) > 1 and size >= PARALLEL_MIN_CHARS:
+        from lpgen.terraform.parse import _parser
+
+        _parser()  # load the grammar once, before the workers fork
         # Big files first so the pool stays balanced.
         order = sorted(range(len(work)), key=lambda k: -len(work[k][0]))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            parsed = list(pool.map(_parse_one, [work[k] for k in order], chunksize=4))
-        out: list[Tree[Any] | ParseError] = [ParseError("unparsed")] * len(work)
+            parsed = list(pool.map(_parse_pickled, [work[k] for k in order], chunksize=2))
         for k, value in zip(order, parsed, strict=True):
-            out[k] = value
+            i = todo[k]
+            if isinstance(value, ParseError):
+                results[i] = value
+                continue
+            if cache is not None:
+                cache.put_bytes(keys[i], value)
+            results[i] = pickle.loads(value)
     else:
-        out = [_parse_one(w) for w in work]
-    for i, value in zip(todo, out, strict=True):
-        results[i] = value
-        if cache is not None and isinstance(value, Tree):
-            cache.put(keys[i], value)
+        for i in todo:
+            parsed_one = _parse_one(items[i])
+            results[i] = parsed_one
+            if cache is not None and isinstance(parsed_one, Tree):
+                cache.put(keys[i], parsed_one)
     return [r if r is not None else ParseError("unparsed") for r in results]
+
+
+class ResultCache:
+    """Whole results (an inventory) keyed by every input file of a tree.
+
+    The key covers the options and the content of every .tf and .tfvars file under the root;
+    an entry also records the hash of every other file the result depends on (modules outside
+    the root, files read by ``file()`` and ``templatefile()``) and is used only while they are
+    unchanged.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "results"
+
+    def tree_key(self, root: Path, options: str, *, exclude: tuple[str, ...] = ()) -> str:
+        from lpgen.terraform.loader import discover
+
+        h = hashlib.sha256(_salt())
+        h.update(f"\0{root}\0{options}\0".encode())
+        for directory, files in sorted(discover(root, exclude).items()):
+            extra = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
+            for f in [*files, *extra]:
+                h.update(f"{f.relative_to(root).as_posix()}\0".encode())
+                h.update(_file_hash(f).encode())
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.pickle"
+
+    def load(self, key: str, root: Path) -> object | None:
+        try:
+            with open(self._path(key), "rb") as fh:
+                deps, value = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+            return None
+        for rel, digest in deps:
+            if _file_hash(root / rel) != digest:
+                return None
+        return value  # type: ignore[no-any-return]
+
+    def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> None:
+        deps = [(rel, _file_hash(root / rel)) for rel in files]
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((deps, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except (OSError, pickle.PicklingError):
+            return
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes ("missing" when it cannot be read)."""
+    return _file_hash(path)
+
+
+def git_head(root: Path) -> str:
+    """The commit checked out at ``root`` ("" outside git): results that read git history
+    depend on it."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def cached_result(
+    cache_dir: Path | None,
+    root: Path,
+    parts: Sequence[str],
+    compute: Callable[[], Any],
+    *,
+    files_of: Callable[[Any], Sequence[str]],
+    exclude: tuple[str, ...] = (),
+) -> Any:
+    """Return ``compute()``, or the result of an earlier call with the same inputs.
+
+    The key is every .tf/.tfvars file under ``root`` plus ``parts`` (options, the contents
+    of snapshot files, the git commit, ...); ``files_of(result)`` names the other files the
+    result read, which must be unchanged for the entry to be used.
+    """
+    if cache_dir is None:
+        return compute()
+    cache = ResultCache(cache_dir)
+    key = cache.tree_key(root, "\0".join(parts), exclude=exclude)
+    found = cache.load(key, root)
+    if found is not None:
+        return found
+    result = compute()
+    cache.store(key, root, result, files_of(result))
+    return result
+
+
+def _parse_ok(args: tuple[str, str]) -> ParseError | None:
+    result = _parse_one(args)
+    return result if isinstance(result, ParseError) else None
+
+
+def check_parses(
+    items: Sequence[tuple[str, str]], *, jobs: int | None = None
+) -> list[ParseError | None]:
+    """Whether each ``(text, rel)`` parses (None) or the error; only the verdict crosses
+    process boundaries, so big batches are checked in parallel cheaply."""
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    size = sum(len(t) for t, _ in items)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if workers > 1 and len(items) > 1 and size >= PARALLEL_MIN_CHARS:
+            from lpgen.terraform.parse import _parser
+
+            _parser()  # load the grammar once, before the workers fork
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(_parse_ok, items, chunksize=4))
+        return [_parse_ok(item) for item in items]
+    finally:
+        if enabled:
+            gc.enable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from lpgen.errors import InputError, LpgenError, ParseError
 from lpgen.model import Location, Unresolved, iam_arn
 from lpgen.terraform.evaluate import Evaluator, Scope, exprs, to_string
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
+from lpgen.terraform.relevance import is_relevant
 from lpgen.terraform.values import SDict, SStr, TSet, Unknown, type_name
 
 META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
@@ -126,6 +127,8 @@ class LoadOptions:
     cache_dir: Path | None = None
     jobs: int | None = None
     exclude: tuple[str, ...] = ()
+    # Read only these root module directories (and what they call); None: every root.
+    only_roots: tuple[Path, ...] | None = None
 
 
 def is_local_source(source: str) -> bool:
@@ -202,14 +205,6 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> dict[Path, list[Path]
     return found
 
 
-# Text that marks a file as possibly declaring IAM: IAM resources and data sources, and the
-# resource policies the checks read (bucket policies, queue policies, KMS key policies, ...).
-# Also the account guardrails the checks look for: Access Analyzer analyzers and EventBridge
-# rules on root activity (whose patterns name userIdentity).
-_RELEVANT = re.compile(
-    r"aws_iam_|_policy\"|\"aws_kms_key\"|\"aws_glacier_vault\"|aws_accessanalyzer_analyzer"
-    r"|userIdentity"
-)
 _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
 _LOCAL_SOURCE = re.compile(r"^[ \t]*source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"", re.M)
 
@@ -227,17 +222,16 @@ def _scan(tree: Tree_, path: Path) -> _FileInfo:
     text = source.text
     return _FileInfo(
         source,
-        relevant=_RELEVANT.search(text) is not None,
+        relevant=is_relevant(text),
         defines=_DEFS.search(text) is not None,
         calls=_LOCAL_SOURCE.findall(text),
     )
 
 
 def _parse_into(tree: Tree_, mdir: ModuleDir, sources: list[SourceFile]) -> None:
-    from lpgen.terraform.cache import ParseCache, parse_many
+    from lpgen.terraform.cache import parse_many
 
-    cache = ParseCache(tree.options.cache_dir) if tree.options.cache_dir else None
-    parsed = parse_many([(s.text, s.rel) for s in sources], cache=cache, jobs=tree.options.jobs)
+    parsed = parse_many([(s.text, s.rel) for s in sources], cache=None, jobs=1)
     for source, result in zip(sources, parsed, strict=True):
         _add_parsed(tree, mdir, source, result)
 
@@ -258,16 +252,48 @@ def _add_parsed(tree: Tree_, mdir: ModuleDir, source: SourceFile, result: Any) -
             mdir.add(read_block(child, source))
 
 
-def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
-    """Parse the directories that can matter for IAM, in parallel and through the cache.
+@dataclass
+class DirPlan:
+    """Which directories matter (from a text scan, before any parsing) and how they call
+    each other: ``roots`` are those no other directory calls, with the bytes each one
+    needs parsed (its own and its modules')."""
+
+    infos: dict[Path, list[_FileInfo]]
+    calls: dict[Path, set[Path]]
+    matter: set[Path]
+
+    def reachable(self, starts: Iterable[Path]) -> set[Path]:
+        seen: set[Path] = set()
+        stack = [d for d in starts if d in self.infos]
+        while stack:
+            d = stack.pop()
+            if d in seen:
+                continue
+            seen.add(d)
+            stack.extend(c for c in self.calls.get(d, ()) if c in self.infos)
+        return seen
+
+    def roots(self) -> list[tuple[Path, int]]:
+        called = {c for d in self.matter for c in self.calls.get(d, ())}
+        out = []
+        for d in sorted(self.matter - called):
+            weight = sum(
+                len(i.source.text)
+                for r in self.reachable([d])
+                for i in self.infos[r]
+                if i.relevant or i.defines
+            )
+            out.append((d, weight))
+        return out
+
+
+def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
+    """Scan the text of every file (no parsing) and decide which directories matter.
 
     A directory matters when one of its files may declare IAM, when it calls (directly or
     through other modules) a directory that matters, or when a directory that matters calls
-    it. Directories that do not matter are never parsed. In a directory that matters, files
-    holding only other resources are deferred until an expression needs them.
+    it.
     """
-    from lpgen.terraform.cache import ParseCache, parse_many
-
     infos = {d: [_scan(tree, f) for f in files] for d, files in found.items()}
     calls: dict[Path, set[Path]] = {
         d: {(d / c).resolve() for info in fs for c in info.calls} for d, fs in infos.items()
@@ -289,6 +315,22 @@ def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
             if callee in infos and callee not in matter:
                 matter.add(callee)
                 stack.append(callee)
+    return DirPlan(infos, calls, matter)
+
+
+def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
+    """Parse the directories that can matter for IAM (see :func:`plan_dirs`).
+
+    Directories that do not matter are never parsed. In a directory that matters, files
+    holding only other resources are deferred until an expression needs them. With
+    ``options.only_roots``, only those root directories and the modules they call are read.
+    """
+    from lpgen.terraform.cache import parse_many
+
+    plan = plan_dirs(tree, found)
+    infos, matter = plan.infos, plan.matter
+    if tree.options.only_roots is not None:
+        matter = matter & plan.reachable(tree.options.only_roots)
     eager: list[tuple[Path, SourceFile]] = []
     for d in sorted(matter):
         mdir = ModuleDir(d, tree.rel(d))
@@ -298,8 +340,9 @@ def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
                 eager.append((d, info.source))
             else:
                 mdir.deferred.append(info.source)
-    cache = ParseCache(tree.options.cache_dir) if tree.options.cache_dir else None
-    parsed = parse_many([(s.text, s.rel) for _, s in eager], cache=cache, jobs=tree.options.jobs)
+    # Parse trees are not cached per file: loading a pickled lark tree costs as much as
+    # parsing the text again. Whole results are cached instead (lpgen.terraform.cache).
+    parsed = parse_many([(s.text, s.rel) for _, s in eager], cache=None, jobs=1)
     for (d, source), result in zip(eager, parsed, strict=True):
         _add_parsed(tree, tree.dirs[d], source, result)
 

@@ -1,0 +1,61 @@
+"""Which files can matter for IAM, decided from their text before any parsing.
+
+Parsing is the expensive part of reading a tree, so a monorepo is pre-scanned: a file matters
+when it mentions IAM (``aws_iam_*`` resources and data sources), an account guardrail the
+checks look for, or declares a resource policy (a bucket policy, a KMS key *with* a
+``policy``...). A false positive only costs a parse; a false negative would hide IAM, so the
+markers err on the side of parsing.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Resources whose policy attribute is a resource policy (who may act on the resource).
+RESOURCE_POLICY_TYPES: dict[str, str] = {
+    "aws_s3_bucket_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_kms_key": "policy",
+    "aws_ecr_repository_policy": "policy",
+    "aws_secretsmanager_secret_policy": "policy",
+    "aws_lambda_layer_version_permission": "policy",
+    "aws_glacier_vault": "access_policy",
+    "aws_elasticsearch_domain_policy": "access_policies",
+    "aws_opensearch_domain_policy": "access_policies",
+}
+
+# IAM itself, Access Analyzer analyzers, and EventBridge patterns on root activity (which
+# always name userIdentity).
+_IAM = re.compile(r"aws_iam_|aws_accessanalyzer_analyzer|userIdentity")
+_RESOURCE_POLICY = re.compile(
+    r"resource[ \t]+\"(" + "|".join(RESOURCE_POLICY_TYPES) + r")\"[ \t]+\"[^\"]*\"[ \t]*\{"
+)
+
+
+def _block_end(text: str, start: int) -> int:
+    """Index after the brace closing the block whose body starts at ``start`` (approximate:
+    braces inside strings and heredocs may miscount, which only widens the search)."""
+    depth = 1
+    i = start
+    n = len(text)
+    while i < n and depth:
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return i
+
+
+def is_relevant(text: str) -> bool:
+    """Whether a .tf file may declare IAM, a resource policy or an account guardrail."""
+    if _IAM.search(text):
+        return True
+    for m in _RESOURCE_POLICY.finditer(text):
+        attr = RESOURCE_POLICY_TYPES[m.group(1)]
+        body = text[m.end() : _block_end(text, m.end())]
+        if re.search(rf"^[ \t]*{attr}[ \t]*=", body, re.M):
+            return True
+    return False
