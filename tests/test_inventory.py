@@ -656,8 +656,8 @@ def test_example_inventory_text_summary(examples: Path) -> None:
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert first == (
-        "6 groups, 11 users, 2 roles, 8 managed and 1 inline policies, "
-        "16 memberships, 15 attachments in 18 files"
+        "6 groups, 12 users, 2 roles, 8 managed and 1 inline policies, "
+        "17 memberships, 15 attachments in 18 files"
     )
     assert "  acme-developers  (aws_iam_group.team[\"developers\"], groups.tf:14)" in result.stdout
     assert "    members:  alice.nguyen, bob.martin, carol.smith, dave.okafor, mallory.jones" in (
@@ -689,3 +689,15 @@ def test_exclude_globs_from_flag_and_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["inventory", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {tmp_path / '.lpgen.toml'}: unknown config key 'exclud'\n"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    from lpgen import __version__
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "lpgen", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (proc.returncode, proc.stdout) == (0, f"lpgen, version {__version__}\n")

@@ -14,4 +14,5 @@ people = {
   "ivan.petrov"    = { teams = ["finance", "auditors"], console = true }
   "judy.alvarez"   = { teams = ["auditors"], console = true }
   "mallory.jones"  = { teams = ["developers"], console = true }
+  "nina.patel"     = { teams = ["data"], console = true }
 }
