@@ -10,6 +10,7 @@ every user of it may lose. :func:`build_edits` turns the decisions into span edi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -614,55 +615,102 @@ def _entry_fate(state: _SpanState) -> tuple[str, ...] | None:
     if not kept:
         return ()
     assert state.expanded is not None
-    names = [a for a in state.expanded if a.lower() in kept]
     if not _has_wildcard(state.value):
         return None  # an explicit name matching only kept actions stays as written
-    return tuple(catalog.cover(state.value, names))
+    names = tuple(a for a in state.expanded if a.lower() in kept)
+    return _cover(state.value, names)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cover(pattern: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    # The fixed-point loop of plan_trim asks for the same covers again and again.
+    return tuple(catalog.cover(pattern, names))
 
 
 class _Combiner:
-    """Union of what each user of a span keeps, recomputed when a policy falls back."""
+    """Union of what each user of a span keeps, kept up to date when a policy falls back.
+
+    Built once; :meth:`update` recomputes only the spans (and the statements holding them)
+    of a policy that changed, so the fixed-point loop of :func:`plan_trim` stays linear.
+    """
 
     def __init__(self, plans: Sequence[_PolicyPlan]) -> None:
         self.plans = plans
-
-    def combine(self) -> tuple[dict[SpanKey, _SpanState], dict[SpanKey, bool]]:
-        entries: dict[SpanKey, _SpanState] = {}
-        statements: dict[SpanKey, bool] = {}
-        for plan in self.plans:
+        # Users of each entry span and of each statement span, in plan order.
+        self.users: dict[SpanKey, list[tuple[_PolicyPlan, _StatementPlan, _EntryPlan]]] = {}
+        self.stmt_users: dict[SpanKey, list[tuple[_PolicyPlan, _StatementPlan]]] = {}
+        self.stmts_of_entry: dict[SpanKey, set[SpanKey]] = {}
+        for plan in plans:
             for sp in plan.statements:
+                sloc = sp.stmt.location
+                skey = _key(sloc) if sloc is not None and sloc.has_span else None
+                if skey is not None:
+                    self.stmt_users.setdefault(skey, []).append((plan, sp))
                 for ep in sp.entries:
                     loc = ep.entry.location
                     if loc is None or not loc.has_span:
                         continue
-                    state = entries.setdefault(_key(loc), _SpanState(ep.entry.value, ep.expanded))
-                    if state.expanded is None:
-                        state.expanded = ep.expanded
-                    state.users.append(plan.policy.address)
-                    if plan.keep_all or not sp.editable or ep.keep_all:
-                        state.keep_all = True
-                        state.blockers.append(plan.policy.address)
-                    else:
-                        state.kept |= ep.kept
-                        state.keepers.setdefault(plan.policy.address, set()).update(ep.kept)
-        for plan in self.plans:
-            for sp in plan.statements:
-                loc = sp.stmt.location
-                if loc is None or not loc.has_span:
-                    continue
-                k = _key(loc)
-                removable = (
-                    sp.editable
-                    and not plan.keep_all
-                    and bool(sp.entries)
-                    and all(
-                        e.entry.location is not None
-                        and _entry_fate(entries[_key(e.entry.location)]) == ()
-                        for e in sp.entries
-                    )
+                    k = _key(loc)
+                    self.users.setdefault(k, []).append((plan, sp, ep))
+                    if skey is not None:
+                        self.stmts_of_entry.setdefault(k, set()).add(skey)
+        self.entries: dict[SpanKey, _SpanState] = {k: self._state(k) for k in self.users}
+        self.statements: dict[SpanKey, bool] = {k: self._removable(k) for k in self.stmt_users}
+
+    def _state(self, k: SpanKey) -> _SpanState:
+        state: _SpanState | None = None
+        for plan, sp, ep in self.users[k]:
+            if state is None:
+                state = _SpanState(ep.entry.value, ep.expanded)
+            if state.expanded is None:
+                state.expanded = ep.expanded
+            state.users.append(plan.policy.address)
+            if plan.keep_all or not sp.editable or ep.keep_all:
+                state.keep_all = True
+                state.blockers.append(plan.policy.address)
+            else:
+                state.kept |= ep.kept
+                state.keepers.setdefault(plan.policy.address, set()).update(ep.kept)
+        assert state is not None
+        return state
+
+    def _removable(self, skey: SpanKey) -> bool:
+        result = True
+        for plan, sp in self.stmt_users[skey]:
+            removable = (
+                sp.editable
+                and not plan.keep_all
+                and bool(sp.entries)
+                and all(
+                    e.entry.location is not None
+                    and _entry_fate(self.entries[_key(e.entry.location)]) == ()
+                    for e in sp.entries
                 )
-                statements[k] = statements.get(k, True) and removable
-        return entries, statements
+            )
+            result = result and removable
+        return result
+
+    def update(self, plan: _PolicyPlan) -> None:
+        """Recompute what depends on ``plan`` after it fell back (keeps more)."""
+        keys = {
+            _key(ep.entry.location)
+            for sp in plan.statements
+            for ep in sp.entries
+            if ep.entry.location is not None and ep.entry.location.has_span
+        }
+        for k in keys:
+            self.entries[k] = self._state(k)
+        skeys = {s for k in keys for s in self.stmts_of_entry.get(k, ())}
+        skeys |= {
+            _key(sp.stmt.location)
+            for sp in plan.statements
+            if sp.stmt.location is not None and sp.stmt.location.has_span
+        }
+        for s in skeys:
+            self.statements[s] = self._removable(s)
+
+    def combine(self) -> tuple[dict[SpanKey, _SpanState], dict[SpanKey, bool]]:
+        return self.entries, self.statements
 
 
 def _statement_removable(sp: _StatementPlan, doc: PolicyDocument) -> str | None:
@@ -768,12 +816,20 @@ def plan_trim(
     # Trust and resource policies are never trimmed, and neither is any span they share.
     others = [_fixed_plan(p) for p in _other_documents(inventory)]
     docs = {id(p): p.policy.document for p in plans}
+    old_sizes: dict[int, int] = {}
     # A policy whose actions would all go is reported unused, not rewritten; a statement that
-    # would be emptied but cannot be removed keeps its actions.
+    # would be emptied but cannot be removed keeps its actions. A fallback only ever keeps
+    # more, so after one the pass goes on from that policy, and the loop ends once a whole
+    # pass from the first policy changes nothing (the same fixed point as starting over each
+    # time, without its quadratic cost).
+    start = 0
+    clean_from_zero = False
+    combiner = _Combiner([*plans, *others])
     while True:
-        entries, statements = _Combiner([*plans, *others]).combine()
+        entries, statements = combiner.combine()
         changed = False
-        for plan in plans:
+        for i in range(start, len(plans)):
+            plan = plans[i]
             if plan.keep_all:
                 continue
             doc = docs[id(plan)]
@@ -804,7 +860,9 @@ def plan_trim(
             policy = plan.policy
             limit = catalog.policy_size_limit(policy.kind, policy.owner_type)
             new_size = _size(plan, effective)
-            old_size = _size(plan, None)
+            if id(plan) not in old_sizes:
+                old_sizes[id(plan)] = _size(plan, None)
+            old_size = old_sizes[id(plan)]
             if new_size > limit and new_size > old_size:
                 plan.status, plan.keep_all = "skipped", True
                 plan.reason = (
@@ -813,8 +871,14 @@ def plan_trim(
                 )
                 changed = True
                 break
-        if not changed:
+        if changed:
+            combiner.update(plans[i])
+            start = i
+            clean_from_zero = False
+            continue
+        if start == 0 or clean_from_zero:
             break
+        start, clean_from_zero = 0, True
     # An unused policy's own wish is still worth reporting (the evidence to delete it).
     decisions = tuple(_decide(plan, entries, statements, options) for plan in plans)
     edits = build_edits(plans, entries, statements)
