@@ -170,7 +170,10 @@ def _collect_unpaused(
 
 
 def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...]]) -> _Partial:
-    return _collect(*args)
+    # A worker lives for one read: its collector stays off, also while the result is
+    # pickled back (with the parse trees still in memory, each pass would be expensive).
+    gc.disable()
+    return _collect_unpaused(*args)
 
 
 def _dedupe(items: Iterable[Unresolved], key: Any) -> list[Unresolved]:
