@@ -111,7 +111,7 @@ def tree_options(func: Any) -> Any:
         is_flag=True,
         expose_value=False,
         callback=_remember,
-        help="Parse every file again instead of using the parse cache.",
+        help="Read the tree again instead of using cached results.",
     )(func)
     func = click.option(
         "--cache-dir",
@@ -121,7 +121,7 @@ def tree_options(func: Any) -> Any:
         callback=_remember,
         envvar="LPGEN_CACHE_DIR",
         show_envvar=True,
-        help="Where parse results are cached [default: ~/.cache/lpgen].",
+        help="Where results are cached [default: ~/.cache/lpgen].",
     )(func)
     func = click.option(
         "--var",

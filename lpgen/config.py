@@ -25,7 +25,7 @@ KNOWN_KEYS: dict[str, str] = {
     "var_file": "extra tfvars files",
     "exclude": "glob patterns of paths to skip",
     "account_id": "AWS account id used for ARNs",
-    "cache_dir": "parse cache directory",
+    "cache_dir": "result cache directory",
     "baseline": "check baseline file",
     "max_key_age": "audit: maximum access key age in days",
     "max_password_age": "audit: maximum password age in days",

@@ -593,7 +593,7 @@ def verify_parses(
     """Every edited file must still parse when its original did; raise EditError if not.
 
     Terraform files are parsed with python-hcl2 in one batch (in parallel, and through the
-    parse cache when ``cache_dir`` is given: an unchanged rerun costs nothing).
+    cache in ``cache_dir`` when given: an unchanged rerun costs nothing).
     """
     from lpgen.terraform.cache import ParseCache, check_parses
 

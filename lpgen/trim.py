@@ -1221,7 +1221,7 @@ def apply_plan(
     """Apply the plan's edits (and ``extra`` ones, e.g. memberships) to the files' texts.
 
     Edits of one file are applied together; only changed files are returned. Every changed
-    file must still parse (checked in one batch, through the parse cache in ``cache_dir``).
+    file must still parse (checked in one batch; ``cache_dir`` remembers texts known to parse).
     """
     edits: dict[str, list[Edit]] = {f: list(es) for f, es in plan.edits.items()}
     for e in extra:

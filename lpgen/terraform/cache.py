@@ -1,9 +1,11 @@
-"""A parse cache keyed by file content, and parallel parsing of many files.
+"""Caches of results keyed by file content, and parsing of many files.
 
-Parsing is the slow part of reading a tree (python-hcl2 does roughly 100-200 KB/s), so parse
-results are pickled into a cache directory keyed by the SHA-256 of the text plus the lpgen and
-python-hcl2 versions. Entries are written atomically (temporary file + rename), so concurrent
-runs can share a directory; an unreadable entry is simply parsed again.
+Reading a tree is dominated by python-hcl2's parser. Parse trees themselves are not cached:
+loading a pickled lark tree costs as much as parsing the text again. What is cached is whole
+results (an inventory, a trim or check result) under a key covering every input file, and the
+fact that an edited text parses. Entries are written atomically (temporary file + rename), so
+concurrent runs can share a directory; an unreadable entry is simply computed again. Keys
+include the lpgen and python-hcl2 versions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lark import Tree
 from lpgen import __version__
 from lpgen.errors import ParseError
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
 
@@ -49,12 +51,10 @@ def default_cache_dir() -> Path:
 
 
 class ParseCache:
-    """Pickled parse trees by content hash."""
+    """Which texts are known to parse, by content hash (markers, not trees)."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.hits = 0
-        self.misses = 0
+        self.directory = directory / "parses"
 
     def key(self, text: str) -> str:
         h = hashlib.sha256(_salt())
@@ -62,47 +62,19 @@ class ParseCache:
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key[2:]}.pickle"
-
-    def get(self, key: str) -> Tree[Any] | None:
-        try:
-            with open(self._path(key), "rb") as fh:
-                value = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
-            self.misses += 1
-            return None
-        if not isinstance(value, Tree):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return value
+        return self.directory / key[:2] / f"{key[2:]}.ok"
 
     def known_to_parse(self, key: str) -> bool:
-        """Whether a text with this key parsed before (without loading its tree)."""
-        return self._path(key).with_suffix(".ok").exists()
+        """Whether a text with this key parsed before."""
+        return self._path(key).exists()
 
     def mark_parses(self, key: str) -> None:
-        path = self._path(key).with_suffix(".ok")
+        path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
         except OSError:
-            return
-
-    def put(self, key: str, tree: Tree[Any]) -> None:
-        self.put_bytes(key, pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def put_bytes(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except OSError:
-            # A read-only or full cache directory only costs speed.
-            return
+            return  # a read-only or full cache directory only costs speed
 
 
 def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
@@ -115,22 +87,8 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
         return exc
 
 
-def _parse_pickled(args: tuple[str, str]) -> bytes | ParseError:
-    """Worker side: parse and return the tree already pickled (it crosses the process
-    boundary as bytes, and the parent writes those same bytes to the cache)."""
-    result = _parse_one(args)
-    if isinstance(result, ParseError):
-        return result
-    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def parse_many(
-    items: Sequence[tuple[str, str]],
-    *,
-    cache: ParseCache | None,
-    jobs: int | None = None,
-) -> list[Tree[Any] | ParseError]:
-    """Parse ``(text, rel)`` pairs, from the cache when possible, in parallel when worth it.
+def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]:
+    """Parse ``(text, rel)`` pairs in order; a file that does not parse gives its error.
 
     The cyclic garbage collector is paused meanwhile: parse trees are millions of objects
     that stay alive, and its passes over them find nothing and double the time.
@@ -138,55 +96,10 @@ def parse_many(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _parse_many(items, cache=cache, jobs=jobs)
+        return [_parse_one(item) for item in items]
     finally:
         if enabled:
             gc.enable()
-
-
-def _parse_many(
-    items: Sequence[tuple[str, str]],
-    *,
-    cache: ParseCache | None,
-    jobs: int | None = None,
-) -> list[Tree[Any] | ParseError]:
-    results: list[Tree[Any] | ParseError | None] = [None] * len(items)
-    keys: list[str] = []
-    todo: list[int] = []
-    for i, (text, _rel) in enumerate(items):
-        key = cache.key(text) if cache is not None else ""
-        keys.append(key)
-        hit = cache.get(key) if cache is not None else None
-        if hit is not None:
-            results[i] = hit
-        else:
-            todo.append(i)
-    work = [items[i] for i in todo]
-    size = sum(len(t) for t, _ in work)
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(work) > 1 and size >= PARALLEL_MIN_CHARS:
-        from lpgen.terraform.parse import _parser
-
-        _parser()  # load the grammar once, before the workers fork
-        # Big files first so the pool stays balanced.
-        order = sorted(range(len(work)), key=lambda k: -len(work[k][0]))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parsed = list(pool.map(_parse_pickled, [work[k] for k in order], chunksize=2))
-        for k, value in zip(order, parsed, strict=True):
-            i = todo[k]
-            if isinstance(value, ParseError):
-                results[i] = value
-                continue
-            if cache is not None:
-                cache.put_bytes(keys[i], value)
-            results[i] = pickle.loads(value)
-    else:
-        for i in todo:
-            parsed_one = _parse_one(items[i])
-            results[i] = parsed_one
-            if cache is not None and isinstance(parsed_one, Tree):
-                cache.put(keys[i], parsed_one)
-    return [r if r is not None else ParseError("unparsed") for r in results]
 
 
 class ResultCache:

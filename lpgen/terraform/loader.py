@@ -231,7 +231,7 @@ def _scan(tree: Tree_, path: Path) -> _FileInfo:
 def _parse_into(tree: Tree_, mdir: ModuleDir, sources: list[SourceFile]) -> None:
     from lpgen.terraform.cache import parse_many
 
-    parsed = parse_many([(s.text, s.rel) for s in sources], cache=None, jobs=1)
+    parsed = parse_many([(s.text, s.rel) for s in sources])
     for source, result in zip(sources, parsed, strict=True):
         _add_parsed(tree, mdir, source, result)
 
@@ -342,7 +342,7 @@ def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
                 mdir.deferred.append(info.source)
     # Parse trees are not cached per file: loading a pickled lark tree costs as much as
     # parsing the text again. Whole results are cached instead (lpgen.terraform.cache).
-    parsed = parse_many([(s.text, s.rel) for _, s in eager], cache=None, jobs=1)
+    parsed = parse_many([(s.text, s.rel) for _, s in eager])
     for (d, source), result in zip(eager, parsed, strict=True):
         _add_parsed(tree, tree.dirs[d], source, result)
 
