@@ -917,6 +917,8 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
               "first snapshot's); tells this account from others in trust policies.")
 @click.option("--git/--no-git", "git", default=True, show_default=True,
               help="As trim: keep actions whose line git says was added less than --days ago.")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 2) on a .tf file that cannot be parsed, instead of warning.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @tree_options
 def check(
@@ -933,6 +935,7 @@ def check(
     write_baseline: bool,
     account_id: str | None,
     git: bool,
+    strict: bool,
     output: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
@@ -971,7 +974,9 @@ def check(
         snapshots=snapshots,
         base=base_dir,
         options=options,
-        inventory_options=inventory_options(var_file, variables, account_id=account_id),
+        inventory_options=inventory_options(
+            var_file, variables, account_id=account_id, strict=strict
+        ),
     )
     if result.inventory is not None:
         warn_skipped(result.inventory)

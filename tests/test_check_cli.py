@@ -242,3 +242,13 @@ def test_ci_recipes_cover_the_platforms() -> None:
     for needle in ("github/codeql-action/upload-sarif", "gl-code-quality-report", "atlantis",
                    "pre-commit", "terraform show -json"):  # fmt: skip
         assert needle in ci
+
+
+def test_strict_turns_an_unparseable_file_into_an_error(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "aws_iam_user" "u" {\n  name = = 1\n}\n')
+    code, out, err = invoke(str(tmp_path), "--ignore", "LP05")
+    assert (code, out) == (0, "No findings.\n")
+    assert err == "Warning: main.tf:2: cannot parse HCL: unexpected '=' (file skipped)\n"
+    assert invoke(str(tmp_path), "--strict") == (
+        2, "", "Error: main.tf:2: cannot parse HCL: unexpected '='\n"
+    )
