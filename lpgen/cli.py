@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from click.decorators import FC
 
 from lpgen import __version__
 from lpgen.config import default_map, find_config, read_config
@@ -245,6 +247,13 @@ def write_output(text: str, output: str | None) -> None:
     write_atomic(Path(output), text)
 
 
+def _days_option(name: str, help: str) -> Callable[[FC], FC]:
+    """A number of days, 90 by default (the audit thresholds)."""
+    return click.option(
+        name, type=click.IntRange(min=0), default=90, show_default=True, metavar="DAYS", help=help
+    )
+
+
 # --- audit -----------------------------------------------------------------------------
 
 
@@ -273,38 +282,12 @@ def write_output(text: str, output: str | None) -> None:
     show_default=True,
     help="Exit 1 when a finding is at or above this severity.",
 )
-@click.option(
-    "--max-key-age",
-    type=click.IntRange(min=0),
-    default=90,
-    show_default=True,
-    metavar="DAYS",
-    help="Report active access keys older than this.",
+@_days_option("--max-key-age", "Report active access keys older than this.")
+@_days_option("--max-password-age", "Report console passwords not changed for longer than this.")
+@_days_option(
+    "--inactive-days", "Report passwords, access keys and users not used for longer than this."
 )
-@click.option(
-    "--max-password-age",
-    type=click.IntRange(min=0),
-    default=90,
-    show_default=True,
-    metavar="DAYS",
-    help="Report console passwords not changed for longer than this.",
-)
-@click.option(
-    "--inactive-days",
-    type=click.IntRange(min=0),
-    default=90,
-    show_default=True,
-    metavar="DAYS",
-    help="Report passwords, access keys and users not used for longer than this.",
-)
-@click.option(
-    "--root-password-days",
-    type=click.IntRange(min=0),
-    default=90,
-    show_default=True,
-    metavar="DAYS",
-    help="Report a root password sign-in within this many days.",
-)
+@_days_option("--root-password-days", "Report a root password sign-in within this many days.")
 @click.option(
     "--now",
     "now_text",

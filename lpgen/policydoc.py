@@ -236,12 +236,12 @@ def build_policy_document(inst: Instance) -> Any:
     if isinstance(policy_id, str):
         doc["Id"] = policy_id
     doc["Statement"] = statements
-    encoded = Encoded("", doc, "policy_document", loc=block.loc)
-    from lpgen.terraform.functions import call_function  # noqa: F401  (keeps import order)
-
-    text = _json_text(doc)
     return Encoded(
-        text, doc, "policy_document", complete=first_unknown(doc) is None, loc=encoded.loc
+        _json_text(doc),
+        doc,
+        "policy_document",
+        complete=first_unknown(doc) is None,
+        loc=block.loc,
     )
 
 

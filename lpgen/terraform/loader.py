@@ -627,10 +627,7 @@ def _convert_to_type(block: Block, value: Any, ev: Evaluator) -> Any:
         return value
     text = block.source.text[node.meta.start_pos : node.meta.end_pos].replace(" ", "")
     if text.startswith("set(") and isinstance(value, list) and not isinstance(value, TSet):
-        from lpgen.terraform.functions import (
-            _toset,
-            call_function,  # noqa: F401
-        )
+        from lpgen.terraform.functions import _toset
 
         try:
             return _toset(value)
