@@ -126,6 +126,16 @@ def tree_options(func: Any) -> Any:
         help="Where results are cached [default: ~/.cache/lpgen].",
     )(func)
     func = click.option(
+        "--workspace",
+        "workspace",
+        metavar="NAME",
+        expose_value=False,
+        callback=_remember,
+        envvar="TF_WORKSPACE",
+        show_envvar=True,
+        help="The Terraform workspace (terraform.workspace); unset, it is not known.",
+    )(func)
+    func = click.option(
         "--var",
         "variables",
         multiple=True,
@@ -170,6 +180,14 @@ def inventory_options(
         strict=strict,
         cache_dir=cache_dir,
         exclude=_globs(meta.get("lpgen.exclude")),
+        workspace=meta.get("lpgen.workspace") or None,
+        env_variables=tuple(
+            sorted(
+                (k[len("TF_VAR_") :], v)
+                for k, v in os.environ.items()
+                if k.startswith("TF_VAR_") and len(k) > len("TF_VAR_")
+            )
+        ),
     )
 
 

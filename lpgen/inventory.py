@@ -75,6 +75,10 @@ class InventoryOptions:
     jobs: int | None = None
     # Glob patterns (relative to PATH) of files and directories not to read.
     exclude: tuple[str, ...] = ()
+    # The selected workspace (terraform.workspace); None: not known.
+    workspace: str | None = None
+    # TF_VAR_<name> environment variables as (name, raw value).
+    env_variables: tuple[tuple[str, str], ...] = ()
 
 
 def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
@@ -111,6 +115,7 @@ class _Partial:
 
     inv: Inventory
     policy_refs: list[tuple[Attachment, Any]]
+    conditional_refs: list[tuple[Attachment, Any]]
     unresolved: list[Unresolved]
     warnings: list[Unresolved]
     not_followed: list[Unresolved]
@@ -128,6 +133,8 @@ def _load_options(opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -
         jobs=opts.jobs,
         exclude=opts.exclude,
         only_roots=only_roots,
+        workspace=opts.workspace,
+        env_variables=opts.env_variables,
     )
 
 
@@ -147,9 +154,16 @@ def _collect(path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | 
 def _collect_unpaused(
     path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None
 ) -> _Partial:
+    from lpgen.accounting import Accountant
+
     tree, roots = load_tree(path, _load_options(opts, only_roots))
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
     builder = _Builder(inv)
+    inv.conditional = Inventory(
+        root=inv.root, account_id=opts.account_id, partition=opts.partition
+    )
+    conditional = _Builder(inv.conditional)
+    accountant = Accountant(inv, builder, conditional)
     for mi in walk_instances(tree, roots):
         for obj in mi.resource_objs("managed"):
             if (
@@ -157,15 +171,13 @@ def _collect_unpaused(
                 or obj.rtype in RESOURCE_POLICY_TYPES
                 or obj.rtype in GUARDRAIL_TYPES
             ):
-                for inst in obj.instances().values():
-                    builder.add(inst)
+                accountant.account(obj, iam=obj.rtype in IAM_RESOURCE_TYPES)
         for obj in mi.resource_objs("data"):
             if obj.rtype == "aws_iam_policy_document":
-                for inst in obj.instances().values():
-                    builder.add_document(inst)
+                accountant.account(obj, iam=False)
     return _Partial(
-        inv, builder.policy_refs, tree.unresolved, tree.warnings, tree.not_followed,
-        set(tree.used_files),
+        inv, builder.policy_refs, conditional.policy_refs, tree.unresolved, tree.warnings,
+        tree.not_followed, set(tree.used_files),
     )
 
 
@@ -195,12 +207,17 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
         for name in (
             "groups", "users", "roles", "policies", "memberships", "attachments",
             "access_keys", "login_profiles", "password_policies", "documents",
-            "resource_policies", "guardrails", "unresolved",
+            "resource_policies", "guardrails", "unresolved", "not_instantiated",
         ):
             getattr(inv, name).extend(getattr(part.inv, name))
+        _merge_conditional(inv, part.inv)
     builder = _Builder(inv)
     builder.policy_refs = [ref for part in partials for ref in part.policy_refs]
     builder.finish()
+    if inv.conditional is not None:
+        cond = _Builder(inv.conditional)
+        cond.policy_refs = [ref for part in partials for ref in part.conditional_refs]
+        cond.finish(also=inv.policies)
     inv.unresolved.extend(
         _dedupe((u for p in partials for u in p.unresolved), lambda u: (u.address, u.message))
     )
@@ -216,6 +233,22 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
     )
     inv.files = sorted(set().union(*(p.used_files for p in partials)))
     return inv
+
+
+def _merge_conditional(inv: Inventory, part: Inventory) -> None:
+    if part.conditional is None:
+        return
+    if inv.conditional is None:
+        inv.conditional = Inventory(
+            root=inv.root, account_id=inv.account_id, partition=inv.partition
+        )
+    for name in (
+        "groups", "users", "roles", "policies", "memberships", "attachments",
+        "access_keys", "login_profiles", "password_policies", "documents",
+        "resource_policies", "guardrails", "unresolved",
+    ):
+        getattr(inv.conditional, name).extend(getattr(part.conditional, name))
+    inv.conditions.update(part.conditions)
 
 
 def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
@@ -682,9 +715,10 @@ class _Builder:
         doc = document_from_value(inst.get_attr("json"), where=inst.block.loc)
         self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
 
-    def finish(self) -> None:
-        by_arn = {p.arn: p for p in self.inv.policies if p.arn}
-        by_address = {p.address: p for p in self.inv.policies}
+    def finish(self, also: Iterable[Policy] = ()) -> None:
+        known = [*also, *self.inv.policies]
+        by_arn = {p.arn: p for p in known if p.arn}
+        by_address = {p.address: p for p in known}
         for att, arn in self.policy_refs:
             ref = getattr(arn, "ref", None)
             if ref and ref in by_address:
@@ -793,6 +827,10 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
         "modules_not_followed": [
             {"address": u.address, "message": u.message, **_loc(u.location)}
             for u in inv.modules_not_followed
+        ],
+        "not_instantiated": [
+            {"address": u.address, **_loc(u.location), "reason": u.message}
+            for u in inv.not_instantiated
         ],
         "warnings": [
             {
@@ -933,6 +971,12 @@ def render_text(inv: Inventory) -> str:
         for prob in problems:
             at = f"{prob.location}: " if prob.location else ""
             add(f"  {at}{prob.address}: {prob.message}")
+    if inv.not_instantiated:
+        add("")
+        add("Not instantiated (no instance under the values given)")
+        for ni in inv.not_instantiated:
+            at = f"{ni.location}: " if ni.location else ""
+            add(f"  {at}{ni.address}: {ni.message}")
     return "\n".join(lines) + "\n"
 
 

@@ -249,6 +249,14 @@ class Inventory:
     warnings: list[Unresolved] = field(default_factory=list)
     modules_not_followed: list[Unresolved] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # IAM declarations with no instance under the values given (count 0, empty for_each, in
+    # a module call with none): address, reason ("count is 0 (var.create = false)"), block.
+    not_instantiated: list[Unresolved] = field(default_factory=list)
+    # The declarations with no instance or an unknown number of them, each evaluated once
+    # with what is known (instance keys unknown), for `check`; ``conditions`` gives the
+    # reason by address. They are in ``unresolved`` or ``not_instantiated``, not above.
+    conditional: Inventory | None = None
+    conditions: dict[str, str] = field(default_factory=dict)
 
     def group_named(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)

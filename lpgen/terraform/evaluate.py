@@ -55,6 +55,8 @@ class Context(Protocol):
 
     def read_file(self, path: str, *, how: str) -> SourceFile | Unknown: ...
 
+    def workspace(self) -> Any: ...
+
 
 @dataclass
 class Scope:
@@ -159,7 +161,9 @@ class Evaluator:
         cond, yes, no = exprs(node)
         test = truthy(self.eval(cond, scope))
         if isinstance(test, Unknown):
-            return Unknown(f"condition is not known: {test.reason}")
+            # As in HCL, an unknown condition makes the result unknown; the reason stays
+            # the one that names the value ("var.env has no value ...").
+            return test
         return self.eval(yes if test else no, scope)
 
     def _binary_op(self, node: Tree[Any], scope: Scope) -> Any:
@@ -543,7 +547,7 @@ class Evaluator:
                     return Unknown("each.* used outside a resource with for_each")
                 return rest(1, scope.bindings[key])
             if name == "terraform" and first == "workspace":
-                return Unknown("terraform.workspace depends on the selected workspace")
+                return rest(1, ctx.workspace())
             return Unknown(f"{name}.{first} is known only during apply")
         if name == "data":
             if len(attrs) < 2 or attrs[0] is None or attrs[1] is None:
@@ -678,7 +682,10 @@ def iterate(collection: Any) -> list[tuple[Any, Any]] | Unknown:
 
 def binary(op: str, lhs: Any, rhs: Any) -> Any:
     if op in ("==", "!="):
-        u = first_unknown(lhs) or first_unknown(rhs)
+        # (Unknown is falsy: test for None, never with `or`.)
+        u = first_unknown(lhs)
+        if u is None:
+            u = first_unknown(rhs)
         if u is not None:
             return u
         from lpgen.terraform.values import to_plain

@@ -129,6 +129,10 @@ class LoadOptions:
     exclude: tuple[str, ...] = ()
     # Read only these root module directories (and what they call); None: every root.
     only_roots: tuple[Path, ...] | None = None
+    # The selected workspace (TF_WORKSPACE / --workspace); None: terraform.workspace unknown.
+    workspace: str | None = None
+    # TF_VAR_<name> environment variables, the lowest-precedence variable source.
+    env_variables: tuple[tuple[str, str], ...] = ()
 
 
 def is_local_source(source: str) -> bool:
@@ -412,6 +416,9 @@ class _NullContext:
     def read_file(self, path: str, *, how: str) -> SourceFile | Unknown:
         return Unknown(f"{how}() cannot be used here")
 
+    def workspace(self) -> Any:
+        return Unknown("terraform.workspace cannot be used here")
+
 
 def read_tfvars(tree: Tree_, path: Path) -> dict[str, Any]:
     source = tree.source_file(path)
@@ -474,8 +481,13 @@ class ModuleInstance:
         *,
         root_dir: Path,
         call_address: str = "",
+        condition: tuple[str, str] | None = None,
     ) -> None:
         self.tree = tree
+        # ("unknown" | "none", reason) for an instance that stands for a module call whose
+        # instances are not known, or that has none under the values given: it is evaluated
+        # once with what is known, so that what it declares is still accounted for.
+        self.condition = condition
         self.mdir = mdir
         self.prefix = prefix
         self.inputs = inputs  # name -> value or a zero-argument callable
@@ -509,10 +521,12 @@ class ModuleInstance:
         elif "default" in block.attrs:
             value = self.ev.eval(block.attrs["default"], Scope(_NullContext(), block.source))
         else:
-            value = Unknown(
-                f"var.{name} has no value (no default, and not set by a tfvars file, "
-                "--var or the module call)"
+            by = (
+                f"the call {self.call_address}"
+                if self.call_address
+                else f"TF_VAR_{name}, a tfvars file, --var-file or --var"
             )
+            value = Unknown(f"var.{name} has no value (no default, and not set by {by})")
             self.tree.report(f"var.{name}", value.reason, block.loc)
         if block is not None and not isinstance(value, Unknown):
             value = _convert_to_type(block, value, self.ev)
@@ -585,6 +599,12 @@ class ModuleInstance:
             self._children[name] = call
         return call
 
+    def workspace(self) -> Any:
+        name = self.tree.options.workspace
+        if name is None:
+            return Unknown("terraform.workspace is not set (TF_WORKSPACE or --workspace)")
+        return SStr(name)
+
     def path(self, which: str) -> Any:
         if which == "module":
             return str(self.mdir.path)
@@ -614,11 +634,11 @@ class ModuleInstance:
             if isinstance(obj, ResourceObj):
                 yield obj
 
-    def children(self) -> Iterator[ModuleInstance]:
+    def children(self, *, with_phantoms: bool = False) -> Iterator[ModuleInstance]:
         for name in list(self.mdir.modules):
             call = self.module_call(name)
             if isinstance(call, ModuleCall):
-                yield from call.instances()
+                yield from call.all_instances() if with_phantoms else call.instances()
 
 
 def _convert_to_type(block: Block, value: Any, ev: Evaluator) -> Any:
@@ -652,6 +672,8 @@ class ModuleCall:
         self._instances: dict[str, ModuleInstance] | Unknown | None = None
         self._keys: list[Any] = []
         self.mode = "single"
+        # Stands for the call when it has no instance (count 0, empty for_each).
+        self.phantom: ModuleInstance | None = None
 
     def _expand(self) -> dict[str, ModuleInstance] | Unknown:
         if self._instances is not None:
@@ -676,24 +698,34 @@ class ModuleCall:
             self._instances = Unknown(f"module {address}: source {src} does not exist")
             return self._instances
         expansion = expand(self.parent, self.block, address)
+        condition = self.parent.condition
         if isinstance(expansion, Unknown):
             tree.report(address, f"cannot expand module: {expansion.reason}", self.block.loc)
-            expansion = [(Unknown("instance key unknown"), "[*]", {})]
+            condition = condition or ("unknown", f"{address} {expansion.reason}")
+            expansion = [(Unknown("instance key unknown"), "[*]", _UNKNOWN_KEYS)]
+        elif not expansion:
+            from lpgen.terraform.explain import why_empty
+
+            reason = why_empty(self.parent, self.block)
+            self.phantom = ModuleInstance(
+                tree,
+                child_dir,
+                f"{address}.",
+                self._inputs(_UNKNOWN_KEYS),
+                root_dir=self.parent.root_dir,
+                call_address=address,
+                condition=condition or ("none", f"{address} has {reason}"),
+            )
         out: dict[str, ModuleInstance] = {}
         for key, suffix, bindings in expansion:
-            inputs: dict[str, Any] = {}
-            scope = Scope(self.parent, self.block.source, bindings)
-            for arg, node in self.block.attrs.items():
-                if arg in MODULE_META:
-                    continue
-                inputs[arg] = _lazy(self.parent.ev, node, scope)
             out[suffix] = ModuleInstance(
                 tree,
                 child_dir,
                 f"{address}{suffix}.",
-                inputs,
+                self._inputs(bindings),
                 root_dir=self.parent.root_dir,
                 call_address=f"{address}{suffix}",
+                condition=condition,
             )
             self._keys.append(key)
         self.mode = (
@@ -704,9 +736,22 @@ class ModuleCall:
         self._instances = out
         return out
 
+    def _inputs(self, bindings: dict[str, Any]) -> dict[str, Any]:
+        scope = Scope(self.parent, self.block.source, bindings)
+        return {
+            arg: _lazy(self.parent.ev, node, scope)
+            for arg, node in self.block.attrs.items()
+            if arg not in MODULE_META
+        }
+
     def instances(self) -> list[ModuleInstance]:
         inst = self._expand()
         return [] if isinstance(inst, Unknown) else list(inst.values())
+
+    def all_instances(self) -> list[ModuleInstance]:
+        """Its instances, or the one that stands for it when it has none."""
+        found = self.instances()
+        return found if found or self.phantom is None else [self.phantom]
 
     def _output(self, mi: ModuleInstance, name: str) -> Any:
         block = mi.mdir.outputs.get(name)
@@ -766,6 +811,14 @@ class _OutputView:
 
     def splat(self) -> Any:
         return [self]
+
+
+_UNKNOWN_KEY = Unknown("the instance key is not known")
+_UNKNOWN_KEYS: dict[str, Any] = {
+    "count.index": _UNKNOWN_KEY,
+    "each.key": _UNKNOWN_KEY,
+    "each.value": Unknown("each.value is not known"),
+}
 
 
 def _lazy(ev: Evaluator, node: Tree[Any], scope: Scope) -> Any:
@@ -858,18 +911,15 @@ class ResourceObj:
             if isinstance(expansion, Unknown):
                 self.expand_error = expansion.reason
                 self.mi.tree.report(self.address, expansion.reason, self.block.loc)
-                unknown = Unknown("instance key is not known")
-                expansion = [
-                    (
-                        unknown,
-                        "[*]",
-                        {"count.index": unknown, "each.key": unknown, "each.value": unknown},
-                    )
-                ]
+                expansion = [(_UNKNOWN_KEY, "[*]", _UNKNOWN_KEYS)]
             self._instances = {
                 suffix: Instance(self, key, suffix, bindings) for key, suffix, bindings in expansion
             }
         return self._instances
+
+    def phantom(self) -> Instance:
+        """The declaration evaluated once with what is known (instance keys unknown)."""
+        return Instance(self, _UNKNOWN_KEY, "", _UNKNOWN_KEYS)
 
     def get_attr(self, name: str) -> Any:
         inst = self.instances()
@@ -1084,7 +1134,7 @@ def walk_instances(tree: Tree_, roots: list[ModuleInstance]) -> Iterator[ModuleI
             continue
         seen.add(id(mi))
         yield mi
-        stack.extend(reversed(list(mi.children())))
+        stack.extend(reversed(list(mi.children(with_phantoms=True))))
 
 
 def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInstance]]:
@@ -1104,12 +1154,21 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
         if directory in called:
             continue
         mdir = tree.dirs[directory]
-        inputs: dict[str, Any] = {}
-        var_files = sorted(directory.glob("*.auto.tfvars")) + sorted(
-            directory.glob("*.auto.tfvars.json")
+        # Terraform's order, each source overriding the ones before it: TF_VAR_* variables,
+        # terraform.tfvars, terraform.tfvars.json, *.auto.tfvars(.json) in file name order,
+        # then -var-file and -var.
+        declared = mdir.variables
+        inputs: dict[str, Any] = {
+            name: cli_var_value(tree, name, raw)
+            for name, raw in options.env_variables
+            if name in declared
+        }
+        auto = (".auto.tfvars", ".auto.tfvars.json")
+        var_files = sorted(
+            (p for p in directory.iterdir() if p.name.endswith(auto)), key=lambda p: p.name
         )
         default_tfvars = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
-        ordered = [p for p in default_tfvars if p.is_file()] + var_files
+        ordered = [p for p in default_tfvars if p.is_file()] + [p for p in var_files if p.is_file()]
         ordered += [Path(v).resolve() for v in options.var_files]
         for vf in ordered:
             if not vf.is_file():

@@ -1,0 +1,183 @@
+"""Account for every IAM declaration: an instance, unresolved with a reason, or not instantiated.
+
+A declaration whose ``count`` / ``for_each`` is not known is unresolved; one with no
+instance under the values given (count 0, an empty ``for_each``, inside a module call with
+none) is *not instantiated*. Either way it is also evaluated once with what is known (instance
+keys unknown) into ``Inventory.conditional``, so that ``check`` still judges its code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from lpgen.model import Inventory, Unresolved
+
+if TYPE_CHECKING:
+    from lpgen.terraform.loader import Instance, ResourceObj
+
+
+class _Adds(Protocol):
+    def add(self, inst: Instance) -> None: ...
+
+    def add_document(self, inst: Instance) -> None: ...
+
+
+class Accountant:
+    """Sorts each declaration into the inventory, ``unresolved`` or ``not_instantiated``."""
+
+    def __init__(self, inv: Inventory, builder: _Adds, conditional: _Adds) -> None:
+        self.inv = inv
+        self.builder = builder
+        self.conditional = conditional
+
+    def account(self, obj: ResourceObj, *, iam: bool) -> None:
+        """Add the instances of ``obj``; ``iam``: it is an IAM declaration to account for."""
+        from lpgen.terraform.explain import empty_reason
+
+        document = obj.mode == "data"
+        condition = obj.mi.condition
+        if condition is not None:
+            status, reason = condition
+            if iam:
+                target = self.inv.unresolved if status == "unknown" else self.inv.not_instantiated
+                target.append(Unresolved(obj.address, reason, obj.block.loc))
+            self._evaluate_once(obj, reason, document)
+            return
+        instances = obj.instances()
+        if obj.expand_error is not None:
+            # Already under "Not resolved" (count/for_each is not known: ...).
+            self._evaluate_once(obj, obj.expand_error, document)
+            return
+        if not instances:
+            reason = empty_reason(obj.mi, obj.block)
+            if iam:
+                self.inv.not_instantiated.append(Unresolved(obj.address, reason, obj.block.loc))
+            self._evaluate_once(obj, reason, document)
+            return
+        for inst in instances.values():
+            self._add(self.builder, inst, document)
+
+    def _evaluate_once(self, obj: ResourceObj, reason: str, document: bool) -> None:
+        self.inv.conditions[obj.address] = reason
+        self._add(self.conditional, obj.phantom(), document)
+
+    @staticmethod
+    def _add(builder: _Adds, inst: Instance, document: bool) -> None:
+        if document:
+            builder.add_document(inst)
+        else:
+            builder.add(inst)
+
+
+def declaration_addresses(inv: Inventory) -> dict[str, list[str]]:
+    """Address -> the lists it is in (an entity list, ``unresolved``, ``not_instantiated``)."""
+    out: dict[str, list[str]] = {}
+
+    def put(address: str, where: str) -> None:
+        seen = out.setdefault(address, [])
+        if where not in seen:
+            seen.append(where)
+
+    for name in (
+        "groups", "users", "roles", "policies", "memberships", "attachments",
+        "access_keys", "login_profiles", "password_policies",
+    ):  # fmt: skip
+        for item in getattr(inv, name):
+            put(declaration_of(item.address), "entities")
+    for u in inv.unresolved:
+        put(declaration_of(u.address), "unresolved")
+    for u in inv.not_instantiated:
+        put(declaration_of(u.address), "not_instantiated")
+    return out
+
+
+def declaration_of(address: str) -> str:
+    """``module.m["a"].aws_iam_user.u[0]`` -> ``module.m["a"].aws_iam_user.u``: drop the
+    instance key of the resource (and an ``inline_policy[i]`` suffix), keep the module's."""
+    base = address.split(".inline_policy[", 1)[0]
+    if base.endswith("]"):
+        depth, i = 0, len(base) - 1
+        while i >= 0:
+            c = base[i]
+            if c == "]":
+                depth += 1
+            elif c == "[":
+                depth -= 1
+                if depth == 0:
+                    break
+            i -= 1
+        if i > 0 and base[i - 1] != ".":
+            base = base[:i]
+    return base
+
+
+def summary_line(inv: Inventory) -> str | None:
+    """One line for stderr when IAM declarations could not be fully evaluated, or None."""
+    from lpgen.inventory import IAM_RESOURCE_TYPES
+
+    declarations: set[str] = set()
+    causes: list[str] = []
+    for u in inv.unresolved:
+        decl = declaration_of(u.address)
+        rtype = _resource_type(decl)
+        if rtype in IAM_RESOURCE_TYPES:
+            declarations.add(decl)
+        elif rtype is None and u.address.split(" ")[-1].startswith(("var.", "local.")):
+            cause = _short_cause(u)
+            if cause not in causes:
+                causes.append(cause)
+    if not declarations:
+        return None
+    if not causes:
+        causes = _first_reasons(inv, declarations)
+    n = len(declarations)
+    what = "IAM declaration" if n == 1 else "IAM declarations"
+    shown = "; ".join(causes[:3]) + ("; ..." if len(causes) > 3 else "")
+    return (
+        f"{n} {what} could not be fully evaluated: {shown}; "
+        "see `lpgen inventory` (Not resolved)"
+    )
+
+
+def _resource_type(address: str) -> str | None:
+    parts = _split_address(address)
+    while len(parts) >= 2 and parts[0] == "module":
+        parts = parts[2:]
+    if len(parts) >= 2 and parts[0] not in ("var", "local", "data"):
+        return parts[0]
+    return None
+
+
+def _split_address(address: str) -> list[str]:
+    out: list[str] = []
+    cur = ""
+    depth = 0
+    for c in address:
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+        if c == "." and depth == 0:
+            out.append(cur.split("[", 1)[0])
+            cur = ""
+        else:
+            cur += c
+    out.append(cur.split("[", 1)[0])
+    return out
+
+
+def _short_cause(u: Unresolved) -> str:
+    name = u.address.split(" ")[-1]
+    if "has no value" in u.message:
+        return f"{name} has no value"
+    return u.message
+
+
+def _first_reasons(inv: Inventory, declarations: set[str]) -> list[str]:
+    out: list[str] = []
+    for u in inv.unresolved:
+        if declaration_of(u.address) in declarations:
+            reason = u.message.split(": ", 1)[-1] if ": " in u.message else u.message
+            if reason not in out:
+                out.append(reason)
+    return out

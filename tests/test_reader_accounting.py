@@ -1,0 +1,257 @@
+"""Unknown stays unknown, and every IAM declaration is accounted for (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lpgen.accounting import declaration_addresses, declaration_of
+from lpgen.cli import main
+from lpgen.inventory import IAM_RESOURCE_TYPES, InventoryOptions, build_inventory
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data"
+READER = DATA / "reader"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--no-cache"], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
+
+
+# --- 1. unknown stays unknown -------------------------------------------------------------
+
+
+def test_workspace_count_is_unresolved_not_zero() -> None:
+    code, out, _ = run("inventory", str(READER / "workspace_count"))
+    assert code == 0
+    assert out == (
+        "0 groups, 0 users, 0 roles, 0 managed and 0 inline policies, 0 memberships, "
+        "0 attachments in 1 files\n"
+        "\n"
+        "Not resolved\n"
+        "  main.tf:2: aws_iam_policy.admin: count is not known: terraform.workspace is not "
+        "set (TF_WORKSPACE or --workspace)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "env"),
+    [(["--workspace", "production"], None), ([], {"TF_WORKSPACE": "production"})],
+)
+def test_workspace_from_option_or_tf_workspace(how: list[str], env: dict[str, str] | None) -> None:
+    code, out, _ = run("inventory", str(READER / "workspace_count"), *how, env=env)
+    assert code == 0
+    assert "  admin [managed, jsonencode, 1 statements] attached to nothing  (main.tf:2)\n" in out
+    assert "Not resolved" not in out
+
+
+def test_other_workspace_is_not_instantiated() -> None:
+    code, out, _ = run("inventory", str(READER / "workspace_count"), "--workspace", "dev")
+    assert code == 0
+    assert out.endswith(
+        "Not instantiated (no instance under the values given)\n"
+        '  main.tf:2: aws_iam_policy.admin: count is 0 (terraform.workspace = "dev")\n'
+    )
+
+
+def test_variable_without_value_in_count_is_unresolved() -> None:
+    code, out, _ = run("inventory", str(READER / "var_count"))
+    assert code == 0
+    assert (
+        "  main.tf:3: aws_iam_policy.deploy: count is not known: var.env has no value (no "
+        "default, and not set by TF_VAR_env, a tfvars file, --var-file or --var)\n"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'var.x == "a" ? 1 : 0',
+        'var.x != "a" ? 1 : 0',
+        "!var.x ? 1 : 0",
+        "var.x ? 1 : 0",
+        "var.x + 1",
+        "-var.x",
+        "var.x > 2 ? 1 : 0",
+        "var.x && true ? 1 : 0",
+        "true && var.x ? 1 : 0",
+        "false || var.x ? 1 : 0",
+        "length(var.x)",
+        "[1, 2][var.x]",
+        '{ a = 1 }[var.x]',
+        'contains(["a"], var.x) ? 1 : 0',
+        'lower(var.x) == "a" ? 1 : 0',
+        '"${var.x}" == "a" ? 1 : 0',
+        'length("p-${var.x}") > 0 ? 1 : 0',
+        "max(var.x, 1)",
+        "var.x == null ? 0 : 1",
+        "length([for v in var.x : v])",
+        "coalesce(var.x, 1)",
+    ],
+)
+def test_operators_on_unknown_give_unknown(tmp_path: Path, expr: str) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "x" {}\n'
+            'resource "aws_iam_user" "u" {\n'
+            f"  count = {expr}\n"
+            '  name  = "u"\n'
+            "}\n"
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert inv.users == []
+    assert inv.not_instantiated == []
+    messages = [u.message for u in inv.unresolved if u.address == "aws_iam_user.u"]
+    assert len(messages) == 1
+    assert messages[0].startswith("count is not known: ")
+    assert "var.x has no value" in messages[0]
+
+
+def test_for_each_over_unknown_is_unresolved(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "names" {}\n'
+            'resource "aws_iam_group" "g" {\n'
+            "  for_each = toset(var.names)\n"
+            "  name     = each.key\n"
+            "}\n"
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert inv.groups == []
+    [u] = [u for u in inv.unresolved if u.address == "aws_iam_group.g"]
+    assert u.message.startswith("for_each is not known: ")
+    assert "var.names has no value" in u.message
+
+
+# --- 2. every declaration accounted for ----------------------------------------------------
+
+
+def test_not_instantiated_text_and_json() -> None:
+    tree = str(READER / "not_instantiated")
+    code, out, _ = run("inventory", tree)
+    assert code == 0
+    assert out == (
+        "0 groups, 0 users, 0 roles, 0 managed and 0 inline policies, 0 memberships, "
+        "0 attachments in 2 files\n"
+        "\n"
+        "Not instantiated (no instance under the values given)\n"
+        "  main.tf:10: aws_iam_policy.admin: count is 0 (var.create = false)\n"
+        "  main.tf:19: aws_iam_user.people: for_each is empty (var.users = [])\n"
+        "  modules/team/main.tf:3: module.team.aws_iam_group.this: module.team has count 0 "
+        "(var.create = false)\n"
+        "  modules/team/main.tf:7: module.team.aws_iam_group_policy.this: module.team has "
+        "count 0 (var.create = false)\n"
+    )
+    code, out, _ = run("inventory", tree, "--format", "json")
+    assert json.loads(out)["not_instantiated"] == [
+        {"address": "aws_iam_policy.admin", "file": "main.tf", "line": 10,
+         "reason": "count is 0 (var.create = false)"},
+        {"address": "aws_iam_user.people", "file": "main.tf", "line": 19,
+         "reason": "for_each is empty (var.users = [])"},
+        {"address": "module.team.aws_iam_group.this", "file": "modules/team/main.tf",
+         "line": 3, "reason": "module.team has count 0 (var.create = false)"},
+        {"address": "module.team.aws_iam_group_policy.this", "file": "modules/team/main.tf",
+         "line": 7, "reason": "module.team has count 0 (var.create = false)"},
+    ]  # fmt: skip
+
+
+def test_instantiated_once_the_values_say_so() -> None:
+    code, out, _ = run(
+        "inventory", str(READER / "not_instantiated"), "--var", "create=true",
+        "--var", 'users=["ann"]',
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith(
+        "1 groups, 1 users, 0 roles, 1 managed and 1 inline policies, 0 memberships, "
+        "0 attachments in 2 files\n"
+    )
+    assert "Not instantiated" not in out
+
+
+def test_module_with_unknown_count_leaves_its_declarations_unresolved(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "on" {}\nmodule "m" {\n  source = "./m"\n'
+            "  count  = var.on ? 1 : 0\n}\n",
+            "m/main.tf": 'resource "aws_iam_role" "r" {\n  name = "r"\n'
+            '  assume_role_policy = "{}"\n}\n',
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert inv.roles == []
+    found = {u.address: u.message for u in inv.unresolved}
+    assert found["module.m[*].aws_iam_role.r"].startswith("module.m count is not known: ")
+
+
+# The accounting invariant, over every tree the test suite and the examples hold.
+
+_DECL = re.compile(r'^[ \t]*resource[ \t]+"(aws_iam_[a-z_]+)"[ \t]+"([^"]+)"', re.M)
+
+
+def _trees() -> list[Path]:
+    """The top-most directories holding .tf files (a tree with its modules)."""
+    dirs = {tf.parent for base in (DATA, ROOT / "terraform_examples") for tf in base.rglob("*.tf")}
+    return sorted(d for d in dirs if not any(p in dirs for p in d.parents))
+
+
+def _declared(tree: Path) -> list[tuple[str, int, str]]:
+    """(file, line, type) of every IAM resource block, by a plain text scan."""
+    out = []
+    for tf in sorted(tree.rglob("*.tf")):
+        if any(part.startswith(".") for part in tf.relative_to(tree).parts):
+            continue
+        try:
+            text = tf.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for m in _DECL.finditer(text):
+            if m.group(1) in IAM_RESOURCE_TYPES:
+                line = text.count("\n", 0, m.start()) + 1
+                out.append((tf.relative_to(tree).as_posix(), line, m.group(1)))
+    return out
+
+
+@pytest.mark.parametrize("tree", _trees(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_iam_declaration_is_accounted_for(tree: Path) -> None:
+    try:
+        inv = build_inventory(tree, options=InventoryOptions())
+    except Exception as exc:  # a tree the reader rejects as a whole (an error test's input)
+        assert type(exc).__module__.startswith("lpgen"), exc
+        return
+    skipped = {w.address for w in inv.warnings}
+    places: set[tuple[str, int]] = set()
+    for name in (
+        "groups", "users", "roles", "policies", "memberships", "attachments",
+        "access_keys", "login_profiles", "password_policies", "unresolved", "not_instantiated",
+    ):  # fmt: skip
+        for item in getattr(inv, name):
+            loc = item.location
+            if loc is not None:
+                places.add((loc.file, loc.line))
+    for file, line, rtype in _declared(tree):
+        if file in skipped or file.startswith(".terraform"):
+            continue
+        assert (file, line) in places, f"{tree.name}/{file}:{line} {rtype} is nowhere"
+    lists = declaration_addresses(inv)
+    for address, where in lists.items():
+        assert not ("entities" in where and "not_instantiated" in where), address
+    for ni in inv.not_instantiated:
+        assert declaration_of(ni.address) == ni.address
