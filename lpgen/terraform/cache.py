@@ -120,7 +120,9 @@ class ResultCache:
         h = hashlib.sha256(_salt())
         h.update(f"\0{root}\0{options}\0".encode())
         for directory, files in sorted(discover(root, exclude).items()):
-            extra = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
+            tfvars = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
+            # Never open a FIFO named like a tfvars file.
+            extra = [f for f in tfvars if f.is_file()]
             for f in [*files, *extra]:
                 h.update(f"{f.relative_to(root).as_posix()}\0".encode())
                 h.update(_file_hash(f).encode())

@@ -78,6 +78,16 @@ def _read_body(body: Tree[Any], source: SourceFile, block: Block) -> None:
         if child.data == "attribute":
             name_node = child.children[0]
             name = str(name_node.children[0]) if isinstance(name_node, Tree) else str(name_node)
+            if name in block.attr_nodes:
+                # HashiCorp's parser rejects the file ("Attribute redefined").
+                first = source.node_loc(block.attr_nodes[name])
+                line = source.node_loc(child).line
+                raise ParseError(
+                    f'attribute redefined: the argument "{name}" was already set at '
+                    f"{source.rel}:{first.line} (each argument may be set only once)",
+                    file=source.rel,
+                    line=line,
+                )
             block.attrs[name] = exprs(child)[-1]
             block.attr_nodes[name] = child
         elif child.data == "block":
@@ -178,12 +188,16 @@ class Tree_:
         return cached
 
 
-def discover(root: Path, exclude: tuple[str, ...] = ()) -> dict[Path, list[Path]]:
+def discover(
+    root: Path, exclude: tuple[str, ...] = (), skipped: list[tuple[str, str]] | None = None
+) -> dict[Path, list[Path]]:
     """Directories under ``root`` holding .tf files.
 
     Skips ``.terraform``, hidden directories and ``node_modules``, and every file or directory
     whose path relative to ``root`` matches one of the ``exclude`` glob patterns
-    (``fnmatch`` style: ``examples/*``, ``*/test/*``, ``legacy.tf``).
+    (``fnmatch`` style: ``examples/*``, ``*/test/*``, ``legacy.tf``). A ``.tf`` that is not a
+    regular file (a FIFO, a socket, a device) is never opened: it is added to ``skipped`` as
+    ``(path under root, what it is)``. A symbolic link that loops is an InputError.
     """
 
     def excluded(rel: str) -> bool:
@@ -204,9 +218,40 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> dict[Path, list[Path]
             for f in filenames
             if f.endswith(".tf") and not f.startswith(".") and not excluded(prefix + f)
         )
-        if tf:
-            found[here.resolve()] = [here.resolve() / f for f in tf]
+        regular = []
+        for f in tf:
+            kind = _file_kind(here / f, prefix + f)
+            if kind is None:
+                regular.append(f)
+            elif skipped is not None:
+                skipped.append((prefix + f, kind))
+        if regular:
+            found[here.resolve()] = [here.resolve() / f for f in regular]
     return found
+
+
+def _file_kind(path: Path, rel: str) -> str | None:
+    """None for a regular file (or a link to one); else what it is, to say why it is skipped."""
+    import errno
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{rel}: symbolic link loop (it never reaches a file)") from None
+        if exc.errno == errno.ENOENT:
+            return "a broken symbolic link"
+        raise InputError(f"{rel}: cannot read: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
@@ -248,12 +293,20 @@ def _add_parsed(tree: Tree_, mdir: ModuleDir, source: SourceFile, result: Any) -
             Unresolved(source.rel, result.message, Location(source.rel, result.line or 1))
         )
         return
+    body = result.children[0]
+    try:
+        blocks = [
+            read_block(child, source)
+            for child in body.children
+            if isinstance(child, Tree) and child.data == "block"
+        ]
+    except ParseError as exc:
+        _add_parsed(tree, mdir, source, exc)
+        return
     mdir.files.append(source)
     tree.used_files.add(source.rel)
-    body = result.children[0]
-    for child in body.children:
-        if isinstance(child, Tree) and child.data == "block":
-            mdir.add(read_block(child, source))
+    for block in blocks:
+        mdir.add(block)
 
 
 @dataclass
@@ -1145,7 +1198,12 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
     if root.is_file():
         raise InputError(f"{path}: expected a directory of Terraform files")
     tree = Tree_(root, options)
-    found = discover(root, options.exclude)
+    skipped: list[tuple[str, str]] = []
+    found = discover(root, options.exclude, skipped)
+    for rel, kind in skipped:
+        tree.warnings.append(
+            Unresolved(rel, f"{kind}, not a regular file: not read", Location(rel, 1))
+        )
     load_dirs(tree, found)
     called = called_dirs(tree)
     cli_vars = dict(options.variables)

@@ -53,12 +53,53 @@ class SourceFile:
 
 def read_text(path: Path, rel: str) -> str:
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text (byte {exc.start})", file=rel) from None
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror}", file=rel) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # As HashiCorp's parser: every file must be UTF-8. Say where the first bad byte is.
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ParseError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column {column}"
+            " (save the file as UTF-8)",
+            file=rel,
+            line=line,
+        ) from None
+
+
+_HEREDOC_END_LINE = r"^([ \t]*){}([ \t]+)(\r?)$"
+
+
+def for_parser(text: str) -> str:
+    """The text as python-hcl2 accepts what HashiCorp's parser does, every offset unchanged.
+
+    A UTF-8 byte order mark becomes a space; a heredoc end marker followed by spaces or tabs
+    (``EOF  ``) gets them in front instead (``  EOF``), which HCL reads the same way.
+    """
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    if "<<" not in text:
+        return text
+    pos = 0
+    while True:
+        m = _HEREDOC_START.search(text, pos)
+        if m is None:
+            return text
+        end = re.compile(
+            r"^[ \t]*" + re.escape(m.group(1)) + r"[ \t]*\r?$", re.M
+        ).search(text, m.end())
+        if end is None:
+            return text
+        line = text[end.start() : end.end()]
+        fixed = re.match(_HEREDOC_END_LINE.format(re.escape(m.group(1))), line)
+        if fixed is not None:
+            lead, trail, cr = fixed.group(1), fixed.group(2), fixed.group(3)
+            text = text[: end.start()] + lead + trail + m.group(1) + cr + text[end.end() :]
+        pos = end.end()
 
 
 def span(node: Tree[Any] | Token) -> tuple[int, int]:
@@ -84,6 +125,7 @@ def parse_hcl(text: str, *, rel: str, offset: int = 0, line_of: Any = None) -> T
     python-hcl2 rejects; such newlines are turned into spaces (same length, so every
     position stays right) and the file is parsed again.
     """
+    text = for_parser(text)
     try:
         tree: Tree[Any] = _parser().parse(text)
     except UnexpectedInput as first:

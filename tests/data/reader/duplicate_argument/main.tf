@@ -1,0 +1,5 @@
+resource "aws_iam_user" "ann" {
+  name = "ann"
+  path = "/people/"
+  name = "bob"
+}

@@ -1,0 +1,4 @@
+resource "aws_iam_user" "ann" {
+  # Renée
+  name = "ann"
+}

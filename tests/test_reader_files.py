@@ -1,0 +1,138 @@
+"""Files are read as HashiCorp's parser reads them (checked against @cdktf/hcl2json)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lpgen.cli import main
+from tests.hashicorp import available, hashicorp_parse
+
+READER = Path(__file__).parent / "data" / "reader"
+TRIM = Path(__file__).parent / "data" / "trim"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--no-cache"])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def copy(case: str, tmp_path: Path) -> Path:
+    dest = tmp_path / case
+    shutil.copytree(READER / case, dest)
+    return dest
+
+
+def test_heredoc_end_marker_with_trailing_spaces_is_read() -> None:
+    tree = READER / "heredoc_end_spaces"
+    code, out, err = run("check", str(tree))
+    assert err == ""
+    assert code == 1
+    assert out == (
+        f"{tree}/main.tf:6: LP010 critical Policy 'admin' allows every action on every "
+        "resource (statement 1) [aws_iam_policy.admin]\n"
+        f"{tree}/main.tf:14: LP011 medium Policy 'ops' allows every s3 action (s3:*) on every "
+        "resource (statement 1) [aws_iam_policy.ops]\n"
+        "2 findings (1 critical, 1 medium).\n"
+    )
+    code, out, _ = run("inventory", str(tree))
+    assert "  ops [managed, heredoc, 1 statements] attached to nothing  (main.tf:11)\n" in out
+
+
+def test_byte_order_mark_is_read(tmp_path: Path) -> None:
+    code, out, err = run("inventory", str(READER / "bom"))
+    assert (code, err) == (0, "")
+    assert "Users\n  ann: (no group)\n" in out
+
+
+def test_byte_order_mark_is_kept_when_trim_writes(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TRIM / "jsonencode" / "input", tree)
+    tf = next(p for p in sorted(tree.rglob("*.tf")) if "aws_iam_policy" in p.read_text())
+    tf.write_bytes(b"\xef\xbb\xbf" + tf.read_bytes())
+    snapshot = str(TRIM / "jsonencode" / "snapshot.json")
+    result = CliRunner().invoke(
+        main, ["trim", str(tree), "--snapshot", snapshot, "--no-git", "--write", "--no-cache"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert tf.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert tf.read_bytes().count(b"\xef\xbb\xbf") == 1
+    expected = next((TRIM / "jsonencode" / "expected").rglob(tf.name)).read_bytes()
+    assert tf.read_bytes() == b"\xef\xbb\xbf" + expected
+
+
+def test_argument_set_twice_is_a_parse_error_naming_both_lines() -> None:
+    tree = READER / "duplicate_argument"
+    message = (
+        'main.tf:4: attribute redefined: the argument "name" was already set at main.tf:2 '
+        "(each argument may be set only once)"
+    )
+    code, out, err = run("inventory", str(tree))
+    assert code == 0
+    assert err == f"Warning: {message} (file skipped)\n"
+    code, out, err = run("inventory", str(tree), "--strict")
+    assert (code, out, err) == (2, "", f"Error: {message}\n")
+
+
+def test_bytes_that_are_not_utf8_name_file_line_and_column() -> None:
+    code, out, err = run("inventory", str(READER / "not_utf8"))
+    assert (code, out) == (2, "")
+    assert err == (
+        "Error: main.tf:2: not UTF-8 text: byte 0xe9 at line 2, column 8 (save the file as UTF-8)\n"
+    )
+
+
+def test_fifo_named_tf_is_skipped_with_a_warning_never_opened(tmp_path: Path) -> None:
+    tree = copy("bom", tmp_path)
+    os.mkfifo(tree / "pipe.tf")
+    code, out, err = run("inventory", str(tree))
+    assert code == 0
+    assert err == "Warning: pipe.tf:1: a FIFO, not a regular file: not read (file skipped)\n"
+    assert "  ann: (no group)\n" in out
+
+
+def test_socket_named_tf_is_skipped(tmp_path: Path) -> None:
+    tree = copy("bom", tmp_path)
+    cwd = os.getcwd()
+    os.chdir(tree)  # AF_UNIX paths are short: bind relative to the tree
+    try:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind("sock.tf")
+    finally:
+        os.chdir(cwd)
+    try:
+        code, _, err = run("inventory", str(tree))
+    finally:
+        sock.close()
+    assert code == 0
+    assert err == "Warning: sock.tf:1: a socket, not a regular file: not read (file skipped)\n"
+
+
+def test_symlink_loop_is_a_one_line_error(tmp_path: Path) -> None:
+    tree = copy("bom", tmp_path)
+    (tree / "loop.tf").symlink_to("loop.tf")
+    for command in ("inventory", "check"):
+        code, out, err = run(command, str(tree))
+        assert (code, out) == (2, "")
+        assert err == "Error: loop.tf: symbolic link loop (it never reaches a file)\n"
+
+
+@pytest.mark.skipif(not available(), reason="@cdktf/hcl2json is not installed")
+def test_hashicorp_parser_agrees() -> None:
+    cases = {
+        "heredoc_end_spaces": None,
+        "bom": None,
+        "duplicate_argument": "Attribute redefined",
+    }
+    verdicts = hashicorp_parse([READER / c / "main.tf" for c in cases])
+    for case, expected in cases.items():
+        verdict = verdicts[str(READER / case / "main.tf")]
+        if expected is None:
+            assert verdict is None, (case, verdict)
+        else:
+            assert verdict is not None and expected in verdict, (case, verdict)
