@@ -1,0 +1,2 @@
+e = "b.auto"
+f = "b.auto"

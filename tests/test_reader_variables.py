@@ -1,0 +1,48 @@
+"""Variables as Terraform reads them: TF_VAR_*, tfvars files, --var-file, --var, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lpgen.cli import main
+
+READER = Path(__file__).parent / "data" / "reader"
+TREE = READER / "precedence"
+
+
+def users(*args: str, env: dict[str, str] | None = None) -> str:
+    result = CliRunner().invoke(main, ["inventory", *args, "--no-cache"], env=env)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.split("Users\n", 1)[1]
+
+
+def test_tfvars_files_in_terraforms_order() -> None:
+    # terraform.tfvars, then terraform.tfvars.json, then *.auto.tfvars(.json) by file name.
+    assert users(str(TREE)) == "  default-tfvars-tfvars.json-a.auto.json-b.auto-b.auto: (no group)\n"
+
+
+def test_tf_var_environment_is_the_lowest_precedence() -> None:
+    env = {"TF_VAR_a": "env", "TF_VAR_b": "env"}
+    out = users(str(TREE), "--var-file", str(TREE / "extra.tfvars"), env=env)
+    assert out == "  env-tfvars-tfvars.json-a.auto.json-b.auto-var-file: (no group)\n"
+
+
+def test_var_wins_over_everything() -> None:
+    out = users(
+        str(TREE), "--var-file", str(TREE / "extra.tfvars"), "--var", "f=cli", "--var", "a=cli",
+        env={"TF_VAR_a": "env"},
+    )  # fmt: skip
+    assert out == "  cli-tfvars-tfvars.json-a.auto.json-b.auto-cli: (no group)\n"
+
+
+def test_tf_var_as_the_only_source_of_a_list() -> None:
+    names = [f"user{i:02}" for i in range(12)]
+    value = "[" + ", ".join(f'"{n}"' for n in names) + "]"
+    result = CliRunner().invoke(
+        main, ["inventory", str(READER / "tf_var"), "--no-cache"], env={"TF_VAR_users": value}
+    )
+    assert result.exit_code == 0
+    assert result.stdout.startswith("0 groups, 12 users, 0 roles")
+    assert "".join(f"  {n}: (no group)\n" for n in names) in result.stdout
