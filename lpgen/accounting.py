@@ -120,6 +120,8 @@ def summary_line(inv: Inventory) -> str | None:
     for u in inv.unresolved:
         decl = declaration_of(u.address)
         rtype = _resource_type(decl)
+        if u.message.startswith("for_each over a list"):
+            continue  # read all the same; only `terraform validate` minds
         if rtype in IAM_RESOURCE_TYPES:
             declarations.add(decl)
         elif rtype is None and u.address.split(" ")[-1].startswith(("var.", "local.")):
@@ -128,15 +130,15 @@ def summary_line(inv: Inventory) -> str | None:
                 causes.append(cause)
     if not declarations:
         return None
+    workspace = "terraform.workspace is not set"
+    if any(workspace in u.message for u in inv.unresolved) and workspace not in causes:
+        causes.append(workspace)
     if not causes:
         causes = _first_reasons(inv, declarations)
     n = len(declarations)
     what = "IAM declaration" if n == 1 else "IAM declarations"
     shown = "; ".join(causes[:3]) + ("; ..." if len(causes) > 3 else "")
-    return (
-        f"{n} {what} could not be fully evaluated: {shown}; "
-        "see `lpgen inventory` (Not resolved)"
-    )
+    return f"{n} {what} could not be fully evaluated: {shown}; see `lpgen inventory`"
 
 
 def _resource_type(address: str) -> str | None:

@@ -197,10 +197,20 @@ def _globs(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def warn_skipped(inv: Any) -> None:
-    """Read-only commands go on without unparseable files, saying so on stderr."""
+def warn_skipped(inv: Any, *, strict: bool = False) -> bool:
+    """Read-only commands go on without unparseable files, saying so on stderr.
+
+    They also say, in one line, when IAM declarations could not be fully evaluated. Returns
+    True when that makes a ``--strict`` run fail (exit 2, once the output is written).
+    """
+    from lpgen.accounting import summary_line
+
     for w in inv.warnings:
         click.echo(f"Warning: {w.location}: {w.message} (file skipped)", err=True)
+    line = summary_line(inv)
+    if line is not None:
+        click.echo(f"{'Error' if strict else 'Warning'}: {line}", err=True)
+    return strict and line is not None
 
 
 @main.command()
@@ -222,7 +232,8 @@ def warn_skipped(inv: Any) -> None:
     type=click.Path(dir_okay=False),
     help="Take the account id and partition from this snapshot.",
 )
-@click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed.")
+@click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed "
+              "or an IAM declaration that cannot be fully evaluated.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @tree_options
 def inventory(
@@ -250,9 +261,11 @@ def inventory(
             var_file, variables, account_id=account_id, partition=partition, strict=strict
         ),
     )
-    warn_skipped(inv)
+    failed = warn_skipped(inv, strict=strict)
     text = render_json(inv) if fmt == "json" else render_text(inv)
     write_output(text, output)
+    if failed:
+        click.get_current_context().exit(EXIT_USAGE)
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -614,6 +627,8 @@ ANALYSIS_FORMATS = ("text", "json", "markdown")
     help="Usage window, in days back from each snapshot's time.",
 )
 @click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
+@click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed "
+              "or an IAM declaration that cannot be fully evaluated.")
 @tree_options
 def graph(
     path: str,
@@ -624,6 +639,7 @@ def graph(
     who_can: str | None,
     days: int,
     account_id: str | None,
+    strict: bool,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -648,10 +664,14 @@ def graph(
         path,
         snapshots=snapshots,
         options=GraphOptions(days=days),
-        inventory_options=inventory_options(var_file, variables, account_id=account_id),
+        inventory_options=inventory_options(
+            var_file, variables, account_id=account_id, strict=strict
+        ),
     )
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if result.unevaluated is not None:
+        click.echo(f"{'Error' if strict else 'Warning'}: {result.unevaluated}", err=True)
     data: str | bytes
     if analyze:
         data = render_analysis(result.graph, run_analysis(result, who_can=who_can), fmt)
@@ -666,6 +686,8 @@ def graph(
         sys.stdout.buffer.flush()
     else:
         write_binary(output, data)
+    if strict and result.unevaluated is not None:
+        click.get_current_context().exit(EXIT_USAGE)
 
 
 # --- trim ------------------------------------------------------------------------------
@@ -793,6 +815,8 @@ def trim(
     )
     for warning in result.warnings:
         click.echo(f"Warning: {warning} (file skipped)", err=True)
+    if result.unevaluated is not None:
+        click.echo(f"Warning: {result.unevaluated}", err=True)
     if mode == "diff":
         click.echo(render_diff(result.changes), nl=False)
         if output:
@@ -919,7 +943,8 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
 @click.option("--git/--no-git", "git", default=True, show_default=True,
               help="As trim: keep actions whose line git says was added less than --days ago.")
 @click.option("--strict", is_flag=True,
-              help="Fail (exit 2) on a .tf file that cannot be parsed, instead of warning.")
+              help="Fail (exit 2) on a .tf file that cannot be parsed or an IAM declaration "
+              "that cannot be fully evaluated, instead of warning.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @tree_options
 def check(
@@ -979,8 +1004,9 @@ def check(
             var_file, variables, account_id=account_id, strict=strict
         ),
     )
+    failed = False
     if result.inventory is not None:
-        warn_skipped(result.inventory)
+        failed = warn_skipped(result.inventory, strict=strict)
     for note in result.notes:
         click.echo(note, err=True)
     if write_baseline:
@@ -991,4 +1017,4 @@ def check(
     report = Report(findings=result.findings, command="check", rules=result.rules,
                     suppressed=result.suppressed, baselined=result.baselined)
     write_output(render(fmt, report), output)
-    ctx.exit(exit_code(result.findings, fail_on))
+    ctx.exit(EXIT_USAGE if failed else exit_code(result.findings, fail_on))

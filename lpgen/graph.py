@@ -69,6 +69,8 @@ class AccessGraph:
     unknown_documents: dict[str, str] = field(default_factory=dict)
     # Files the inventory skipped (read-only commands go on without them).
     warnings: list[str] = field(default_factory=list)
+    # One line when IAM declarations could not be fully evaluated (lpgen.accounting).
+    unevaluated: str | None = None
 
     def nodes_of(self, kind: NodeKind) -> list[str]:
         return sorted(n for n, d in self.graph.nodes(data=True) if d["kind"] == kind)
@@ -680,4 +682,7 @@ def graph_of_tree(
     usage = UsageIndex.from_snapshots(loaded) if loaded else None
     result = build_graph(inventory, usage=usage, options=options)
     result.warnings = [f"{w.location}: {w.message} (file skipped)" for w in inventory.warnings]
+    from lpgen.accounting import summary_line
+
+    result.unevaluated = summary_line(inventory)
     return result

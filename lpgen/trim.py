@@ -193,6 +193,8 @@ class TrimResult:
     memberships: tuple[Any, ...] | None = None
     # Every file the result was computed from (relative to root).
     files: tuple[str, ...] = ()
+    # One line when IAM declarations could not be fully evaluated (lpgen.accounting).
+    unevaluated: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -1317,6 +1319,9 @@ def _run_trim(
     changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)
+    from lpgen.accounting import summary_line
+
     return TrimResult(
-        plan, tuple(changes), root, infos, warnings, decisions, files=tuple(inventory.files)
-    )
+        plan, tuple(changes), root, infos, warnings, decisions, files=tuple(inventory.files),
+        unevaluated=summary_line(inventory),
+    )  # fmt: skip

@@ -255,3 +255,46 @@ def test_every_iam_declaration_is_accounted_for(tree: Path) -> None:
         assert not ("entities" in where and "not_instantiated" in where), address
     for ni in inv.not_instantiated:
         assert declaration_of(ni.address) == ni.address
+
+
+# --- 5. never silent -------------------------------------------------------------------------
+
+_SUMMARY = (
+    "1 IAM declaration could not be fully evaluated: var.env has no value; see `lpgen inventory`"
+)
+
+
+@pytest.mark.parametrize("command", ["inventory", "check", "graph"])
+def test_one_line_on_stderr_and_strict_exits_2(command: str) -> None:
+    tree = str(READER / "var_count")
+    code, _, err = run(command, tree)
+    assert code == 0
+    assert err == f"Warning: {_SUMMARY}\n"
+    code, out, err = run(command, tree, "--strict")
+    assert code == 2
+    assert err == f"Error: {_SUMMARY}\n"
+    assert out != ""  # the output is still written
+
+
+def test_trim_says_so_too(tmp_path: Path) -> None:
+    tree = write(
+        tmp_path / "tree",
+        {"main.tf": (READER / "var_count" / "main.tf").read_text(encoding="utf-8")},
+    )
+    snapshot = DATA / "trim" / "jsonencode" / "snapshot.json"
+    code, _, err = run("trim", str(tree), "--snapshot", str(snapshot), "--no-git")
+    assert code == 0
+    assert err.splitlines()[0] == f"Warning: {_SUMMARY}"
+
+
+def test_workspace_is_named_as_the_cause() -> None:
+    code, _, err = run("inventory", str(READER / "workspace_count"))
+    assert err == (
+        "Warning: 1 IAM declaration could not be fully evaluated: terraform.workspace is not "
+        "set; see `lpgen inventory`\n"
+    )
+
+
+def test_nothing_said_when_everything_is_known() -> None:
+    code, _, err = run("inventory", str(READER / "not_instantiated"), "--strict")
+    assert (code, err) == (0, "")
