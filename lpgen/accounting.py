@@ -183,3 +183,31 @@ def _first_reasons(inv: Inventory, declarations: set[str]) -> list[str]:
             if reason not in out:
                 out.append(reason)
     return out
+
+
+def refuse_unreadable(inv: Inventory) -> None:
+    """Raise an InputError naming the first policy document that cannot be read, if any.
+
+    ``trim`` calls it before it writes (``--write``, ``--out``, ``--check``): a tree whose
+    policies AWS would reject is not one to edit.
+    """
+    from lpgen.errors import InputError
+
+    for p in [*inv.policies, *inv.resource_policies]:
+        doc = p.document
+        if doc is not None and doc.invalid is not None:
+            loc = doc.location or p.location
+            raise InputError(
+                f"{p.address}: the policy document cannot be read: {doc.invalid}",
+                file=loc.file,
+                line=loc.line,
+            )
+    for r in inv.roles:
+        doc = r.assume_role_policy
+        if doc is not None and doc.invalid is not None:
+            loc = doc.location or r.location
+            raise InputError(
+                f"{r.address}: the assume_role_policy cannot be read: {doc.invalid}",
+                file=loc.file,
+                line=loc.line,
+            )

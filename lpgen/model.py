@@ -89,6 +89,9 @@ class PolicyDocument:
     statements_location: Location | None = None
     # Set when the document as a whole could not be evaluated; statements is then empty.
     unknown_reason: str | None = None
+    # Set (with unknown_reason) when it can never be read: not JSON, a missing or unreadable
+    # file. AWS rejects such a policy at apply; ``location`` is where it is referenced.
+    invalid: str | None = None
     # For file()/templatefile(): the JSON file the document lives in (relative to the root).
     source_file: str | None = None
     # The evaluated JSON document (plain data) when fully known.

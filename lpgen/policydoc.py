@@ -6,7 +6,16 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lpgen.model import ActionEntry, Location, PolicyDocument, Statement
-from lpgen.terraform.values import Encoded, SDict, SList, SStr, Unknown, first_unknown, to_plain
+from lpgen.terraform.values import (
+    Encoded,
+    SDict,
+    SList,
+    SStr,
+    Unknown,
+    Unreadable,
+    first_unknown,
+    to_plain,
+)
 
 if TYPE_CHECKING:
     from lpgen.terraform.loader import Block, Instance
@@ -18,6 +27,8 @@ def document_from_value(value: Any, *, where: Location | None = None) -> PolicyD
     """Parse an evaluated ``policy`` attribute value into a PolicyDocument."""
     if value is None:
         return PolicyDocument(unknown_reason="no policy document", location=where)
+    if isinstance(value, Unreadable):
+        return PolicyDocument(unknown_reason=value.reason, invalid=value.reason, location=where)
     if isinstance(value, Unknown):
         return PolicyDocument(unknown_reason=value.reason, location=where)
     if isinstance(value, Encoded):
@@ -30,9 +41,14 @@ def document_from_value(value: Any, *, where: Location | None = None) -> PolicyD
         try:
             data = json.loads(str(value))
         except json.JSONDecodeError as exc:
+            reason = f"policy is not valid JSON: {exc.msg} (line {exc.lineno})"
+            written = getattr(value, "loc", None)
+            if written is not None and (where is None or written.file != where.file):
+                reason = f"{written.file}: {reason}"  # a template file
             return PolicyDocument(
-                unknown_reason=f"policy is not valid JSON: {exc.msg} (line {exc.lineno})",
-                location=getattr(value, "loc", None) or where,
+                unknown_reason=reason,
+                invalid=reason,
+                location=where or getattr(value, "loc", None),
                 style="json_string",
             )
         doc = _from_structure(data, style="json_string")

@@ -1302,6 +1302,10 @@ def _run_trim(
 
     if inventory is None:
         inventory = build_inventory(path, options=inv_options)
+    if inv_options.strict:  # --write, --out, --check: never edit a tree AWS would reject
+        from lpgen.accounting import refuse_unreadable
+
+        refuse_unreadable(inventory)
     index = UsageIndex.from_snapshots(loaded)
     root = Path(inventory.root) if inventory.root else path
     sources = _Sources(root)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from lpgen.checks.changes import check_new_grants, check_removed_grants
 from lpgen.checks.context import Check, CheckContext
 from lpgen.checks.credentials import check_credentials
+from lpgen.checks.documents import check_documents
 from lpgen.checks.exposure import check_exposure
 from lpgen.checks.guardrails import check_guardrails
 from lpgen.checks.permissions import check_permissions
@@ -23,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     Check(check_removed_grants, ("LP003",), ("change+usage",)),
     Check(check_permissions, ("LP010", "LP011", "LP012", "LP013")),
     Check(check_structure, ("LP020", "LP021", "LP022", "LP023")),
+    Check(check_documents, ("LP029",)),
     Check(check_credentials, ("LP030", "LP031", "LP032", "LP033", "LP034")),
     Check(check_exposure, ("LP040", "LP041", "LP042")),
     Check(check_secrets, ("LP045",), ("source",)),

@@ -22,6 +22,7 @@ from lpgen.terraform.values import (
     SStr,
     TSet,
     Unknown,
+    Unreadable,
     first_unknown,
     to_plain,
     type_name,
@@ -151,7 +152,7 @@ def _file_functions(ev: Evaluator, name: str, args: list[Any], scope: Scope) -> 
             try:
                 value = parse_json_span(source, 0, len(source.text))
             except ParseError as exc:
-                return Unknown(str(exc))
+                return Unreadable(str(exc))
             return Encoded(source.text, value, "file", loc=loc, source_file=source.rel)
         return SStr(source.text, loc)
     # templatefile(path, vars): the template sees only vars (and functions).

@@ -17,7 +17,7 @@ from lpgen.model import Location, Unresolved, iam_arn
 from lpgen.terraform.evaluate import Evaluator, Scope, exprs, to_string
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
 from lpgen.terraform.relevance import is_relevant
-from lpgen.terraform.values import SDict, SStr, TSet, Unknown, type_name
+from lpgen.terraform.values import SDict, SStr, TSet, Unknown, Unreadable, type_name
 
 META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
@@ -670,13 +670,13 @@ class ModuleInstance:
         if not p.is_absolute():
             p = self.root_dir / p
         if not p.is_file():
-            return Unknown(f"{how}(): file not found: {self.tree.rel(p)}")
+            return Unreadable(f"{how}(): file not found: {self.tree.rel(p)}")
         try:
             source = self.tree.source_file(p)
             self.tree.used_files.add(source.rel)
             return source
         except LpgenError as exc:
-            return Unknown(str(exc))
+            return Unreadable(str(exc))
 
     # --- walking -----------------------------------------------------------------------
 

@@ -99,6 +99,15 @@ class Unknown:
         return False
 
 
+class Unreadable(Unknown):
+    """A value that can never be read: a missing or unreadable file, invalid JSON in it.
+
+    Unlike other unknowns it is not waiting for a value: Terraform or AWS rejects it.
+    """
+
+    __slots__ = ()
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
