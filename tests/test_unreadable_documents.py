@@ -61,6 +61,7 @@ def test_trim_refuses_to_write_and_names_file_and_line(tmp_path: Path, mode: lis
     args = [str(tmp_path / "out") if m == "OUT" else m for m in mode]
     code, out, err = run("trim", str(tree), "--snapshot", str(SNAPSHOT), "--no-git", *args)
     assert code == 2
+    assert out == ""
     assert err.splitlines()[-1] == (
         "Error: main.tf:3: aws_iam_policy.from_file: the policy document cannot be read: "
         "broken.json:6: invalid JSON: expected ',' or '}'"
