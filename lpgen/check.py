@@ -51,6 +51,10 @@ class CheckOptions:
     use_git: bool = True
     # A baseline file: findings whose fingerprint it lists are left out.
     baseline: str | None = None
+    # The values given are the ones applied: leave out findings on declarations they create
+    # no instance of (count 0, an empty for_each). Declarations whose instances are not known
+    # are still checked.
+    as_applied: bool = False
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -219,6 +223,8 @@ def _run_check(
             continue
         ran.extend(rule(c) for c in codes)
         findings.extend(f for f in _run(check, ctx) if f.code in selected)
+    if plan is None and source is not None:
+        findings.extend(_conditional_findings(ctx, source, findings, selected, opts))
 
     base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
     findings = [_rebase(f, base_dir, plan_file) for f in findings]
@@ -241,6 +247,54 @@ def _run_check(
         inventory=source,
         skipped_checks=tuple(skipped),
     )
+
+
+def _conditional_findings(
+    ctx: CheckContext,
+    source: Inventory,
+    found: list[Finding],
+    selected: set[str],
+    opts: CheckOptions,
+) -> list[Finding]:
+    """Findings on declarations with no instance, or an unknown number, under the values given.
+
+    They were evaluated once with what is known (``Inventory.conditional``); the checks that
+    need nothing but the inventory run over it together with the rest of the tree, and what
+    they find on those declarations is kept, marked with the reason.
+    """
+    from lpgen.accounting import declaration_of
+
+    extra = source.conditional
+    if extra is None or not source.conditions:
+        return []
+    not_instantiated = {u.address for u in source.not_instantiated}
+    combined = replace(source, conditional=None)
+    for name in (
+        "groups", "users", "roles", "policies", "memberships", "attachments",
+        "access_keys", "login_profiles", "password_policies", "documents",
+        "resource_policies", "guardrails",
+    ):  # fmt: skip
+        setattr(combined, name, [*getattr(source, name), *getattr(extra, name)])
+    cctx = replace(ctx, inventory=combined, source=combined, notes=[])
+    seen = {f.fingerprint for f in found}
+    out: list[Finding] = []
+    for check in CHECKS:
+        if check.needs or not any(c in selected for c in check.codes):
+            continue
+        for f in _run(check, cctx):
+            decl = declaration_of(f.address) if f.address else None
+            reason = source.conditions.get(decl) if decl else None
+            if reason is None or f.code not in selected or f.fingerprint in seen:
+                continue
+            if decl in not_instantiated:
+                if opts.as_applied:
+                    continue
+                mark = f"not instantiated: {reason}"
+            else:
+                mark = f"instances not known: {reason}"
+            seen.add(f.fingerprint)
+            out.append(replace(f, message=f"{f.message} ({mark})"))
+    return out
 
 
 def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:

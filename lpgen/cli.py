@@ -945,6 +945,9 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
 @click.option("--strict", is_flag=True,
               help="Fail (exit 2) on a .tf file that cannot be parsed or an IAM declaration "
               "that cannot be fully evaluated, instead of warning.")
+@click.option("--as-applied", is_flag=True,
+              help="The variable values given are the ones applied: leave out findings on "
+              "declarations they create no instance of (count 0, an empty for_each).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @tree_options
 def check(
@@ -962,6 +965,7 @@ def check(
     account_id: str | None,
     git: bool,
     strict: bool,
+    as_applied: bool,
     output: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
@@ -993,6 +997,7 @@ def check(
         keep=_codes((ctx.default_map or {}).get("keep") or ()),
         use_git=git,
         baseline=None if write_baseline else baseline,
+        as_applied=as_applied,
     )
     result = run_check(
         path,

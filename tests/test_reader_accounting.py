@@ -299,3 +299,54 @@ def test_workspace_is_named_as_the_cause() -> None:
 def test_nothing_said_when_everything_is_known() -> None:
     code, _, err = run("inventory", str(READER / "not_instantiated"), "--strict")
     assert (code, err) == (0, "")
+
+
+# --- 3. check judges the code, not one instantiation of it ----------------------------------
+
+
+def test_check_reports_not_instantiated_declarations_marked() -> None:
+    tree = READER / "not_instantiated"
+    code, out, _ = run("check", str(tree), "--select", "LP010,LP011")
+    assert code == 1
+    assert out == (
+        f"{tree}/main.tf:15: LP010 critical Policy 'admin' allows every action on every "
+        "resource (statement 1) (not instantiated: count is 0 (var.create = false)) "
+        "[aws_iam_policy.admin]\n"
+        f"{tree}/modules/team/main.tf:11: LP011 medium Inline policy "
+        "'module.team.aws_iam_group_policy.this' of group 'ops' allows every iam action "
+        "(iam:*) on every resource (statement 1) (not instantiated: module.team has count 0 "
+        "(var.create = false)) [module.team.aws_iam_group_policy.this]\n"
+        "2 findings (1 critical, 1 medium).\n"
+    )
+
+
+def test_as_applied_leaves_out_what_the_values_do_not_create() -> None:
+    code, out, _ = run(
+        "check", str(READER / "not_instantiated"), "--select", "LP010,LP011", "--as-applied"
+    )
+    assert (code, out) == (0, "No findings.\n")
+
+
+def test_unknown_instance_counts_are_checked_even_as_applied() -> None:
+    tree = READER / "workspace_count"
+    for extra in ([], ["--as-applied"]):
+        code, out, _ = run("check", str(tree), *extra)
+        assert code == 1
+        assert out == (
+            f"{tree}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
+            "resource (statement 1) (instances not known: count is not known: "
+            "terraform.workspace is not set (TF_WORKSPACE or --workspace)) "
+            "[aws_iam_policy.admin]\n"
+            "1 finding (1 critical).\n"
+        )
+
+
+def test_instantiated_declarations_are_not_marked() -> None:
+    tree = READER / "workspace_count"
+    code, out, _ = run("check", str(tree), "--workspace", "production")
+    assert code == 1
+    assert out == (
+        f"{tree}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
+        "resource (statement 1) [aws_iam_policy.admin[0]]\n"
+        "1 finding (1 critical).\n"
+    )
