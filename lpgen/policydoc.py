@@ -37,6 +37,9 @@ def document_from_value(value: Any, *, where: Location | None = None) -> PolicyD
         doc.location = value.loc or where
         doc.source_file = value.source_file
         return doc
+    if isinstance(value, str) and not str(value).strip():
+        # What `var.create ? data.x[0].json : ""` gives when not created: no document.
+        return PolicyDocument(unknown_reason="the policy is an empty string", location=where)
     if isinstance(value, str):
         try:
             data = json.loads(str(value))

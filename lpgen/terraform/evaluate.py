@@ -71,6 +71,9 @@ class Scope:
 
 
 _SKIP = frozenset({"new_line_or_comment"})
+# Binding set while a declaration with no (known) instance is evaluated once with what is
+# known: a reference to an instance that does not exist gives the one that stands for it.
+PHANTOM = "lpgen.phantom"
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
 _SIMPLE_ESC = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _TEMPLATE_MARK = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
@@ -565,6 +568,9 @@ class Evaluator:
                 inner_steps = exprs(step)
                 if hasattr(value, "splat"):
                     items = value.splat()
+                    if items == [] and scope.bindings.get(PHANTOM):
+                        stand_in = _phantom_view(value)
+                        items = [stand_in] if stand_in is not None else items
                 elif value is None:
                     items = []
                 elif isinstance(value, list):
@@ -587,6 +593,8 @@ class Evaluator:
                 if name in value:
                     return value[name]
                 return Unknown(f"object has no attribute '{name}'")
+            if scope.bindings.get(PHANTOM) and hasattr(value, "phantom_attr"):
+                return value.phantom_attr(name)
             if hasattr(value, "get_attr"):
                 return value.get_attr(name)
             return Unknown(f"cannot read .{name} of a {type_name(value)}")
@@ -612,8 +620,18 @@ class Evaluator:
                 return value[k]
             return Unknown(f"key {k!r} not found")
         if hasattr(value, "index") and not isinstance(value, str):
-            return value.index(key)
+            found = value.index(key)
+            if isinstance(found, Unknown) and scope.bindings.get(PHANTOM):
+                stand_in = _phantom_view(value)
+                if stand_in is not None:
+                    return stand_in
+            return found
         return Unknown(f"cannot index a {type_name(value)}")
+
+
+def _phantom_view(value: Any) -> Any:
+    view = getattr(value, "phantom_view", None)
+    return view() if view is not None else None
 
 
 def spliced_json(value: Any) -> Any:

@@ -613,6 +613,7 @@ def _join(sep: Any, *lists: Any) -> Any:
     if isinstance(sep, Unknown):
         return sep
     parts: list[str] = []
+    items: list[Any] = []
     for lst in lists:
         if isinstance(lst, Unknown):
             return lst
@@ -620,6 +621,11 @@ def _join(sep: Any, *lists: Any) -> Any:
             if isinstance(item, Unknown):
                 return item
             parts.append(_str(item))
+            items.append(item)
+    kept = [i for i in items if str(i) != ""]
+    if len(kept) == 1 and isinstance(kept[0], Encoded) and (len(items) == 1 or not _str(sep)):
+        # join("", data.aws_iam_policy_document.x.*.json): the one document, as written.
+        return kept[0]
     return _str(sep).join(parts)
 
 

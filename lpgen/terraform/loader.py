@@ -14,7 +14,7 @@ from lark import Token, Tree
 
 from lpgen.errors import InputError, LpgenError, ParseError
 from lpgen.model import Location, Unresolved, iam_arn
-from lpgen.terraform.evaluate import Evaluator, Scope, exprs, to_string
+from lpgen.terraform.evaluate import PHANTOM, Evaluator, Scope, exprs, to_string
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
 from lpgen.terraform.relevance import is_relevant
 from lpgen.terraform.values import SDict, SStr, TSet, Unknown, Unreadable, type_name
@@ -801,16 +801,30 @@ class ModuleCall:
         inst = self._expand()
         return [] if isinstance(inst, Unknown) else list(inst.values())
 
+    def phantom_view(self) -> Any:
+        """The outputs of the instance that stands for a call with none (or None)."""
+        self._expand()
+        return _OutputView(self, self.phantom) if self.phantom is not None else None
+
     def all_instances(self) -> list[ModuleInstance]:
         """Its instances, or the one that stands for it when it has none."""
         found = self.instances()
         return found if found or self.phantom is None else [self.phantom]
 
-    def _output(self, mi: ModuleInstance, name: str) -> Any:
+    def _output(self, mi: ModuleInstance, name: str, *, phantom: bool = False) -> Any:
         block = mi.mdir.outputs.get(name)
         if block is None or "value" not in block.attrs:
             return Unknown(f"module output {name} is not declared")
-        return mi.ev.eval(block.attrs["value"], Scope(mi, block.source))
+        # Read for (or from) a declaration evaluated once with what is known: so is what the
+        # output refers to by instance.
+        bindings = {PHANTOM: True} if phantom or mi.condition is not None else {}
+        return mi.ev.eval(block.attrs["value"], Scope(mi, block.source, bindings))
+
+    def phantom_attr(self, name: str) -> Any:
+        inst = self._expand()
+        if isinstance(inst, Unknown) or self.mode != "single":
+            return self.get_attr(name)
+        return self._output(next(iter(inst.values())), name, phantom=True)
 
     def get_attr(self, name: str) -> Any:
         inst = self._expand()
@@ -859,6 +873,9 @@ class _OutputView:
     def get_attr(self, name: str) -> Any:
         return self.call._output(self.mi, name)
 
+    def phantom_attr(self, name: str) -> Any:
+        return self.call._output(self.mi, name, phantom=True)
+
     def index(self, key: Any) -> Any:
         return Unknown("cannot index a module instance")
 
@@ -872,6 +889,9 @@ _UNKNOWN_KEYS: dict[str, Any] = {
     "each.key": _UNKNOWN_KEY,
     "each.value": Unknown("each.value is not known"),
 }
+# A declaration evaluated once with what is known: what it refers to by instance
+# (data.x[0].json) is, when that instance does not exist, also evaluated once (PHANTOM).
+_PHANTOM_KEYS: dict[str, Any] = {**_UNKNOWN_KEYS, PHANTOM: True}
 
 
 def _lazy(ev: Evaluator, node: Tree[Any], scope: Scope) -> Any:
@@ -949,6 +969,7 @@ class ResourceObj:
         self.address = f"{mi.prefix}{pre}{self.rtype}.{self.name}"
         self._instances: dict[str, Instance] | None = None
         self.expand_error: str | None = None
+        self._phantom: Instance | None = None
 
     @property
     def kind(self) -> str:
@@ -972,7 +993,12 @@ class ResourceObj:
 
     def phantom(self) -> Instance:
         """The declaration evaluated once with what is known (instance keys unknown)."""
-        return Instance(self, _UNKNOWN_KEY, "", _UNKNOWN_KEYS)
+        if self._phantom is None:
+            self._phantom = Instance(self, _UNKNOWN_KEY, "", _PHANTOM_KEYS)
+        return self._phantom
+
+    def phantom_view(self) -> Any:
+        return self.phantom()
 
     def get_attr(self, name: str) -> Any:
         inst = self.instances()

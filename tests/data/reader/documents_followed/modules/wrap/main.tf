@@ -1,0 +1,6 @@
+module "inner" {
+  source = "../docs"
+}
+output "policy" {
+  value = module.inner.json
+}

@@ -1,0 +1,71 @@
+"""aws_iam_policy_document followed through module outputs, locals and other documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lpgen.cli import main
+
+READER = Path(__file__).parent / "data" / "reader"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--no-cache"])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_documents_reach_policies_through_outputs_locals_and_documents() -> None:
+    tree = READER / "documents_followed"
+    code, out, err = run("check", str(tree), "--select", "LP010,LP011")
+    assert (code, err) == (1, "")
+    assert out == (
+        f"{tree}/main.tf:11: LP010 critical Policy 'via-local' allows every action on every "
+        "resource (statement 1) [aws_iam_policy.via_local]\n"
+        f"{tree}/main.tf:11: LP010 critical Policy 'via-merged' allows every action on every "
+        "resource (statement 2) [aws_iam_policy.via_merged]\n"
+        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-merged' allows every iam "
+        "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_merged]\n"
+        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-module' allows every iam "
+        "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_module]\n"
+        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-wrap' allows every iam "
+        "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_wrap]\n"
+        "5 findings (2 critical, 3 medium).\n"
+    )
+
+
+def test_inventory_keeps_the_documents_style_and_spans() -> None:
+    code, out, _ = run("inventory", str(READER / "documents_followed"))
+    assert code == 0
+    assert out.split("Policies\n", 1)[1] == (
+        "  via-local [managed, policy_document, 1 statements] attached to nothing  (main.tf:23)\n"
+        "  via-merged [managed, policy_document, 2 statements] attached to nothing  (main.tf:27)\n"
+        "  via-module [managed, policy_document, 1 statements] attached to nothing  (main.tf:19)\n"
+        "  via-wrap [managed, policy_document, 1 statements] attached to nothing  (main.tf:31)\n"
+    )
+
+
+def test_a_library_document_behind_count_is_checked_where_it_is_used() -> None:
+    tree = READER / "documents_library"
+    code, out, _ = run("check", str(tree))
+    assert code == 1
+    assert out == (
+        f"{tree}/modules/policy/main.tf:8: LP010 critical Policy 'admin' allows every action "
+        "on every resource (statement 'Admin') (not instantiated: count is 0) "
+        "[aws_iam_policy.admin]\n"
+        "1 finding (1 critical).\n"
+    )
+
+
+def test_join_of_a_document_keeps_it_editable(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'data "aws_iam_policy_document" "d" {\n  count = 1\n  statement {\n'
+        '    actions   = ["s3:GetObject"]\n    resources = ["*"]\n  }\n}\n'
+        'resource "aws_iam_policy" "p" {\n  name   = "p"\n'
+        '  policy = join("", data.aws_iam_policy_document.d.*.json)\n}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run("inventory", str(tmp_path))
+    assert code == 0
+    assert "  p [managed, policy_document, 1 statements] attached to nothing  (main.tf:8)\n" in out
