@@ -69,3 +69,25 @@ def test_join_of_a_document_keeps_it_editable(tmp_path: Path) -> None:
     code, out, _ = run("inventory", str(tmp_path))
     assert code == 0
     assert "  p [managed, policy_document, 1 statements] attached to nothing  (main.tf:8)\n" in out
+
+
+def test_optional_object_attributes_take_their_defaults(tmp_path: Path) -> None:
+    # terraform-aws-modules/iam's statement maps: effect = optional(string, "Allow").
+    (tmp_path / "main.tf").write_text(
+        'variable "statements" {\n  type = map(object({\n    sid     = optional(string)\n'
+        '    effect  = optional(string, "Allow")\n    actions = list(string)\n  }))\n'
+        '  default = { admin = { actions = ["*"] } }\n}\n'
+        'data "aws_iam_policy_document" "d" {\n  dynamic "statement" {\n'
+        "    for_each = var.statements\n    content {\n      sid       = statement.value.sid\n"
+        "      effect    = statement.value.effect\n      actions   = statement.value.actions\n"
+        '      resources = ["*"]\n    }\n  }\n}\n'
+        'resource "aws_iam_policy" "p" {\n  name   = "p"\n'
+        "  policy = data.aws_iam_policy_document.d.json\n}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("check", str(tmp_path), "--select", "LP010")
+    assert (code, err) == (1, "")
+    assert out.endswith(
+        "LP010 critical Policy 'p' allows every action on every resource (statement 1) "
+        "[aws_iam_policy.p]\n1 finding (1 critical).\n"
+    )

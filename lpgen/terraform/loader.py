@@ -698,21 +698,9 @@ def _convert_to_type(block: Block, value: Any, ev: Evaluator) -> Any:
     node = block.attrs.get("type")
     if node is None:
         return value
-    text = block.source.text[node.meta.start_pos : node.meta.end_pos].replace(" ", "")
-    if text.startswith("set(") and isinstance(value, list) and not isinstance(value, TSet):
-        from lpgen.terraform.functions import _toset
+    from lpgen.terraform.types import convert
 
-        try:
-            return _toset(value)
-        except Exception:
-            return value
-    if (
-        text.startswith("string")
-        and isinstance(value, (int, float))
-        and not isinstance(value, bool)
-    ):
-        return to_string(value)
-    return value
+    return convert(node, value, ev, Scope(_NullContext(), block.source))
 
 
 class ModuleCall:
