@@ -249,6 +249,14 @@ def _run_check(
     )
 
 
+# What a declaration grants, exposes or leaks on its own: judged also for declarations with no
+# instance or an unknown number. Rules about relations between instances (members, repeated
+# documents, users without groups) are not: a stand-in instance has none.
+CONDITIONAL_CODES = frozenset(
+    {"LP010", "LP011", "LP012", "LP013", "LP029", "LP030", "LP031", "LP040", "LP041", "LP042"}
+)
+
+
 def _conditional_findings(
     ctx: CheckContext,
     source: Inventory,
@@ -279,12 +287,13 @@ def _conditional_findings(
     seen = {f.fingerprint for f in found}
     out: list[Finding] = []
     for check in CHECKS:
-        if check.needs or not any(c in selected for c in check.codes):
+        codes = [c for c in check.codes if c in selected and c in CONDITIONAL_CODES]
+        if check.needs or not codes:
             continue
         for f in _run(check, cctx):
             decl = declaration_of(f.address) if f.address else None
             reason = source.conditions.get(decl) if decl else None
-            if reason is None or f.code not in selected or f.fingerprint in seen:
+            if reason is None or f.code not in codes or f.fingerprint in seen:
                 continue
             if decl in not_instantiated:
                 if opts.as_applied:
