@@ -100,6 +100,9 @@ def test_variable_without_value_in_count_is_unresolved() -> None:
         "var.x == null ? 0 : 1",
         "length([for v in var.x : v])",
         "coalesce(var.x, 1)",
+        "try(var.x, 1)",
+        "try(var.x.enabled, false) ? 1 : 0",
+        "can(var.x.enabled) ? 1 : 0",
     ],
 )
 def test_operators_on_unknown_give_unknown(tmp_path: Path, expr: str) -> None:
@@ -120,6 +123,34 @@ def test_operators_on_unknown_give_unknown(tmp_path: Path, expr: str) -> None:
     assert len(messages) == 1
     assert messages[0].startswith("count is not known: ")
     assert "var.x has no value" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("expr", "users"),
+    [
+        ("try(var.o.missing, 0)", 0),
+        ("try(var.o.n, 0)", 2),
+        ("can(var.o.missing) ? 1 : 0", 0),
+        ("can(var.o.n) ? 1 : 0", 1),
+        ("try(var.l[5], 1)", 1),
+        ('lookup(var.o, "missing", 1)', 1),
+    ],
+)
+def test_try_and_can_pass_over_errors_only(tmp_path: Path, expr: str, users: int) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "o" {\n  default = { n = 2 }\n}\n'
+            'variable "l" {\n  default = []\n}\n'
+            'resource "aws_iam_user" "u" {\n'
+            f"  count = {expr}\n"
+            '  name  = "u${count.index}"\n'
+            "}\n"
+        },
+    )
+    inv = build_inventory(tmp_path)
+    assert len(inv.users) == users
+    assert [u for u in inv.unresolved if u.address.startswith("aws_iam_user")] == []
 
 
 def test_for_each_over_unknown_is_unresolved(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from lpgen.model import Location
 from lpgen.terraform.parse import SourceFile, parse_hcl, span
 from lpgen.terraform.values import (
     Encoded,
+    Invalid,
     SDict,
     SList,
     SStr,
@@ -592,12 +593,12 @@ class Evaluator:
             if isinstance(value, dict):
                 if name in value:
                     return value[name]
-                return Unknown(f"object has no attribute '{name}'")
+                return Invalid(f"object has no attribute '{name}'")
             if scope.bindings.get(PHANTOM) and hasattr(value, "phantom_attr"):
                 return value.phantom_attr(name)
             if hasattr(value, "get_attr"):
                 return value.get_attr(name)
-            return Unknown(f"cannot read .{name} of a {type_name(value)}")
+            return Invalid(f"cannot read .{name} of a {type_name(value)}")
         if step.data == "short_index":
             key: Any = int(str(step.children[-1]))
         else:
@@ -611,14 +612,14 @@ class Evaluator:
             idx = int(n)
             if 0 <= idx < len(value):
                 return value[idx]
-            return Unknown(f"index {idx} out of range (length {len(value)})")
+            return Invalid(f"index {idx} out of range (length {len(value)})")
         if isinstance(value, dict):
             k = to_string(key)
             if isinstance(k, Unknown):
                 return k
             if k in value:
                 return value[k]
-            return Unknown(f"key {k!r} not found")
+            return Invalid(f"key {k!r} not found")
         if hasattr(value, "index") and not isinstance(value, str):
             found = value.index(key)
             if isinstance(found, Unknown) and scope.bindings.get(PHANTOM):

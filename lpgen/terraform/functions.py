@@ -17,6 +17,7 @@ from lark import Tree
 from lpgen.errors import ParseError
 from lpgen.terraform.values import (
     Encoded,
+    Invalid,
     SDict,
     SList,
     SStr,
@@ -113,19 +114,20 @@ class _Fail(Exception):
 
 
 def _try_can(ev: Evaluator, name: str, arg_nodes: list[Tree[Any]], scope: Scope) -> Any:
-    results = [ev.eval(a, scope) for a in arg_nodes]
+    # As Terraform: try() passes over an argument that is an error, not one that is only not
+    # known yet (its result is then not known either); can() is false for an error.
     if name == "can":
-        if not results:
+        if not arg_nodes:
             return Unknown("can() needs an argument")
-        return (
-            Unknown("can() result depends on values lpgen does not evaluate")
-            if isinstance(results[0], Unknown)
-            else True
-        )
-    for value in results:
-        if not isinstance(value, Unknown):
+        first = ev.eval(arg_nodes[0], scope)
+        if isinstance(first, Invalid):
+            return False
+        return first if isinstance(first, Unknown) else True
+    for node in arg_nodes:
+        value = ev.eval(node, scope)
+        if not isinstance(value, Invalid):
             return value
-    return Unknown("try(): no argument could be evaluated")
+    return Invalid("try(): every argument is an error")
 
 
 def _file_functions(ev: Evaluator, name: str, args: list[Any], scope: Scope) -> Any:
@@ -330,7 +332,7 @@ def _lookup(m: Any, key: Any, *default: Any) -> Any:
         return m[k]
     if default:
         return default[0]
-    raise _Fail(f"key {k!r} not found and no default")
+    return Invalid(f"lookup(): key {k!r} not found and no default")
 
 
 @_fn("element")

@@ -17,7 +17,15 @@ from lpgen.model import Location, Unresolved, iam_arn
 from lpgen.terraform.evaluate import PHANTOM, Evaluator, Scope, exprs, to_string
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
 from lpgen.terraform.relevance import is_relevant
-from lpgen.terraform.values import SDict, SStr, TSet, Unknown, Unreadable, type_name
+from lpgen.terraform.values import (
+    Invalid,
+    SDict,
+    SStr,
+    TSet,
+    Unknown,
+    Unreadable,
+    type_name,
+)
 
 META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
@@ -829,7 +837,7 @@ class ModuleCall:
         suffix = _suffix(key, self.mode)
         mi = inst.get(suffix)
         if mi is None:
-            return Unknown(f"module.{self.name}{suffix} does not exist")
+            return Invalid(f"module.{self.name}{suffix} does not exist")
         return _OutputView(self, mi)
 
     def splat(self) -> Any:
@@ -1005,7 +1013,7 @@ class ResourceObj:
         suffix = _suffix(key, self.kind)
         found = inst.get(suffix)
         if found is None:
-            return Unknown(f"{self.address}{suffix} does not exist")
+            return Invalid(f"{self.address}{suffix} does not exist")
         return found
 
     def splat(self) -> Any:

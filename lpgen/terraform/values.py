@@ -108,6 +108,14 @@ class Unreadable(Unknown):
     __slots__ = ()
 
 
+class Invalid(Unknown):
+    """An expression Terraform itself would reject (a missing attribute or key, an index out
+    of range, an instance that does not exist): what ``try()`` passes over, ``can()`` is false
+    for. Every other Unknown is a value not known yet, and stays unknown through them."""
+
+    __slots__ = ()
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
