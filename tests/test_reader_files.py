@@ -136,3 +136,15 @@ def test_hashicorp_parser_agrees() -> None:
             assert verdict is None, (case, verdict)
         else:
             assert verdict is not None and expected in verdict, (case, verdict)
+
+
+def test_heredoc_end_marker_with_crlf_and_spaces(tmp_path: Path) -> None:
+    text = (
+        'resource "aws_iam_policy" "p" {\r\n  name   = "p"\r\n  policy = <<EOF\r\n'
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", '
+        '"Resource": "*"}]}\r\n  EOF \t\r\n}\r\n'
+    )
+    (tmp_path / "main.tf").write_bytes(text.encode())
+    code, out, err = run("inventory", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "  p [managed, heredoc, 1 statements] attached to nothing  (main.tf:1)\n" in out
