@@ -57,6 +57,8 @@ class LpgenGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --var and --var-file apply in command-line order, as terraform's -var/-var-file.
+        ctx.meta["lpgen.argv"] = list(args)
         # Config is looked up from the first path argument of the subcommand (or the
         # current directory) so that `lpgen trim infra/` honours infra/pyproject.toml.
         if ctx.default_map is None:
@@ -181,6 +183,7 @@ def inventory_options(
         cache_dir=cache_dir,
         exclude=_globs(meta.get("lpgen.exclude")),
         workspace=meta.get("lpgen.workspace") or None,
+        var_order=_var_order(meta.get("lpgen.argv") or [], len(var_file), len(variables)),
         env_variables=tuple(
             sorted(
                 (k[len("TF_VAR_") :], v)
@@ -189,6 +192,28 @@ def inventory_options(
             )
         ),
     )
+
+
+def _var_order(argv: list[str], files: int, values: int) -> tuple[str, ...]:
+    """``("file", "var", ...)``: the order --var-file and --var were given in."""
+    order: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            break
+        if arg in ("--var-file", "--var"):
+            order.append("file" if arg == "--var-file" else "var")
+            i += 2
+            continue
+        if arg.startswith("--var-file="):
+            order.append("file")
+        elif arg.startswith("--var="):
+            order.append("var")
+        i += 1
+    if order.count("file") != files or order.count("var") != values:
+        return ()  # from a config file or a caller: files first, then variables
+    return tuple(order)
 
 
 def _globs(value: Any) -> tuple[str, ...]:

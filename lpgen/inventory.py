@@ -79,6 +79,9 @@ class InventoryOptions:
     workspace: str | None = None
     # TF_VAR_<name> environment variables as (name, raw value).
     env_variables: tuple[tuple[str, str], ...] = ()
+    # The order var_files and variables were given in ("file", "var", ...); () for all the
+    # files, then all the variables.
+    var_order: tuple[str, ...] = ()
 
 
 def build_inventory(path: str | Path, *, options: InventoryOptions | None = None) -> Inventory:
@@ -135,6 +138,7 @@ def _load_options(opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -
         only_roots=only_roots,
         workspace=opts.workspace,
         env_variables=opts.env_variables,
+        var_order=opts.var_order,
     )
 
 

@@ -46,3 +46,11 @@ def test_tf_var_as_the_only_source_of_a_list() -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("0 groups, 12 users, 0 roles")
     assert "".join(f"  {n}: (no group)\n" for n in names) in result.stdout
+
+
+def test_var_file_and_var_apply_in_command_line_order() -> None:
+    extra = str(TREE / "extra.tfvars")  # sets f = "var-file"
+    assert users(str(TREE), "--var", "f=cli", "--var-file", extra).endswith(
+        "-var-file: (no group)\n"
+    )
+    assert users(str(TREE), f"--var-file={extra}", "--var=f=cli").endswith("-cli: (no group)\n")

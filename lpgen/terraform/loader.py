@@ -151,6 +151,8 @@ class LoadOptions:
     workspace: str | None = None
     # TF_VAR_<name> environment variables, the lowest-precedence variable source.
     env_variables: tuple[tuple[str, str], ...] = ()
+    # The order var_files and variables were given in; () for files first.
+    var_order: tuple[str, ...] = ()
 
 
 def is_local_source(source: str) -> bool:
@@ -1228,7 +1230,6 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
         )
     load_dirs(tree, found)
     called = called_dirs(tree)
-    cli_vars = dict(options.variables)
     roots: list[ModuleInstance] = []
     for directory in sorted(tree.dirs):
         if directory in called:
@@ -1249,16 +1250,22 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
         )
         default_tfvars = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
         ordered = [p for p in default_tfvars if p.is_file()] + [p for p in var_files if p.is_file()]
-        ordered += [Path(v).resolve() for v in options.var_files]
         for vf in ordered:
-            if not vf.is_file():
-                raise InputError(f"--var-file {vf}: no such file")
-            try:
+            inputs.update(read_tfvars(tree, vf))
+        # -var-file and -var in the order they were given (else all files, then variables).
+        order = options.var_order or (
+            ("file",) * len(options.var_files) + ("var",) * len(options.variables)
+        )
+        files, values = iter(options.var_files), iter(options.variables)
+        for kind in order:
+            if kind == "file":
+                vf = Path(next(files)).resolve()
+                if not vf.is_file():
+                    raise InputError(f"--var-file {vf}: no such file")
                 inputs.update(read_tfvars(tree, vf))
-            except ParseError:
-                raise
-        for name, raw in cli_vars.items():
-            inputs[name] = cli_var_value(tree, name, raw)
+            else:
+                name, raw = next(values)
+                inputs[name] = cli_var_value(tree, name, raw)
         roots.append(ModuleInstance(tree, mdir, "", inputs, root_dir=directory))
     return tree, roots
 
