@@ -175,7 +175,9 @@ def _file_functions(ev: Evaluator, name: str, args: list[Any], scope: Scope) -> 
             )
         except ParseError as exc:
             if isinstance(text, Unknown):
-                return Unknown(str(exc))
+                # Not JSON as written, and not rendered: the reason it was not (template
+                # directives, an unknown value) is the one to give, not the JSON error.
+                return text if text.reason else Unknown(str(exc))
             value = reconcile_rendered(None, text)
             if value is None:
                 return SStr(text, loc)
