@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lpgen.cli import main
+from lpgen.inventory import build_inventory
 
 READER = Path(__file__).parent / "data" / "reader"
 
@@ -91,3 +93,50 @@ def test_optional_object_attributes_take_their_defaults(tmp_path: Path) -> None:
         "LP010 critical Policy 'p' allows every action on every resource (statement 1) "
         "[aws_iam_policy.p]\n1 finding (1 critical).\n"
     )
+
+
+def test_template_directives_are_rendered(tmp_path: Path) -> None:
+    tree = Path(__file__).parent / "data" / "reader" / "template_directives"
+    code, out, _ = run("check", str(tree), "--select", "LP010,LP011")
+    assert code == 0
+    assert out == (
+        f"{tree}/main.tf:5: LP011 medium Policy 'worker' allows every s3 action (s3:*) on "
+        "every resource (statement 3) [aws_iam_policy.worker]\n"
+        "1 finding (1 medium).\n"
+    )
+    code, out, _ = run("check", str(tree), "--select", "LP010", "--var", "admin=true")
+    assert code == 1
+    assert "LP010 critical Policy 'worker' allows every action on every resource (statement 4)" in out
+
+
+@pytest.mark.parametrize(
+    ("template", "rendered"),
+    [
+        ("%{ for n in local.names ~}\n${n},\n%{ endfor ~}\n", "a,b,"),
+        ("%{ for i, n in local.names }${i}${n}%{ endfor }", "0a1b"),
+        ("%{ if length(local.names) > 1 }many%{ else }one%{ endif }", "many"),
+        ("x  %{~ if false }y%{ endif ~}  z", "xz"),
+        ("$${literal}%%{ if }", "${literal}%{ if }"),
+    ],
+)
+def test_template_directive_rendering(tmp_path: Path, template: str, rendered: str) -> None:
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  names = ["a", "b"]\n}\n'
+        'resource "aws_iam_user" "u" {\n'
+        f'  name = replace(trimspace(<<EOT\n{template}\nEOT\n  ), "\\n", "")\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    inv = build_inventory(tmp_path)
+    assert [u.name for u in inv.users] == [rendered]
+
+
+def test_template_directive_on_an_unknown_value_is_unknown(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "on" {}\nresource "aws_iam_user" "u" {\n'
+        '  name = "%{ if var.on }a%{ else }b%{ endif }"\n}\n',
+        encoding="utf-8",
+    )
+    inv = build_inventory(tmp_path)
+    assert [u.name for u in inv.users] == [None]
+    assert any("var.on has no value" in u.message for u in inv.unresolved)

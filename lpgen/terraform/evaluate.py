@@ -237,7 +237,12 @@ class Evaluator:
                     return value
                 out.append(value)
             else:
-                return Unknown("template directives (%{ }) are not evaluated")
+                # %{ if } / %{ for }: render the whole string as a template.
+                from lpgen.terraform.template import render
+
+                start, end = span(node)
+                rendered = render(self, scope.source, start + 1, end - 1, scope, quoted=True)
+                return rendered if isinstance(rendered, Unknown) else SStr(rendered, loc)
         return SStr("".join(out), loc)
 
     def _heredoc_template(self, node: Tree[Any], scope: Scope) -> Any:
@@ -342,8 +347,9 @@ class Evaluator:
                 i = m.end()
                 continue
             if mark == "%{":
-                where = f"{source.rel}:{source.line_of(m.start())}"
-                return Unknown(f"template directives (%{{ }}) at {where}")
+                from lpgen.terraform.template import render
+
+                return render(self, source, start, end, scope)
             close = _interp_end(text, m.start(), end)
             if close < 0:
                 return Unknown(f"unterminated ${{ at {source.rel}:{source.line_of(m.start())}")
