@@ -103,6 +103,9 @@ def test_variable_without_value_in_count_is_unresolved() -> None:
         "try(var.x, 1)",
         "try(var.x.enabled, false) ? 1 : 0",
         "can(var.x.enabled) ? 1 : 0",
+        'length(jsonencode({ a = var.x }))',
+        'md5(jsonencode({ a = var.x })) == "" ? 0 : 1',
+        'jsonencode({ a = var.x }) == "{}" ? 0 : 1',
     ],
 )
 def test_operators_on_unknown_give_unknown(tmp_path: Path, expr: str) -> None:

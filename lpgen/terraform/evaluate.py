@@ -103,6 +103,10 @@ def unescape(raw: str) -> str:
 def to_string(value: Any) -> str | Unknown:
     if isinstance(value, Unknown):
         return value
+    if isinstance(value, Encoded) and not value.complete:
+        # Its text holds placeholders: as text (a name, a hash of it) it is not known.
+        inner = first_unknown(value.value)  # (Unknown is falsy: never `or` it)
+        return inner if inner is not None else Unknown("the JSON text holds values not known")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -287,12 +291,13 @@ class Evaluator:
             inner = self.eval(
                 self.snippet(scope.source, body_start + lead + 2, stripped_end - 1), scope
             )
-            if isinstance(inner, Encoded) and isinstance(text, str):
+            if isinstance(inner, Encoded):
+                # A document with unknown parts has no known text, but what it holds is kept.
                 return Encoded(
-                    text,
+                    text if isinstance(text, str) else str(inner),
                     inner.value,
                     inner.style,
-                    complete=inner.complete,
+                    complete=inner.complete and isinstance(text, str),
                     loc=inner.loc,
                     source_file=inner.source_file,
                 )
@@ -708,9 +713,9 @@ def iterate(collection: Any) -> list[tuple[Any, Any]] | Unknown:
 def binary(op: str, lhs: Any, rhs: Any) -> Any:
     if op in ("==", "!="):
         # (Unknown is falsy: test for None, never with `or`.)
-        u = first_unknown(lhs)
+        u = first_unknown(lhs.value if isinstance(lhs, Encoded) else lhs)
         if u is None:
-            u = first_unknown(rhs)
+            u = first_unknown(rhs.value if isinstance(rhs, Encoded) else rhs)
         if u is not None:
             return u
         from lpgen.terraform.values import to_plain

@@ -416,6 +416,10 @@ def _coalescelist(*values: Any) -> Any:
 def _length(v: Any) -> Any:
     if isinstance(v, Unknown):
         return v
+    if isinstance(v, Encoded) and not v.complete:
+        from lpgen.terraform.evaluate import to_string
+
+        return to_string(v)  # an Unknown: the text is not known
     if isinstance(v, (str, list, dict)):
         return len(v)
     raise _Fail(f"length of a {type_name(v)}")
