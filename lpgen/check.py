@@ -323,7 +323,8 @@ def _resource_locations(
 ) -> dict[str, Location]:
     """Address -> the location of its resource block (rebased like findings)."""
     out: dict[str, Location] = {}
-    for inv in (source, inventory):
+    conditional = source.conditional if source is not None else None
+    for inv in (source, inventory, conditional):
         if inv is None:
             continue
         for items in (
