@@ -81,6 +81,8 @@ class _Job:
     access_key: str
     created: datetime
     polls_left: int
+    # time.monotonic() at which the job completes (jobs that take wall-clock time).
+    ready_at: float = 0.0
 
 
 class IamError(Exception):
@@ -122,12 +124,16 @@ class FakeIam:
         max_page: int | None = None,
         seed: int = 0,
         caller_arn: str | None = None,
+        job_seconds: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.account_id = account_id
         self.latency = latency
         self.throttle_rate = throttle_rate
         self.limit_rate = limit_rate
         self.max_page = max_page
+        # How long an Access Advisor job runs (wall clock, uniform in the range), as on AWS
+        # where a job takes seconds; ``in_progress_polls`` adds a number of polls on top.
+        self.job_seconds = job_seconds
         self.caller_arn = caller_arn or f"arn:aws:iam::{account_id}:user/lpgen"
         self.entities: dict[str, FakeEntity] = {}
         self.jobs: dict[str, _Job] = {}
@@ -331,12 +337,14 @@ class FakeIam:
         entity = self._by_arn(params["Arn"])
         job_id = str(uuid.uuid4())
         with self._lock:
+            runs = self._rng.uniform(*self.job_seconds) if self.job_seconds[1] > 0 else 0.0
             self.jobs[job_id] = _Job(
                 arn=self.arn(entity),
                 granularity=params.get("Granularity", "SERVICE_LEVEL"),
                 access_key=key,
                 created=datetime.now(timezone.utc).replace(microsecond=0),
                 polls_left=entity.in_progress_polls,
+                ready_at=time.monotonic() + runs,
             )
         return {"JobId": job_id}
 
@@ -363,6 +371,8 @@ class FakeIam:
             waiting = job.polls_left > 0
             if waiting:
                 job.polls_left -= 1
+            elif time.monotonic() < job.ready_at:
+                waiting = True
         if waiting:
             # As AWS does: no JobCompletionDate while in progress.
             return {"JobStatus": "IN_PROGRESS", **out, "ServicesLastAccessed": []}
