@@ -243,6 +243,15 @@ class TerminalProgress:
                 self._errors += 1
             self._draw(force=self._done == self._total)
 
+    def account_done(self, result: Any) -> None:
+        """An account of an --org run ended; count the entities it never reached."""
+        unreached = int(getattr(result, "unreached", 0))
+        if unreached:
+            with self._lock:
+                self._done += unreached
+                self._errors += unreached
+                self._draw(force=self._done == self._total)
+
     def finish(self) -> None:
         with self._lock:
             self._draw(force=True)
