@@ -52,8 +52,10 @@ NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 NAMESPACES = [f"svc{i:03d}" for i in range(420)]
 
 
-def populate(fake: FakeIam, count: int, rng: random.Random) -> list[CollectTarget]:
-    """Entities of every kind; returns the targets to collect (in a stable order)."""
+def populate(
+    fake: FakeIam, count: int, rng: random.Random, *, account: str = ACCOUNT
+) -> list[CollectTarget]:
+    """Entities of every kind in ``account``; returns the targets to collect (stable order)."""
     targets: list[CollectTarget] = []
     kinds = ["policy"] * 4 + ["group"] * 2 + ["user"] * 2 + ["role"] * 2
     for index in range(count):
@@ -71,7 +73,7 @@ def populate(fake: FakeIam, count: int, rng: random.Random) -> list[CollectTarge
                 members = [
                     {
                         "EntityInfo": {
-                            "Arn": f"arn:aws:iam::{ACCOUNT}:user/member-{index}-{m}",
+                            "Arn": f"arn:aws:iam::{account}:user/member-{index}-{m}",
                             "Name": f"member-{index}-{m}",
                             "Type": "USER",
                             "Id": f"AIDA{index:08d}{m:08d}",
@@ -85,7 +87,7 @@ def populate(fake: FakeIam, count: int, rng: random.Random) -> list[CollectTarge
                 FakeService(
                     namespace,
                     last_authenticated=last if used else None,
-                    last_entity=f"arn:aws:iam::{ACCOUNT}:user/someone" if used else None,
+                    last_entity=f"arn:aws:iam::{account}:user/someone" if used else None,
                     total_entities=1 if used else 0,
                     tracked_actions=(
                         [{"ActionName": "DoThing", "LastAccessedTime": last}, {"ActionName": "X"}]
@@ -102,6 +104,7 @@ def populate(fake: FakeIam, count: int, rng: random.Random) -> list[CollectTarge
             services=services,
             in_progress_polls=1 if rng.random() < 0.02 else 0,
             attachment_count=1,
+            account=None if account == fake.account_id else account,
         )
         fake.add(entity)
         targets.append(CollectTarget(kind, name, path, fake.arn(entity)))  # type: ignore[arg-type]

@@ -219,7 +219,7 @@ def inventory(
     variables: tuple[str, ...],
 ) -> None:
     """List the IAM groups, users, roles, policies, memberships and attachments in PATH."""
-    from lpgen.inventory import build_inventory, render_json, render_text
+    from lpgen.inventory import build_inventory, render_text
 
     snapshots = snapshot_args(snapshots)
     if snapshots and not account_id:
@@ -234,8 +234,36 @@ def inventory(
         ),
     )
     warn_skipped(inv)
-    text = render_json(inv) if fmt == "json" else render_text(inv)
+    amap = root_accounts(path)
+    if fmt == "json":
+        import json
+
+        from lpgen.account_map import account_map_to_json
+        from lpgen.inventory import inventory_to_json
+
+        data = inventory_to_json(inv)
+        data["accounts"] = account_map_to_json(amap)
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        from lpgen.account_map import render_account_map
+
+        text = render_text(inv) + render_account_map(amap)
     write_output(text, output)
+
+
+def root_accounts(path: str) -> Any:
+    """Which root module goes to which accounts: code, then [tool.lpgen.accounts]."""
+    from lpgen.account_map import map_roots
+
+    ctx = click.get_current_context()
+    table = (ctx.default_map or {}).get("accounts") or {}
+    found = find_config(Path(path)) if table else None
+    return map_roots(
+        path,
+        config=table,
+        config_file=str(found or ""),
+        exclude=_globs(ctx.meta.get("lpgen.exclude")),
+    )
 
 
 def snapshot_args(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -582,6 +610,7 @@ def collect(
                 out_dir=Path(out), assume=assume, max_age=age, shard=shard_kn
             ),
             progress=None if quiet or not sys.stderr.isatty() else TerminalProgress(sys.stderr),
+            account_map=root_accounts(path),
         )
         click.echo(render_org_summary(org_result))
         click.get_current_context().exit(EXIT_OK if org_result.all_ok else EXIT_FINDINGS)

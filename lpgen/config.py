@@ -34,6 +34,7 @@ KNOWN_KEYS: dict[str, str] = {
     "concurrency": "collect: jobs in flight",
     "granularity": "collect: action or service",
     "timeout": "collect: overall timeout in seconds",
+    "accounts": "table: root module path = account ids it is applied to",
 }
 COMMANDS = ("inventory", "collect", "trim", "graph", "check", "audit", "baseline", "snapshot")
 

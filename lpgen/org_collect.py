@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from lpgen.account_map import AccountMap
 from lpgen.accounts import Account, AssumeOptions, assume_role
 from lpgen.collect import (
     _RETRY_CODES,
@@ -171,6 +172,10 @@ class _Run:
     def _open(self, account: Account) -> Generator[float, None, None]:
         started = self.monotonic()
         targets = list(self.plan(account.id, self.partition))
+        if not targets:
+            # Nothing of the tree is applied to this account: an empty snapshot, no AWS call.
+            self._write(account, self._collection(account, None, []), started)
+            return
         if self.monotonic() >= self.deadline:
             self._fail(account, "not collected: the --timeout was reached", started, targets)
             return
@@ -188,20 +193,23 @@ class _Run:
                     continue
                 self._fail(account, _error_text(exc, f"AssumeRole {role_arn}"), started, targets)
                 return
-        iam = self.hop.client("iam", assumed_keys(credentials))
-        collected_at = utc_now()
-        run = AccountCollection(
+        run = self._collection(account, self.hop.client("iam", assumed_keys(credentials)), targets)
+        run.submit(self.scheduler, lambda done: self._write(account, done, started))
+
+    def _collection(
+        self, account: Account, iam: Any, targets: Sequence[CollectTarget]
+    ) -> AccountCollection:
+        return AccountCollection(
             targets,
             iam_client=iam,
             options=self.options,
             account_id=account.id,
             partition=self.partition,
-            collected_at=collected_at,
+            collected_at=utc_now(),
             deadline=self.deadline,
             monotonic=self.monotonic,
             progress=self.progress,
         )
-        run.submit(self.scheduler, lambda done: self._write(account, done, started))
 
     def _fail(
         self, account: Account, error: str, started: float, targets: Sequence[CollectTarget]
@@ -247,6 +255,45 @@ class _Run:
         )
 
 
+def plan_by_account(inventory: Inventory, amap: AccountMap) -> PlanFn:
+    """Targets per account from the roots→accounts map.
+
+    An entity declared in a file under a mapped root (the deepest one) is collected in that
+    root's accounts; one declared anywhere else (an unmapped root, a module outside every
+    root) in every account: an entity an account does not have just comes back "missing".
+    """
+    import dataclasses
+
+    from lpgen.collect import plan_targets
+
+    roots = sorted(amap.mapped, key=lambda m: -len(m.root))
+
+    def owner(location: Any) -> tuple[str, ...] | None:
+        file = getattr(location, "file", None)
+        if not file:
+            return None
+        for m in roots:
+            if m.root == "." or file == m.root or file.startswith(m.root + "/"):
+                return m.accounts
+        return None
+
+    def plan(account_id: str, partition: str) -> Sequence[CollectTarget]:
+        def keep(entity: Any) -> bool:
+            accounts = owner(entity.location)
+            return accounts is None or account_id in accounts
+
+        part = dataclasses.replace(
+            inventory,
+            groups=[g for g in inventory.groups if keep(g)],
+            users=[u for u in inventory.users if keep(u)],
+            roles=[r for r in inventory.roles if keep(r)],
+            policies=[p for p in inventory.policies if keep(p)],
+        )
+        return plan_targets(part, account_id=account_id, partition=partition).targets
+
+    return plan
+
+
 def run_org_collect(
     inventory: Inventory,
     accounts: Sequence[Account],
@@ -267,13 +314,11 @@ def run_org_collect(
     from lpgen.collect import plan_targets
 
     started = monotonic()
-    skipped: tuple[SkippedEntity, ...] = ()
+    skipped = plan_targets(inventory, account_id="000000000000", partition="aws").skipped
     if plan is None:
 
         def plan(account_id: str, partition: str) -> Sequence[CollectTarget]:
             return plan_targets(inventory, account_id=account_id, partition=partition).targets
-
-        skipped = plan_targets(inventory, account_id="000000000000", partition="aws").skipped
     org.out_dir.mkdir(parents=True, exist_ok=True)
     results: list[AccountResult] = []
     todo: list[Account] = []
@@ -378,8 +423,13 @@ def collect_accounts(
     options: CollectOptions,
     org_options: OrgOptions,
     progress: AccountProgress | None = None,
+    account_map: AccountMap | None = None,
 ) -> OrgResult:
-    """The whole ``collect --org/--accounts`` run: first hop, account list, shard, collect."""
+    """The whole ``collect --org/--accounts`` run: first hop, account list, shard, collect.
+
+    With an ``account_map`` (roots mapped to accounts), each account gets the entities of
+    its roots (see :func:`plan_by_account`).
+    """
     from lpgen.accounts import list_org_accounts, parse_account_ids, shard_accounts
     from lpgen.collect import open_first_hop
 
@@ -395,5 +445,8 @@ def collect_accounts(
             raise InputError("the organisation has no ACTIVE account left after the selection")
     if org_options.shard is not None:
         accounts = shard_accounts(accounts, *org_options.shard)
-    return run_org_collect(inventory, accounts, hop=hop, options=options, org=org_options,
-                           progress=progress)  # fmt: skip
+    plan = plan_by_account(inventory, account_map) if account_map else None
+    return run_org_collect(
+        inventory, accounts, hop=hop, options=options, org=org_options, progress=progress,
+        plan=plan,
+    )  # fmt: skip
