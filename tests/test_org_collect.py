@@ -378,3 +378,31 @@ def test_org_options_need_org(tmp_path: Path) -> None:
         result = runner.invoke(main, ["collect", str(path), "--out", str(tmp_path / "o"), *extra])
         assert result.exit_code == 2
         assert message in result.stderr
+
+
+def test_documented_first_hop_permissions_match_the_calls(org: dict[str, Any]) -> None:
+    from lpgen.inventory import InventoryOptions, build_inventory
+
+    client = org["client"]
+    called: set[str] = set()
+    client.meta.events.register(
+        "before-call.organizations.*",
+        lambda model, **kw: called.add(f"organizations:{model.name}"),
+    )
+    list_org_accounts(client, include=[org["prod"]])
+    called.add("sts:AssumeRole")
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "permissions.md").read_text(encoding="utf-8")
+    section = doc[doc.index("**First hop"):doc.index("**Second hop")]
+    documented = set(re.findall(r"^\| `((?:organizations|sts):\w+)`", section, re.M))
+    assert documented == called
+
+    inventory = build_inventory(
+        root / "terraform_examples" / "lpgen-collector",
+        options=InventoryOptions(variables=(("runner_role_name", "ci"),)),
+    )
+    [hop] = [p for p in inventory.policies if p.name == "lpgen-collect-org"]
+    assert hop.document is not None
+    in_terraform = {e.value for s in hop.document.statements for e in s.actions or []}
+    assert in_terraform == called
