@@ -635,7 +635,7 @@ def snapshot_group() -> None:
 
 
 @snapshot_group.command("show")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -645,11 +645,32 @@ def snapshot_group() -> None:
     help="Output format.",
 )
 def snapshot_show(file: str, fmt: str) -> None:
-    """Summarise a snapshot: entities, status, oldest and newest data, problems."""
+    """Summarise a snapshot: entities, status, oldest and newest data, problems.
+
+    FILE may be a directory of per-account snapshots: each is summarised, and accounts
+    with only an error record are listed with their error.
+    """
     import json
 
     from lpgen.snapshot import load_snapshot, render_summary, summarise, summary_to_dict
 
+    if Path(file).is_dir():
+        from lpgen.snapshots_dir import load_error, scan_dir
+
+        contents = scan_dir(Path(file))
+        summaries = [summarise(load_snapshot(p)) for _, p in sorted(contents.snapshots.items())]
+        failed = [load_error(contents.errors[a]) for a in contents.failed()]
+        if fmt == "json":
+            data = {
+                "snapshots": [summary_to_dict(s) for s in summaries],
+                "failed": [r.to_dict() for r in failed],
+            }
+            click.echo(json.dumps(data, indent=2))
+        else:
+            parts = [render_summary(s) for s in summaries]
+            parts += [f"Account {r.account_id}: no snapshot: {r.error}" for r in failed]
+            click.echo("\n\n".join(parts))
+        return
     summary = summarise(load_snapshot(file))
     if fmt == "json":
         click.echo(json.dumps(summary_to_dict(summary), indent=2))

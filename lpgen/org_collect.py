@@ -36,7 +36,7 @@ from lpgen.collect import (
     make_scheduler,
     utc_now,
 )
-from lpgen.errors import InputError
+from lpgen.errors import InputError, LpgenError
 from lpgen.fsutil import write_atomic
 from lpgen.model import Inventory
 from lpgen.scheduler import Scheduler
@@ -230,7 +230,13 @@ class _Run:
 
     def _write(self, account: Account, run: AccountCollection, started: float) -> None:
         snapshot = run.snapshot()
-        path = save_into(self.org.out_dir, snapshot)
+        try:
+            path = save_into(self.org.out_dir, snapshot)
+        except LpgenError as exc:
+            # A full disk or a read-only directory: this account's result is lost, say so.
+            self._finish(AccountResult(account, "failed", error=str(exc),
+                                       elapsed=self.monotonic() - started))  # fmt: skip
+            return
         statuses = [e.effective_status for e in snapshot.entities]
         completed = statuses.count("COMPLETED")
         missing = statuses.count("missing")

@@ -306,6 +306,14 @@ def test_accounts_run_failures_stay_local(endpoint: FakeIam, tmp_path: Path) -> 
         f"Error: {out}: account {B} has no snapshot, only an error record: {denied}; collect "
         f"it again, or delete {B}.error.json to go on without its usage\n"
     )
+    # snapshot show summarises the whole directory.
+    shown = CliRunner().invoke(main, ["snapshot", "show", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.count("Snapshot ") == 3
+    assert shown.stdout.endswith(f"Account {B}: no snapshot: {denied}\n")
+    as_json = json.loads(CliRunner().invoke(main, ["snapshot", "show", str(out), "--format",
+                                                   "json"]).stdout)  # fmt: skip
+    assert [len(as_json["snapshots"]), as_json["failed"][0]["account_id"]] == [3, B]
 
 
 def test_rerun_with_max_age_skips_fresh_accounts(endpoint: FakeIam, tmp_path: Path) -> None:
@@ -406,3 +414,58 @@ def test_documented_first_hop_permissions_match_the_calls(org: dict[str, Any]) -
     assert hop.document is not None
     in_terraform = {e.value for s in hop.document.statements for e in s.actions or []}
     assert in_terraform == called
+
+
+# --- a directory of snapshots feeds trim, check and graph -------------------------------------
+
+CASE = Path(__file__).parent / "data" / "trim" / "jsonencode"
+
+
+def used_everywhere(data: dict[str, Any], account: str) -> dict[str, Any]:
+    """The same entities in another account, where every service and action was used."""
+    text = json.dumps(data).replace(data["account_id"], account)
+    other = json.loads(text)
+    for entity in other["entities"]:
+        for service in entity["details"]["ServicesLastAccessed"]:
+            service["LastAuthenticated"] = "2026-11-19T00:00:00+00:00"
+            for action in service.get("TrackedActionsLastAccessed") or []:
+                action["LastAccessedTime"] = "2026-11-19T00:00:00+00:00"
+    return other
+
+
+def test_a_policy_used_in_one_account_is_used(tmp_path: Path) -> None:
+    import shutil
+
+    tree_dir = tmp_path / "tree"
+    shutil.copytree(CASE / "input", tree_dir)
+    data = json.loads((CASE / "snapshot.json").read_text())
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / f"{data['account_id']}.json").write_text(json.dumps(data))
+    both = tmp_path / "both"
+    both.mkdir()
+    (both / f"{data['account_id']}.json").write_text(json.dumps(data))
+    (both / f"{D}.json").write_text(json.dumps(used_everywhere(data, D)))
+    (both / "summary.json").write_text("{}")  # ignored
+
+    runner = CliRunner()
+    one = runner.invoke(main, ["trim", str(tree_dir), "--snapshot", str(alone), "--no-git",
+                               "--format", "json"])  # fmt: skip
+    assert one.exit_code == 0, one.output
+    assert [r["status"] for r in json.loads(one.stdout)["policies"]] == ["trimmed"]
+    two = runner.invoke(main, ["trim", str(tree_dir), "--snapshot", str(both), "--no-git",
+                               "--format", "json"])  # fmt: skip
+    assert two.exit_code == 0, two.output
+    assert [r["status"] for r in json.loads(two.stdout)["policies"]] == ["unchanged"]
+    # check and graph read the directory too.
+    checked = runner.invoke(main, ["check", str(tree_dir), "--snapshot", str(both), "--no-git",
+                                   "--select", "LP003", "--fail-on", "never"])  # fmt: skip
+    assert checked.exit_code == 0, checked.output
+    drawn = runner.invoke(main, ["graph", str(tree_dir), "--snapshot", str(both),
+                                 "--format", "json"])  # fmt: skip
+    assert drawn.exit_code == 0, drawn.output
+    # A stray file in the directory is an error, never skipped.
+    (both / "notes.json").write_text("{}")
+    bad = runner.invoke(main, ["trim", str(tree_dir), "--snapshot", str(both)])
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith(f"Error: {both / 'notes.json'}: not a snapshot directory entry")
