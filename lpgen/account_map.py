@@ -82,16 +82,91 @@ def _load_hcl(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _tfvars_values(file: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in _load_hcl(file).items():
+        value = _unquote(value)
+        if isinstance(value, str):
+            out[name] = value
+    return out
+
+
+def _block_end(text: str, start: int) -> int:
+    """Index after the ``}`` closing the block whose ``{`` is at ``start`` (-1: not found).
+    Skips quoted strings and comments; good enough for provider and variable blocks."""
+    depth, i, n = 0, start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "#" or text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                return -1
+        elif text.startswith("/*", i):
+            i = text.find("*/", i)
+            if i < 0:
+                return -1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _load_blocks(file: Path, text: str, starts: list[re.Pattern[str]]) -> dict[str, Any]:
+    """Parse only the blocks that ``starts`` find (python-hcl2 is slow on whole files);
+    the whole file when a block cannot be cut out cleanly."""
+    import hcl2
+
+    pieces: list[str] = []
+    for pattern in starts:
+        for match in pattern.finditer(text):
+            brace = text.find("{", match.start())
+            end = _block_end(text, brace) if brace >= 0 else -1
+            if end < 0:
+                return _load_hcl(file)
+            pieces.append(text[match.start():end])
+    try:
+        data = hcl2.loads("\n".join(pieces) + "\n")
+    except Exception:
+        return _load_hcl(file)
+    return data if isinstance(data, dict) else {}
+
+
 class _Root:
-    """One root directory's variables (defaults, then tfvars) and aws providers."""
+    """One root directory's variables and aws providers.
+
+    ``values`` are what every run sees: defaults, ``terraform.tfvars``, ``*.auto.tfvars``.
+    ``variants`` are the other ``.tfvars`` files of the root (``prod.tfvars``, or one level
+    down, ``env/prod.tfvars``), each passed with ``-var-file`` for one account: a root with
+    several is applied to each of their accounts.
+    """
 
     def __init__(self, directory: Path, files: list[Path]) -> None:
         self.directory = directory
         self.values: dict[str, str] = {}
         self.value_files: dict[str, str] = {}
         self.providers: list[tuple[dict[str, Any], Path]] = []
+        # Parse only what can matter (python-hcl2 is slow): files with an aws provider, and
+        # files declaring a variable those providers use or an account id variable.
+        texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files}
+        with_provider = [f for f, t in texts.items() if _PROVIDER_LINE.search(t)]
+        wanted = set(ACCOUNT_VARIABLES)
+        for f in with_provider:
+            wanted.update(re.findall(r"\bvar\.([A-Za-z_][\w-]*)", texts[f]))
+        declares = re.compile(
+            r'^[ \t]*variable[ \t]+"(' + "|".join(map(re.escape, sorted(wanted))) + r')"', re.M
+        )
         for file in files:
-            data = _load_hcl(file)
+            if file not in with_provider and not declares.search(texts[file]):
+                continue
+            data = _load_blocks(file, texts[file], [_PROVIDER_LINE, declares])
             for variable in data.get("variable") or []:
                 for name, body in variable.items():
                     default = _unquote(body.get("default")) if isinstance(body, dict) else None
@@ -102,33 +177,50 @@ class _Root:
                 for name, body in provider.items():
                     if _unquote(name) == "aws" and isinstance(body, dict):
                         self.providers.append((body, file))
-        tfvars = sorted(directory.glob("*.auto.tfvars"))
+        always = sorted(directory.glob("*.auto.tfvars"))
         if (directory / "terraform.tfvars").is_file():
-            tfvars.insert(0, directory / "terraform.tfvars")
-        for file in tfvars:
-            for name, value in _load_hcl(file).items():
-                value = _unquote(value)
-                if isinstance(value, str):
-                    self.values[name] = value
-                    self.value_files[name] = file.name
+            always.insert(0, directory / "terraform.tfvars")
+        for file in always:
+            for name, value in _tfvars_values(file).items():
+                self.values[name] = value
+                self.value_files[name] = file.name
+        others = sorted({*directory.glob("*.tfvars"), *directory.glob("*/*.tfvars")} - set(always))
+        self.variants: list[tuple[str, dict[str, str]]] = [
+            (f.relative_to(directory).as_posix(), _tfvars_values(f))
+            for f in others
+            if not any(part.startswith(".") for part in f.relative_to(directory).parts)
+        ]
 
-    def resolve(self, value: Any) -> str | None:
-        """A string with ``${var.X}`` filled in, or None when a variable has no value."""
+    def resolve(self, value: Any) -> list[tuple[str, str]] | None:
+        """``(text, tfvars file or "")`` with ``${var.X}`` filled in: one item when the value
+        is known on every run, one per tfvars variant that gives it, None when unknown."""
         value = _unquote(value)
         if not isinstance(value, str):
             return None
-        missing = False
 
-        def fill(match: re.Match[str]) -> str:
-            nonlocal missing
-            got = self.values.get(match.group(1))
-            if got is None:
-                missing = True
-                return ""
-            return got
+        def fill(values: dict[str, str]) -> str | None:
+            missing = False
 
-        text = _VAR_REF.sub(fill, value)
-        return None if missing or "${" in text else text
+            def one(match: re.Match[str]) -> str:
+                nonlocal missing
+                got = values.get(match.group(1))
+                if got is None:
+                    missing = True
+                    return ""
+                return got
+
+            text = _VAR_REF.sub(one, value)
+            return None if missing or "${" in text else text
+
+        text = fill(self.values)
+        if text is not None:
+            return [(text, "")]
+        found = [
+            (t, name)
+            for name, extra in self.variants
+            if (t := fill({**self.values, **extra})) is not None
+        ]
+        return found or None
 
 
 def _line_of(file: Path) -> int:
@@ -137,39 +229,62 @@ def _line_of(file: Path) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+def _shorten(value: Any) -> str:
+    text = str(_unquote(value))
+    text = text[2:-1] if text.startswith("${") and text.endswith("}") else text
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
 def _from_code(root: _Root, rel: str) -> RootAccounts | UnmappedRoot | None:
+    prefix = "" if rel == "." else rel + "/"
     problems: list[str] = []
     for key in ("allowed_account_ids", "assume_role"):
         found: list[str] = []
         where = ""
+        variant_files: set[str] = set()
         for body, file in root.providers:
             if key == "allowed_account_ids":
                 raw = body.get(key)
                 items = raw if isinstance(raw, list) else [raw] if raw is not None else []
-                values = [root.resolve(v) for v in items]
             else:
-                values = [root.resolve(b.get("role_arn")) for b in body.get(key) or []
-                          if isinstance(b, dict)]  # fmt: skip
-            if not values:
+                items = [b.get("role_arn") for b in body.get(key) or [] if isinstance(b, dict)]
+            if not items:
                 continue
-            where = where or f"{file.name}:{_line_of(file)}"
-            for value in values:
-                if value is None:
-                    problems.append(f"{key} of provider aws in {file.name} is not known statically")
-                elif key == "allowed_account_ids" and _ACCOUNT_ID.match(value):
-                    found.append(value)
-                elif key == "assume_role" and (match := _ROLE_ARN.match(value)):
-                    found.append(match.group(1))
-                else:
-                    problems.append(f"{key} of provider aws in {file.name}: {value!r}")
+            at = f"{file.name}:{_line_of(file)}"
+            where = where or at
+            for item in items:
+                resolved = root.resolve(item)
+                if resolved is None:
+                    problem = f"{key} in {at} is not known statically ({_shorten(item)})"
+                    if problem not in problems:
+                        problems.append(problem)
+                    continue
+                for value, variant in resolved:
+                    if key == "allowed_account_ids" and _ACCOUNT_ID.match(value):
+                        found.append(value)
+                    elif key == "assume_role" and (match := _ROLE_ARN.match(value)):
+                        found.append(match.group(1))
+                    else:
+                        problems.append(f"{key} in {at}: {value!r} is not an account")
+                        continue
+                    if variant:
+                        variant_files.add(variant)
         if found:
-            prefix = "" if rel == "." else rel + "/"
+            if variant_files:
+                where += " with " + ", ".join(prefix + v for v in sorted(variant_files))
             return RootAccounts(rel, tuple(sorted(set(found))), key, prefix + where)
     for name in ACCOUNT_VARIABLES:
-        value = root.values.get(name)
-        if value is not None and _ACCOUNT_ID.match(value):
-            prefix = "" if rel == "." else rel + "/"
-            return RootAccounts(rel, (value,), "tfvars", prefix + root.value_files[name])
+        known = root.values.get(name)
+        if known is not None and _ACCOUNT_ID.match(known):
+            return RootAccounts(rel, (known,), "tfvars", prefix + root.value_files[name])
+        variants = [(v[name], f) for f, v in root.variants if _ACCOUNT_ID.match(v.get(name, ""))]
+        if variants:
+            return RootAccounts(
+                rel,
+                tuple(sorted({v for v, _ in variants})),
+                "tfvars",
+                ", ".join(prefix + f for _, f in variants),
+            )
     if problems:
         return UnmappedRoot(rel, "; ".join(problems))
     return None

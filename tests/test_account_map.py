@@ -87,9 +87,37 @@ def test_mapping_from_code_and_config(tree: Path) -> None:
     ]
     # The network root declares no IAM: not a root that matters. The lab's account is unknown.
     assert [(u.root, u.reason) for u in amap.unmapped] == [
-        ("envs/lab", "allowed_account_ids of provider aws in main.tf is not known statically"),
+        ("envs/lab", "allowed_account_ids in main.tf:3 is not known statically (var.lab_account)"),
     ]
     assert amap.roots_for(PROD) == ["envs/prod", "envs/lab"]
+
+
+def test_one_root_per_environment_tfvars_file_maps_to_each_account(tmp_path: Path) -> None:
+    """A root applied with -var-file env/prod.tfvars and -var-file env/staging.tfvars."""
+    root = write(
+        tmp_path / "infra",
+        {
+            "main.tf": """
+variable "account_id" {}
+variable "environment" {}
+provider "aws" {
+  allowed_account_ids = [var.account_id]
+  assume_role {
+    role_arn = "arn:aws:iam::${var.account_id}:role/terraform-${var.environment}"
+  }
+}
+""" + ROLE.format(name="app"),
+            "env/prod.tfvars": f'account_id  = "{PROD}"\nenvironment = "prod"\n',
+            "env/staging.tfvars": f'account_id  = "{STAGING}"\nenvironment = "staging"\n',
+            "env/README.tfvars.example": "not read",
+        },
+    )
+    amap = map_roots(root)
+    assert [(m.root, m.accounts, m.source, m.where) for m in amap.mapped] == [
+        (".", (PROD, STAGING), "allowed_account_ids",
+         "main.tf:4 with env/prod.tfvars, env/staging.tfvars"),
+    ]  # fmt: skip
+    assert amap.unmapped == ()
 
 
 def test_config_naming_no_root_is_an_error(tree: Path) -> None:
@@ -110,8 +138,8 @@ def test_inventory_shows_the_mapping(tree: Path) -> None:
         f"  envs/prod: {PROD} (allowed_account_ids, envs/prod/main.tf:3)\n"
         f"  envs/sandbox: {SANDBOX} (config, {config})\n"
         f"  envs/staging: {STAGING} (assume_role, envs/staging/main.tf:2)\n"
-        "  envs/lab: not mapped (allowed_account_ids of provider aws in main.tf is not known "
-        "statically)\n"
+        "  envs/lab: not mapped (allowed_account_ids in main.tf:3 is not known statically "
+        "(var.lab_account))\n"
     )
     data = json.loads(CliRunner().invoke(main, ["inventory", str(tree), "--format", "json"]).stdout)
     assert data["accounts"]["mapped"][1] == {
@@ -121,8 +149,8 @@ def test_inventory_shows_the_mapping(tree: Path) -> None:
         "where": "envs/prod/main.tf:3",
     }
     assert data["accounts"]["unmapped"] == [
-        {"root": "envs/lab", "reason": "allowed_account_ids of provider aws in main.tf is not "
-         "known statically"},
+        {"root": "envs/lab", "reason": "allowed_account_ids in main.tf:3 is not known "
+         "statically (var.lab_account)"},
     ]  # fmt: skip
     assert len(data["roles"]) == 5  # the mapping adds, never removes
 
