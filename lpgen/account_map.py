@@ -15,7 +15,7 @@ to PATH = account ids); what is still unmapped is listed as such.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,29 +305,47 @@ def _config_accounts(table: Mapping[str, Any], config_file: str) -> dict[str, tu
     return out
 
 
+def _read_code(top: Path, exclude: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Every root module that may declare IAM, with what its own code says (or None)."""
+    from lpgen.terraform.loader import LoadOptions, Tree_, discover, plan_dirs
+
+    found = discover(top, exclude)
+    roots = [d for d, _ in plan_dirs(Tree_(top, LoadOptions(exclude=exclude)), found).roots()]
+    out: list[tuple[str, Any]] = []
+    for directory in roots:
+        rel = directory.relative_to(top).as_posix() if directory != top else "."
+        out.append((rel, _from_code(_Root(directory, found.get(directory, [])), rel)))
+    return out
+
+
 def map_roots(
     path: str | Path,
     *,
     config: Mapping[str, Any] | None = None,
     config_file: str = "",
     exclude: tuple[str, ...] = (),
-    roots: Iterable[Path] | None = None,
+    cache_dir: Path | None = None,
 ) -> AccountMap:
-    """Map every root module of the tree at ``path`` that may declare IAM to its accounts."""
-    from lpgen.terraform.loader import LoadOptions, Tree_, discover, plan_dirs
+    """Map every root module of the tree at ``path`` that may declare IAM to its accounts.
+
+    What the code says is cached like the inventory (keyed by every .tf and .tfvars file),
+    so an unchanged tree costs no parsing.
+    """
+    from lpgen.terraform.cache import cached_result
 
     top = Path(path).resolve()
-    found = discover(top, exclude)
-    if roots is None:
-        roots = [d for d, _ in plan_dirs(Tree_(top, LoadOptions(exclude=exclude)), found).roots()]
     configured = _config_accounts(config or {}, config_file)
+    code: list[tuple[str, Any]] = cached_result(
+        cache_dir,
+        top,
+        ["account-map/1", repr(exclude)],
+        lambda: _read_code(top, exclude),
+        files_of=lambda _: [],
+        exclude=exclude,
+    )
     mapped: list[RootAccounts] = []
     unmapped: list[UnmappedRoot] = []
-    seen: set[str] = set()
-    for directory in roots:
-        rel = directory.relative_to(top).as_posix() if directory != top else "."
-        seen.add(rel)
-        result = _from_code(_Root(directory, found.get(directory, [])), rel)
+    for rel, result in code:
         if isinstance(result, RootAccounts):
             mapped.append(result)
         elif rel in configured:
@@ -336,7 +354,7 @@ def map_roots(
             unmapped.append(result)
         else:
             unmapped.append(UnmappedRoot(rel, _NO_MAPPING))
-    for rel in sorted(set(configured) - seen):
+    for rel in sorted(set(configured) - {rel for rel, _ in code}):
         raise InputError(
             f"accounts.{rel}: not a root module of {path} that declares IAM", file=config_file
         )

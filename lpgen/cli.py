@@ -258,11 +258,13 @@ def root_accounts(path: str) -> Any:
     ctx = click.get_current_context()
     table = (ctx.default_map or {}).get("accounts") or {}
     found = find_config(Path(path)) if table else None
+    opts = inventory_options((), ())
     return map_roots(
         path,
         config=table,
         config_file=str(found or ""),
-        exclude=_globs(ctx.meta.get("lpgen.exclude")),
+        exclude=opts.exclude,
+        cache_dir=opts.cache_dir,
     )
 
 

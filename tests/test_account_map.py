@@ -191,3 +191,12 @@ def test_collect_gives_each_account_the_entities_of_its_roots(
         ("staging-app", "COMPLETED"),
     ]
     assert endpoint.calls["GetRole"] == 4
+
+
+def test_the_cached_mapping_follows_the_files(tree: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = map_roots(tree, cache_dir=cache)
+    assert map_roots(tree, cache_dir=cache) == first == map_roots(tree)
+    (tree / "envs/prod/terraform.tfvars").write_text(f'account_id = "{SANDBOX}"\n')
+    changed = map_roots(tree, cache_dir=cache)
+    assert [m.accounts for m in changed.mapped if m.root == "envs/prod"] == [(SANDBOX,)]
