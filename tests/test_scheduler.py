@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Generator
 
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from lpgen.scheduler import Lane, Scheduler
 
 
-def test_waiting_tasks_overlap_on_few_threads() -> None:
-    """20 tasks that each wait 0.2 s twice finish in about 0.4 s on 2 threads, not 4 s."""
+def test_waiting_tasks_overlap_on_one_thread() -> None:
+    """20 tasks that each wait 0.2 s twice take 0.4 s of waiting on one thread, not 8 s."""
+    clock = [0.0]
     done: list[int] = []
 
     def task(i: int) -> Generator[float, None, int]:
@@ -20,13 +20,31 @@ def test_waiting_tasks_overlap_on_few_threads() -> None:
         yield 0.2
         return i
 
-    scheduler = Scheduler(2, max_active=20)
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    scheduler = Scheduler(1, max_active=20, sleep=sleep, monotonic=lambda: clock[0])
     for i in range(20):
         scheduler.submit(task(i), done=done.append)
-    started = time.monotonic()
     scheduler.run()
     assert sorted(done) == list(range(20))
-    assert time.monotonic() - started < 2.0
+    assert clock[0] == pytest.approx(0.4)
+
+
+def test_real_threads_run_every_task() -> None:
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def task(i: int) -> Generator[float, None, None]:
+        yield 0.001
+        with lock:
+            done.append(i)
+
+    scheduler = Scheduler(3, max_active=5)
+    for i in range(50):
+        scheduler.submit(task(i))
+    scheduler.run()
+    assert sorted(done) == list(range(50))
 
 
 def test_max_active_bounds_started_tasks_and_keeps_order() -> None:
