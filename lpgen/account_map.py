@@ -361,6 +361,36 @@ def map_roots(
     return AccountMap(tuple(mapped), tuple(unmapped))
 
 
+def check_coverage(amap: AccountMap, present: set[str]) -> list[str]:
+    """Warnings about roots whose accounts the snapshots do not cover; raises when a root
+    applied to several accounts has snapshots of only some of them.
+
+    Usage is the union over the snapshots, so a root applied to accounts A and B judged by
+    A's snapshot alone could lose what only B used: that is an error. A root none of whose
+    accounts has a snapshot is only judged where its entities' names match another
+    account's: that is said, not hidden.
+    """
+    warnings: list[str] = []
+    if not present:
+        return warnings
+    for m in amap.mapped:
+        missing = [a for a in m.accounts if a not in present]
+        if not missing:
+            continue
+        if len(missing) < len(m.accounts):
+            ids = ", ".join(missing)
+            raise InputError(
+                f"{m.root} is applied to {ids} too ({m.source}, {m.where}), with no snapshot: "
+                f"what only there was used would look unused; collect it (lpgen collect "
+                f"--accounts {','.join(missing)}) or give its --snapshot"
+            )
+        warnings.append(
+            f"{m.root} is applied to {', '.join(m.accounts)}, which no --snapshot covers: its "
+            "entities are judged only where another account's snapshot has the same name"
+        )
+    return warnings
+
+
 def account_map_to_json(amap: AccountMap) -> dict[str, Any]:
     return {
         "mapped": [

@@ -268,13 +268,25 @@ def root_accounts(path: str) -> Any:
     )
 
 
-def snapshot_args(values: tuple[str, ...]) -> tuple[str, ...]:
-    """--snapshot values with each directory (one snapshot per account) expanded."""
+def snapshot_args(values: tuple[str, ...], *, covering: str | None = None) -> tuple[str, ...]:
+    """--snapshot values with each directory (one snapshot per account) expanded.
+
+    With ``covering`` (the tree trim or check judges): a root applied to several accounts
+    must have a snapshot of each of them (see lpgen.account_map.check_coverage).
+    """
     if not values:
         return values
-    from lpgen.snapshots_dir import expand_snapshot_args
+    from lpgen.snapshots_dir import expand_snapshot_args, snapshot_accounts
 
-    return tuple(expand_snapshot_args(values))
+    expanded = tuple(expand_snapshot_args(values))
+    if covering is not None:
+        from lpgen.account_map import check_coverage
+
+        amap = root_accounts(covering)
+        if amap:
+            for warning in check_coverage(amap, snapshot_accounts(expanded)):
+                click.echo(f"Warning: {warning}", err=True)
+    return expanded
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -977,7 +989,7 @@ def trim(
     )
     result = run_trim(
         Path(path),
-        snapshot_args(snapshots),
+        snapshot_args(snapshots, covering=path),
         options=options,
         inventory_options=inventory_options(
             var_file, variables, account_id=account_id, strict=mode is not None or bool(out_dir)
@@ -1165,7 +1177,7 @@ def check(
     result = run_check(
         path,
         plan=plan_file,
-        snapshots=snapshot_args(snapshots),
+        snapshots=snapshot_args(snapshots, covering=path),
         base=base_dir,
         options=options,
         inventory_options=inventory_options(

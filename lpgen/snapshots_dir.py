@@ -163,6 +163,19 @@ def expand_snapshot_args(values: Sequence[str]) -> list[str]:
     return out
 
 
+def snapshot_accounts(files: Sequence[str]) -> set[str]:
+    """The account ids the snapshot files say they are of."""
+    out: set[str] = set()
+    for file in files:
+        try:
+            data = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue  # the snapshot loader reports it, with the line
+        if isinstance(data, dict) and isinstance(data.get("account_id"), str):
+            out.add(data["account_id"])
+    return out
+
+
 def fresh_snapshot(directory: Path, account_id: str, *, now: datetime, max_age: float) -> bool:
     """Whether the directory holds a snapshot of the account collected at most ``max_age``
     seconds before ``now`` (an unreadable one is not fresh: it is collected again)."""

@@ -200,3 +200,48 @@ def test_the_cached_mapping_follows_the_files(tree: Path, tmp_path: Path) -> Non
     (tree / "envs/prod/terraform.tfvars").write_text(f'account_id = "{SANDBOX}"\n')
     changed = map_roots(tree, cache_dir=cache)
     assert [m.accounts for m in changed.mapped if m.root == "envs/prod"] == [(SANDBOX,)]
+
+
+def snapshot_of(account: str) -> str:
+    return json.dumps({
+        "format": "lpgen.snapshot/1", "account_id": account, "partition": "aws",
+        "collected_at": "2026-11-20T00:00:00+00:00", "entities": [],
+    })  # fmt: skip
+
+
+def test_a_root_of_several_accounts_needs_a_snapshot_of_each(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "infra",
+        {
+            "main.tf": 'variable "account_id" {}\nprovider "aws" {\n  allowed_account_ids = [var.account_id]\n}\n'
+            + ROLE.format(name="app"),
+            "env/prod.tfvars": f'account_id = "{PROD}"\n',
+            "env/staging.tfvars": f'account_id = "{STAGING}"\n',
+        },
+    )
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    (snaps / f"{PROD}.json").write_text(snapshot_of(PROD))
+    runner = CliRunner()
+    for command in (["trim", str(root)], ["check", str(root), "--fail-on", "never"]):
+        result = runner.invoke(main, [*command, "--snapshot", str(snaps)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"Error: . is applied to {STAGING} too (allowed_account_ids, main.tf:2 with "
+            "env/prod.tfvars, env/staging.tfvars), with no snapshot: what only there was used "
+            f"would look unused; collect it (lpgen collect --accounts {STAGING}) or give its "
+            "--snapshot\n"
+        )
+    (snaps / f"{STAGING}.json").write_text(snapshot_of(STAGING))
+    result = runner.invoke(main, ["trim", str(root), "--snapshot", str(snaps)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    # A snapshot of another account only: said on stderr, the run goes on.
+    other = tmp_path / "other.json"
+    other.write_text(snapshot_of(SANDBOX))
+    result = runner.invoke(main, ["trim", str(root), "--snapshot", str(other)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: . is applied to {PROD}, {STAGING}, which no --snapshot covers: its entities "
+        "are judged only where another account's snapshot has the same name\n"
+    )
