@@ -459,7 +459,8 @@ def audit(
     type=click.IntRange(1, 32),
     default=4,
     show_default=True,
-    help="Access Advisor jobs in flight.",
+    help="API calls in flight, across every account of the run (up to 8x as many "
+    "Access Advisor jobs run meanwhile).",
 )
 @click.option(
     "--timeout",
