@@ -469,3 +469,44 @@ def test_a_policy_used_in_one_account_is_used(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["trim", str(tree_dir), "--snapshot", str(both)])
     assert bad.exit_code == 2
     assert bad.stderr.startswith(f"Error: {both / 'notes.json'}: not a snapshot directory entry")
+
+
+def test_collect_org_end_to_end(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--org: Organizations from moto, STS and IAM from the loopback endpoint."""
+    with FakeIam("999999999999", seed=7) as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", fake.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", fake.url)
+        with mock_aws(config={"core": {"passthrough": {"services": ["iam", "sts"]}}}):
+            client = boto3.client("organizations", region_name="us-east-1")
+            client.create_organization(FeatureSet="ALL")
+            root = client.list_roots()["Roots"][0]["Id"]
+            ou = client.create_organizational_unit(ParentId=root, Name="workloads")
+            ou_id = ou["OrganizationalUnit"]["Id"]
+            members = []
+            for name in ("app-prod", "app-dev", "data-prod"):
+                created = client.create_account(Email=f"{name}@example.com", AccountName=name)
+                account = created["CreateAccountStatus"]["AccountId"]
+                members.append(account)
+                if name != "data-prod":
+                    client.move_account(AccountId=account, SourceParentId=root,
+                                        DestinationParentId=ou_id)  # fmt: skip
+                fake.add(FakeEntity("policy", "dev", account=account,
+                                    services=[FakeService("s3", last_authenticated=USED)]))
+                fake.add(FakeEntity("group", "ops", account=account))  # fmt: skip
+            out = tmp_path / "org"
+            result = CliRunner().invoke(
+                main,
+                ["collect", str(tree(tmp_path)), "--org", "--include-account", ou_id,
+                 "--include-account", "data-*", "--exclude-account", "app-dev",
+                 "--out", str(out)],
+            )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = dict(zip(("app-prod", "app-dev", "data-prod"), members, strict=True))
+    lines = result.stdout.splitlines()
+    assert sorted(line.split()[1] for line in lines[1:3]) == ["app-prod", "data-prod"]
+    assert lines[3].startswith(f"2 accounts into {out} in ")
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(
+        [f"{names['app-prod']}.json", f"{names['data-prod']}.json", "summary.json"]
+    )
+    assert {a["Arn"].split(":")[4] for a in fake.assumed} == {names["app-prod"],
+                                                              names["data-prod"]}  # fmt: skip
