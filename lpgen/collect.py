@@ -318,6 +318,28 @@ class CollectStats:
     pages: int = 0
 
 
+class JobTimer:
+    """How long Access Advisor jobs take, smoothed over the jobs seen (thread-safe).
+
+    The first poll of a job waits for most of that instead of polling an unfinished job
+    over and over; one timer is shared by every account of a run (jobs behave alike).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._estimate: float | None = None
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            old = self._estimate
+            self._estimate = seconds if old is None else 0.7 * old + 0.3 * seconds
+
+    def first_wait(self, cap: float) -> float:
+        with self._lock:
+            estimate = self._estimate
+        return 0.0 if estimate is None else min(cap, 0.8 * estimate)
+
+
 class _Collector:
     """One account's collection: its shared IAM client, counters and throttling lane.
 
@@ -335,6 +357,7 @@ class _Collector:
         monotonic: Callable[[], float],
         rng: random.Random,
         lane: Lane | None = None,
+        timer: JobTimer | None = None,
     ) -> None:
         self.client = client
         self.options = options
@@ -344,9 +367,7 @@ class _Collector:
         self._rng = rng
         self._lock = threading.Lock()
         self.stats = CollectStats()
-        # Seconds a job of this account took to complete, smoothed: the first poll of the
-        # next job waits for most of that instead of polling an unfinished job over and over.
-        self._job_estimate: float | None = None
+        self.timer = timer or JobTimer()
 
     def _count(self, name: str, amount: int = 1) -> None:
         with self._lock:
@@ -377,18 +398,6 @@ class _Collector:
                 attempt += 1
                 self._count("retries")
                 yield delay
-
-    def _job_done(self, seconds: float) -> None:
-        with self._lock:
-            old = self._job_estimate
-            self._job_estimate = seconds if old is None else 0.7 * old + 0.3 * seconds
-
-    def _first_wait(self) -> float:
-        with self._lock:
-            estimate = self._job_estimate
-        if estimate is None:
-            return 0.0
-        return min(self.options.poll_max, 0.8 * estimate)
 
     # -- one entity --
 
@@ -476,7 +485,7 @@ class _Collector:
 
     def _poll_waits(self) -> Iterator[float]:
         """The waits before each poll: most of a typical job first, then short and growing."""
-        yield self._first_wait()
+        yield self.timer.first_wait(self.options.poll_max)
         delay = self.options.poll_initial
         while True:
             yield delay
@@ -506,7 +515,7 @@ class _Collector:
             self._count("polls")
         status = page.get("JobStatus")
         if status in ("COMPLETED", "FAILED"):
-            self._job_done(self.monotonic() - started)
+            self.timer.observe(self.monotonic() - started)
         if status == "FAILED":
             entity.details = normalise_response(page)
             entity.status = "FAILED"
@@ -601,6 +610,7 @@ class AccountCollection:
         deadline: float,
         monotonic: Callable[[], float] = time.monotonic,
         progress: Progress | None = None,
+        timer: JobTimer | None = None,
     ) -> None:
         self.targets = list(targets)
         self.account_id = account_id
@@ -614,6 +624,7 @@ class AccountCollection:
             monotonic=monotonic,
             rng=random.Random(),
             lane=Lane(account_id),
+            timer=timer,
         )
         self._results: list[SnapshotEntity | None] = [None] * len(self.targets)
         self._left = len(self.targets)

@@ -28,6 +28,7 @@ from lpgen.collect import (
     CollectOptions,
     CollectTarget,
     FirstHop,
+    JobTimer,
     Progress,
     SkippedEntity,
     _error_code,
@@ -147,6 +148,7 @@ class _Run:
         self._lock = threading.Lock()
         self.scheduler: Scheduler = make_scheduler(options, monotonic=monotonic)
         self.sts = hop.client("sts")
+        self.timer = JobTimer()
 
     def start(self, accounts: Sequence[Account]) -> None:
         self._queue.extend(accounts)
@@ -209,6 +211,7 @@ class _Run:
             deadline=self.deadline,
             monotonic=self.monotonic,
             progress=self.progress,
+            timer=self.timer,
         )
 
     def _fail(
