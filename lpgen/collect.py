@@ -768,8 +768,10 @@ class AwsOptions:
     role_arn: str | None = None
     external_id: str | None = None
     session_name: str = "lpgen-collect"
-    # botocore standard-mode attempts (first try included): enough to ride out Throttling.
-    max_attempts: int = 10
+    # botocore standard-mode attempts (first try included). Few: botocore sleeps in the
+    # calling thread, while lpgen's own backoff for throttling (CollectOptions.retry_*)
+    # waits without holding a worker and slows the whole account down.
+    max_attempts: int = 3
     concurrency: int = 4
 
 
