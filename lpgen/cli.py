@@ -254,8 +254,8 @@ def warn_skipped(inv: Any, *, strict: bool = False) -> bool:
     "--snapshot",
     "snapshots",
     multiple=True,
-    type=click.Path(dir_okay=False),
-    help="Take the account id and partition from this snapshot.",
+    type=click.Path(),
+    help="Take the account id and partition from this snapshot (file or directory).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 2) on a file that cannot be parsed "
               "or an IAM declaration that cannot be fully evaluated.")
@@ -273,8 +273,9 @@ def inventory(
     variables: tuple[str, ...],
 ) -> None:
     """List the IAM groups, users, roles, policies, memberships and attachments in PATH."""
-    from lpgen.inventory import build_inventory, render_json, render_text
+    from lpgen.inventory import build_inventory, render_text
 
+    snapshots = snapshot_args(snapshots)
     if snapshots and not account_id:
         from lpgen.snapshot import load_snapshot
 
@@ -287,10 +288,61 @@ def inventory(
         ),
     )
     failed = warn_skipped(inv, strict=strict)
-    text = render_json(inv) if fmt == "json" else render_text(inv)
+    amap = root_accounts(path)
+    if fmt == "json":
+        import json
+
+        from lpgen.account_map import account_map_to_json
+        from lpgen.inventory import inventory_to_json
+
+        data = inventory_to_json(inv)
+        data["accounts"] = account_map_to_json(amap)
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        from lpgen.account_map import render_account_map
+
+        text = render_text(inv) + render_account_map(amap)
     write_output(text, output)
     if failed:
         click.get_current_context().exit(EXIT_USAGE)
+
+
+def root_accounts(path: str) -> Any:
+    """Which root module goes to which accounts: code, then [tool.lpgen.accounts]."""
+    from lpgen.account_map import map_roots
+
+    ctx = click.get_current_context()
+    table = (ctx.default_map or {}).get("accounts") or {}
+    found = find_config(Path(path)) if table else None
+    opts = inventory_options((), ())
+    return map_roots(
+        path,
+        config=table,
+        config_file=str(found or ""),
+        exclude=opts.exclude,
+        cache_dir=opts.cache_dir,
+    )
+
+
+def snapshot_args(values: tuple[str, ...], *, covering: str | None = None) -> tuple[str, ...]:
+    """--snapshot values with each directory (one snapshot per account) expanded.
+
+    With ``covering`` (the tree trim or check judges): a root applied to several accounts
+    must have a snapshot of each of them (see lpgen.account_map.check_coverage).
+    """
+    if not values:
+        return values
+    from lpgen.snapshots_dir import expand_snapshot_args, snapshot_accounts
+
+    expanded = tuple(expand_snapshot_args(values))
+    if covering is not None:
+        from lpgen.account_map import check_coverage
+
+        amap = root_accounts(covering)
+        if amap:
+            for warning in check_coverage(amap, snapshot_accounts(expanded)):
+                click.echo(f"Warning: {warning}", err=True)
+    return expanded
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -441,9 +493,10 @@ def audit(
     "-o",
     "out",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="SNAPSHOT",
-    help="Write the snapshot to this file (atomically).",
+    help="Write the snapshot to this file (atomically); with --org/--accounts, the "
+    "directory to write one snapshot per account into.",
 )
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
 @click.option("--region", help="AWS region of the IAM and STS endpoints.")
@@ -462,7 +515,8 @@ def audit(
     type=click.IntRange(1, 32),
     default=4,
     show_default=True,
-    help="Access Advisor jobs in flight.",
+    help="API calls in flight, across every account of the run (up to 8x as many "
+    "Access Advisor jobs run meanwhile).",
 )
 @click.option(
     "--timeout",
@@ -473,6 +527,64 @@ def audit(
     help="Stop waiting after this long; unfinished entities are recorded as errors.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--org",
+    is_flag=True,
+    help="Collect every ACTIVE account of the AWS Organization (from the management or a "
+    "delegated administrator account); --out is then a directory.",
+)
+@click.option(
+    "--accounts",
+    "account_ids",
+    multiple=True,
+    metavar="IDS",
+    help="Collect these accounts (comma separated, repeatable); --out is then a directory.",
+)
+@click.option(
+    "--include-account",
+    multiple=True,
+    metavar="SELECTOR",
+    help="With --org: only accounts matching an account id, an OU or root id (ou-..., r-...: "
+    "the whole subtree) or a name glob (repeatable).",
+)
+@click.option(
+    "--exclude-account",
+    multiple=True,
+    metavar="SELECTOR",
+    help="With --org: leave out accounts matching SELECTOR, as --include-account (repeatable).",
+)
+@click.option(
+    "--role-name",
+    default="lpgen-collector",
+    show_default=True,
+    help="With --org/--accounts: the role (name, or path/name) to assume in each account.",
+)
+@click.option(
+    "--session-name",
+    default="lpgen-collect",
+    show_default=True,
+    help="With --org/--accounts: the role session name.",
+)
+@click.option(
+    "--duration",
+    type=click.IntRange(900, 43200),
+    default=3600,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --org/--accounts: the role session duration.",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="With --org/--accounts: collect only shard K of N (accounts sorted by id, every "
+    "N-th), e.g. one CI job each.",
+)
+@click.option(
+    "--max-age",
+    metavar="AGE",
+    help="With --org/--accounts: skip accounts whose snapshot in --out is younger than AGE "
+    "(90m, 12h, 2d).",
+)
 @tree_options
 def collect(
     path: str,
@@ -487,14 +599,28 @@ def collect(
     quiet: bool,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
+    org: bool = False,
+    account_ids: tuple[str, ...] = (),
+    include_account: tuple[str, ...] = (),
+    exclude_account: tuple[str, ...] = (),
+    role_name: str = "lpgen-collector",
+    session_name: str = "lpgen-collect",
+    duration: int = 3600,
+    shard: str | None = None,
+    max_age: str | None = None,
 ) -> None:
     """Collect IAM Access Advisor data for everything PATH declares into a snapshot.
 
     Covers every customer-managed policy, every group, and every user and role with inline
     policies. The snapshot is what trim, graph and check read offline (--snapshot).
 
-    Exit status: 0 every entity collected (or missing in AWS), 1 snapshot written but some
-    entities have no data (failed, timed out, errors), 2 bad input or no AWS access.
+    With --org or --accounts: one snapshot per account in the --out directory, assuming
+    --role-name in each; an account that fails is recorded there (<id>.error.json) and
+    the others go on.
+
+    Exit status: 0 every entity (of every account) collected or missing in AWS, 1
+    snapshots written but some entities or accounts have no data (failed, timed out,
+    errors, role not assumed), 2 bad input or no AWS access.
     """
     from lpgen.collect import (
         AwsOptions,
@@ -511,8 +637,54 @@ def collect(
         concurrency=concurrency,
         timeout=timeout,
     )
+    many = org or bool(account_ids)
+    if org and account_ids:
+        raise click.UsageError("--org and --accounts are mutually exclusive")
+    if not org and (include_account or exclude_account):
+        raise click.UsageError("--include-account/--exclude-account need --org")
+    if not many and (shard or max_age):
+        raise click.UsageError("--shard and --max-age need --org or --accounts")
+    if many:
+        if Path(out).is_file():
+            raise click.UsageError(
+                f"--out {out} is a file: with --org/--accounts it is a directory"
+            )
+        from lpgen.accounts import AssumeOptions, parse_shard
+        from lpgen.snapshots_dir import parse_age
+
+        assume = AssumeOptions(
+            role_name=role_name,
+            external_id=external_id,
+            session_name=session_name,
+            duration=duration,
+        )
+        shard_kn = parse_shard(shard) if shard else None
+        age = parse_age(max_age) if max_age else None
+    elif Path(out).is_dir():
+        raise click.UsageError(f"--out {out} is a directory: give a snapshot file")
     inv = build_inventory(path, options=inventory_options(var_file, variables))
     warn_skipped(inv)
+    if many:
+        from lpgen.org_collect import OrgOptions, collect_accounts, render_org_summary
+
+        org_result = collect_accounts(
+            inv,
+            aws=AwsOptions(
+                profile=profile, region=region, role_arn=role_arn, concurrency=concurrency
+            ),
+            org=org,
+            account_ids=account_ids,
+            include=include_account,
+            exclude=exclude_account,
+            options=options,
+            org_options=OrgOptions(
+                out_dir=Path(out), assume=assume, max_age=age, shard=shard_kn
+            ),
+            progress=None if quiet or not sys.stderr.isatty() else TerminalProgress(sys.stderr),
+            account_map=root_accounts(path),
+        )
+        click.echo(render_org_summary(org_result))
+        click.get_current_context().exit(EXIT_OK if org_result.all_ok else EXIT_FINDINGS)
     clients = open_clients(
         AwsOptions(
             profile=profile,
@@ -534,7 +706,7 @@ def snapshot_group() -> None:
 
 
 @snapshot_group.command("show")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -544,11 +716,32 @@ def snapshot_group() -> None:
     help="Output format.",
 )
 def snapshot_show(file: str, fmt: str) -> None:
-    """Summarise a snapshot: entities, status, oldest and newest data, problems."""
+    """Summarise a snapshot: entities, status, oldest and newest data, problems.
+
+    FILE may be a directory of per-account snapshots: each is summarised, and accounts
+    with only an error record are listed with their error.
+    """
     import json
 
     from lpgen.snapshot import load_snapshot, render_summary, summarise, summary_to_dict
 
+    if Path(file).is_dir():
+        from lpgen.snapshots_dir import load_error, scan_dir
+
+        contents = scan_dir(Path(file))
+        summaries = [summarise(load_snapshot(p)) for _, p in sorted(contents.snapshots.items())]
+        failed = [load_error(contents.errors[a]) for a in contents.failed()]
+        if fmt == "json":
+            data = {
+                "snapshots": [summary_to_dict(s) for s in summaries],
+                "failed": [r.to_dict() for r in failed],
+            }
+            click.echo(json.dumps(data, indent=2))
+        else:
+            parts = [render_summary(s) for s in summaries]
+            parts += [f"Account {r.account_id}: no snapshot: {r.error}" for r in failed]
+            click.echo("\n\n".join(parts))
+        return
     summary = summarise(load_snapshot(file))
     if fmt == "json":
         click.echo(json.dumps(summary_to_dict(summary), indent=2))
@@ -608,6 +801,35 @@ def snapshot_import(
     )
 
 
+@snapshot_group.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Directory to write the combined per-account snapshots into.",
+)
+def snapshot_merge(inputs: tuple[str, ...], out: str) -> None:
+    """Combine the snapshot directories (or files) of several collect runs, e.g. CI shards.
+
+    Every input must be a valid snapshot or error record; two inputs for one account must
+    be identical, else nothing is written. Exit status: 0 merged, 1 merged but some
+    accounts have only an error record, 2 bad or conflicting input.
+    """
+    from lpgen.snapshots_dir import merge_dirs
+
+    result = merge_dirs(inputs, Path(out))
+    for account, file in result.superseded:
+        click.echo(f"Note: {file}: account {account} has a snapshot in another input", err=True)
+    click.echo(
+        f"Merged {result.accounts} account{'s' if result.accounts != 1 else ''} into {out}: "
+        f"{len(result.written)} snapshot{'s' if len(result.written) != 1 else ''}, "
+        f"{len(result.errors)} error record{'s' if len(result.errors) != 1 else ''}."
+    )
+    click.get_current_context().exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+
+
 # --- graph -----------------------------------------------------------------------------
 
 GRAPH_FORMATS = ("dot", "graphml", "json", "mermaid", "svg", "png")
@@ -620,9 +842,10 @@ ANALYSIS_FORMATS = ("text", "json", "markdown")
     "--snapshot",
     "snapshots",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="SNAPSHOT",
-    help="Access Advisor snapshot, to show which edges are used (repeatable).",
+    help="Access Advisor snapshot, to show which edges are used (repeatable; a directory "
+    "of per-account snapshots counts as all of them).",
 )
 @click.option(
     "--format",
@@ -687,7 +910,7 @@ def graph(
         raise click.UsageError("PNG is binary: write it to a file with -o FILE")
     result = graph_of_tree(
         path,
-        snapshots=snapshots,
+        snapshots=snapshot_args(snapshots),
         options=GraphOptions(days=days),
         inventory_options=inventory_options(
             var_file, variables, account_id=account_id, strict=strict
@@ -725,10 +948,10 @@ def graph(
     "snapshots",
     multiple=True,
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     metavar="SNAPSHOT",
     help="Access Advisor snapshot (repeatable: one per account the code is "
-    "applied to; usage is the union).",
+    "applied to; usage is the union), or a directory of per-account snapshots.",
 )
 @click.option(
     "--days",
@@ -832,7 +1055,7 @@ def trim(
     )
     result = run_trim(
         Path(path),
-        snapshots,
+        snapshot_args(snapshots, covering=path),
         options=options,
         inventory_options=inventory_options(
             var_file, variables, account_id=account_id, strict=mode is not None or bool(out_dir)
@@ -939,9 +1162,10 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
               metavar="PLAN.json",
               help="A plan as JSON (terraform show -json PLAN): check what will be applied, "
               "and what the change adds and removes.")
-@click.option("--snapshot", "snapshots", multiple=True, type=click.Path(dir_okay=False),
+@click.option("--snapshot", "snapshots", multiple=True, type=click.Path(),
               metavar="SNAPSHOT",
-              help="Access Advisor snapshot: turns on the usage checks (repeatable).")
+              help="Access Advisor snapshot: turns on the usage checks (repeatable; or a "
+              "directory of per-account snapshots).")
 @click.option("--base", "base_dir", type=click.Path(exists=True, file_okay=False),
               metavar="DIR",
               help="The tree before the change (e.g. a checkout of the target branch), to "
@@ -1027,7 +1251,7 @@ def check(
     result = run_check(
         path,
         plan=plan_file,
-        snapshots=snapshots,
+        snapshots=snapshot_args(snapshots, covering=path),
         base=base_dir,
         options=options,
         inventory_options=inventory_options(

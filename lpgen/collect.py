@@ -14,12 +14,12 @@ thread-safe) so tests hand in a Stubber-ed one; :func:`open_clients` builds it f
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, Literal, Protocol
@@ -27,6 +27,7 @@ from typing import IO, Any, Literal, Protocol
 from lpgen import __version__
 from lpgen.errors import AwsError, InputError
 from lpgen.model import Inventory, iam_arn
+from lpgen.scheduler import Lane, Scheduler
 from lpgen.snapshot import (
     Kind,
     Snapshot,
@@ -58,10 +59,13 @@ class CollectOptions:
     concurrency: int = 4
     # Overall limit for the run, in seconds; entities not done by then are recorded as errors.
     timeout: float = 1800.0
-    # Polling an IN_PROGRESS job: first wait, growth factor, cap (seconds).
-    poll_initial: float = 1.0
+    # Polling an IN_PROGRESS job: wait after the first IN_PROGRESS answer, growth factor,
+    # cap (seconds). The very first poll waits for most of the account's typical job time.
+    poll_initial: float = 0.25
     poll_factor: float = 1.5
     poll_max: float = 10.0
+    # Jobs in flight per worker thread: waiting jobs do not hold a thread.
+    jobs_per_worker: int = 8
     # MaxItems of GetServiceLastAccessedDetails(-WithEntities): AWS allows 1..1000.
     page_size: int = 1000
     # Read GetServiceLastAccessedDetailsWithEntities for each used service of a group.
@@ -239,6 +243,15 @@ class TerminalProgress:
                 self._errors += 1
             self._draw(force=self._done == self._total)
 
+    def account_done(self, result: Any) -> None:
+        """An account of an --org run ended; count the entities it never reached."""
+        unreached = int(getattr(result, "unreached", 0))
+        if unreached:
+            with self._lock:
+                self._done += unreached
+                self._errors += unreached
+                self._draw(force=self._done == self._total)
+
     def finish(self) -> None:
         with self._lock:
             self._draw(force=True)
@@ -269,10 +282,6 @@ class _Missing(Exception):
 
 class _Timeout(Exception):
     """The overall deadline passed."""
-
-
-class _Stopped(Exception):
-    """The run was interrupted."""
 
 
 def _error_code(exc: BaseException) -> str | None:
@@ -309,63 +318,90 @@ class CollectStats:
     pages: int = 0
 
 
+class JobTimer:
+    """How long Access Advisor jobs take, smoothed over the jobs seen (thread-safe).
+
+    The first poll of a job waits for most of that instead of polling an unfinished job
+    over and over; one timer is shared by every account of a run (jobs behave alike).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._estimate: float | None = None
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            old = self._estimate
+            self._estimate = seconds if old is None else 0.7 * old + 0.3 * seconds
+
+    def first_wait(self, cap: float) -> float:
+        with self._lock:
+            estimate = self._estimate
+        return 0.0 if estimate is None else min(cap, 0.8 * estimate)
+
+
 class _Collector:
+    """One account's collection: its shared IAM client, counters and throttling lane.
+
+    Every step that may wait is a generator yielding the seconds it wants to wait (a poll
+    interval, a retry backoff); :class:`~lpgen.scheduler.Scheduler` runs other entities'
+    steps meanwhile, so waiting never holds a thread.
+    """
+
     def __init__(
         self,
         client: Any,
         options: CollectOptions,
         *,
         deadline: float,
-        sleep: Callable[[float], None] | None,
         monotonic: Callable[[], float],
         rng: random.Random,
+        lane: Lane | None = None,
+        timer: JobTimer | None = None,
     ) -> None:
         self.client = client
         self.options = options
         self.deadline = deadline
         self.monotonic = monotonic
-        self.stop = threading.Event()
-        self._sleep = sleep
+        self.lane = lane or Lane()
         self._rng = rng
         self._lock = threading.Lock()
         self.stats = CollectStats()
+        self.timer = timer or JobTimer()
 
     def _count(self, name: str, amount: int = 1) -> None:
         with self._lock:
             setattr(self.stats, name, getattr(self.stats, name) + amount)
 
-    def sleep(self, seconds: float) -> None:
-        if self._sleep is not None:
-            self._sleep(seconds)
-        elif self.stop.wait(seconds):
-            raise _Stopped
-
-    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def call(self, operation: str, **params: Any) -> Generator[float, None, dict[str, Any]]:
         """One API call, with our backoff for LimitExceeded / leftover throttling."""
         method = getattr(self.client, operation)
         attempt = 0
         while True:
-            if self.stop.is_set():
-                raise _Stopped
             self._count("calls")
             try:
                 response: dict[str, Any] = method(**params)
                 return response
             except Exception as exc:
-                if _error_code(exc) not in _RETRY_CODES or attempt >= self.options.retry_attempts:
+                code = _error_code(exc)
+                if code not in _RETRY_CODES or attempt >= self.options.retry_attempts:
                     raise
                 cap = min(self.options.retry_max, self.options.retry_base * 2**attempt)
                 # "Equal jitter": at least half the step, so retries really spread out.
                 delay = cap / 2 + self._rng.uniform(0, cap / 2)
                 if self.monotonic() + delay > self.deadline:
                     raise
+                if code != "LimitExceeded":
+                    # The account's endpoint is throttling: every entity of it slows down,
+                    # other accounts go on.
+                    self.lane.pause(self.monotonic() + cap / 2)
                 attempt += 1
                 self._count("retries")
-                self.sleep(delay)
+                yield delay
 
     # -- one entity --
 
-    def collect_one(self, target: CollectTarget) -> SnapshotEntity:
+    def collect_one(self, target: CollectTarget) -> Generator[float, None, SnapshotEntity]:
         entity = SnapshotEntity(
             arn=target.arn,
             addresses=list(target.addresses),
@@ -377,23 +413,23 @@ class _Collector:
         operation = "describe"
         try:
             operation = _DESCRIBE[target.kind][0]
-            self._describe(target, entity)
+            yield from self._describe(target, entity)
             operation = "GenerateServiceLastAccessedDetails"
-            job = self.call(
+            job = yield from self.call(
                 "generate_service_last_accessed_details",
                 Arn=entity.arn,
                 Granularity=self.options.granularity,
             )
             job_id = str(job["JobId"])
             operation = "GetServiceLastAccessedDetails"
-            self._read_job(job_id, entity)
+            yield from self._read_job(job_id, entity)
             if (
                 entity.status == "COMPLETED"
                 and target.kind == "group"
                 and self.options.with_entities
             ):
                 operation = "GetServiceLastAccessedDetailsWithEntities"
-                self._read_entities(job_id, entity)
+                yield from self._read_entities(job_id, entity)
         except _Missing as exc:
             entity.status, entity.error, entity.details = "missing", str(exc), {}
         except _Timeout:
@@ -403,8 +439,6 @@ class _Collector:
             else:
                 entity.status = "error"
                 entity.error = f"{operation}: the --timeout was reached"
-        except _Stopped:
-            entity.status, entity.error = "error", "interrupted"
         except Exception as exc:
             if _error_code(exc) in _MISSING_CODES and operation in (
                 _DESCRIBE[target.kind][0],
@@ -419,7 +453,9 @@ class _Collector:
                     entity.details = {}
         return entity
 
-    def _describe(self, target: CollectTarget, entity: SnapshotEntity) -> None:
+    def _describe(
+        self, target: CollectTarget, entity: SnapshotEntity
+    ) -> Generator[float, None, None]:
         _, method, key = _DESCRIBE[target.kind]
         params: dict[str, Any]
         if target.kind == "policy":
@@ -432,7 +468,7 @@ class _Collector:
         else:
             params = {"RoleName": target.name}
         try:
-            response = self.call(method, **params)
+            response = yield from self.call(method, **params)
         except Exception as exc:
             if _error_code(exc) in _MISSING_CODES:
                 raise _Missing(_missing_text(exc)) from None
@@ -447,27 +483,39 @@ class _Collector:
         if target.kind == "policy" and isinstance(record.get("AttachmentCount"), int):
             entity.attached = record["AttachmentCount"] > 0
 
-    def _read_job(self, job_id: str, entity: SnapshotEntity) -> None:
+    def _poll_waits(self) -> Iterator[float]:
+        """The waits before each poll: most of a typical job first, then short and growing."""
+        yield self.timer.first_wait(self.options.poll_max)
         delay = self.options.poll_initial
-        page = self.call(
-            "get_service_last_accessed_details", JobId=job_id, MaxItems=self.options.page_size
-        )
-        self._count("polls")
+        while True:
+            yield delay
+            delay = min(delay * self.options.poll_factor, self.options.poll_max)
+
+    def _read_job(self, job_id: str, entity: SnapshotEntity) -> Generator[float, None, None]:
+        started = self.monotonic()
+        waits = self._poll_waits()
+        page: dict[str, Any] = {"JobStatus": "IN_PROGRESS"}
+        first = True
         while page.get("JobStatus") == "IN_PROGRESS":
-            entity.details = normalise_response(page)
+            if not first:
+                entity.details = normalise_response(page)
             remaining = self.deadline - self.monotonic()
             if remaining <= 0:
                 raise _Timeout
-            # The last wait is shortened so the final poll happens right at the deadline.
-            self.sleep(min(delay, remaining))
-            delay = min(delay * self.options.poll_factor, self.options.poll_max)
-            page = self.call(
+            wait = next(waits)
+            if wait > 0:
+                # The last wait is shortened so the final poll happens right at the deadline.
+                yield min(wait, remaining)
+            first = False
+            page = yield from self.call(
                 "get_service_last_accessed_details",
                 JobId=job_id,
                 MaxItems=self.options.page_size,
             )
             self._count("polls")
         status = page.get("JobStatus")
+        if status in ("COMPLETED", "FAILED"):
+            self.timer.observe(self.monotonic() - started)
         if status == "FAILED":
             entity.details = normalise_response(page)
             entity.status = "FAILED"
@@ -491,7 +539,7 @@ class _Collector:
             seen_markers.add(marker)
             if self.monotonic() >= self.deadline:
                 raise _Timeout
-            page = self.call(
+            page = yield from self.call(
                 "get_service_last_accessed_details",
                 JobId=job_id,
                 MaxItems=self.options.page_size,
@@ -503,7 +551,7 @@ class _Collector:
         entity.details = normalise_response(merged)
         entity.status = "COMPLETED"
 
-    def _read_entities(self, job_id: str, entity: SnapshotEntity) -> None:
+    def _read_entities(self, job_id: str, entity: SnapshotEntity) -> Generator[float, None, None]:
         by_service: dict[str, list[dict[str, Any]]] = {}
         for service in entity.details.get("ServicesLastAccessed") or []:
             if not service.get("LastAuthenticated"):
@@ -519,7 +567,9 @@ class _Collector:
             while True:
                 if self.monotonic() >= self.deadline:
                     raise _Timeout
-                page = self.call("get_service_last_accessed_details_with_entities", **params)
+                page = yield from self.call(
+                    "get_service_last_accessed_details_with_entities", **params
+                )
                 rows.extend(page.get("EntityDetailsList") or [])
                 if not page.get("IsTruncated"):
                     break
@@ -538,6 +588,121 @@ _DESCRIBE: dict[str, tuple[str, str, str]] = {
     "user": ("GetUser", "get_user", "User"),
     "role": ("GetRole", "get_role", "Role"),
 }
+
+
+class AccountCollection:
+    """One account's targets as scheduler tasks, assembled into a Snapshot once all are done.
+
+    Entities of several accounts can share one :class:`~lpgen.scheduler.Scheduler`: its
+    workers bound the calls in flight across accounts, each account keeps its own client,
+    counters and throttling lane.
+    """
+
+    def __init__(
+        self,
+        targets: Sequence[CollectTarget],
+        *,
+        iam_client: Any,
+        options: CollectOptions,
+        account_id: str,
+        partition: str,
+        collected_at: datetime,
+        deadline: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        progress: Progress | None = None,
+        timer: JobTimer | None = None,
+    ) -> None:
+        self.targets = list(targets)
+        self.account_id = account_id
+        self.partition = partition
+        self.collected_at = collected_at
+        self.progress = progress
+        self.collector = _Collector(
+            iam_client,
+            options,
+            deadline=deadline,
+            monotonic=monotonic,
+            rng=random.Random(),
+            lane=Lane(account_id),
+            timer=timer,
+        )
+        self._results: list[SnapshotEntity | None] = [None] * len(self.targets)
+        self._left = len(self.targets)
+        self._lock = threading.Lock()
+
+    @property
+    def stats(self) -> CollectStats:
+        return self.collector.stats
+
+    def submit(
+        self,
+        scheduler: Scheduler,
+        on_done: Callable[[AccountCollection], None] | None = None,
+    ) -> None:
+        """Queue every target; ``on_done(self)`` runs once the last one has finished."""
+        if not self.targets:
+            if on_done is not None:
+                on_done(self)
+            return
+
+        def finished(index: int, entity: SnapshotEntity) -> None:
+            self._results[index] = entity
+            if self.progress is not None:
+                self.progress.advance(entity)
+            with self._lock:
+                self._left -= 1
+                last = self._left == 0
+            if last and on_done is not None:
+                on_done(self)
+
+        for index, target in enumerate(self.targets):
+            scheduler.submit(
+                self.collector.collect_one(target),
+                lane=self.collector.lane,
+                done=functools.partial(finished, index),
+            )
+
+    def snapshot(self) -> Snapshot:
+        # Two targets can resolve to one real ARN (an inline policy's owner declared
+        # elsewhere, with a path we had to guess): keep one record, with every address.
+        entities: list[SnapshotEntity] = []
+        by_arn: dict[str, SnapshotEntity] = {}
+        for record in self._results:
+            if record is None:
+                continue
+            first = by_arn.get(record.arn)
+            if first is None:
+                by_arn[record.arn] = record
+                entities.append(record)
+            else:
+                first.addresses.extend(a for a in record.addresses if a not in first.addresses)
+        return Snapshot(
+            account_id=self.account_id,
+            partition=self.partition,
+            collected_at=self.collected_at,
+            entities=entities,
+            generator=f"lpgen {__version__}",
+        )
+
+
+def utc_now() -> datetime:
+    """Whole seconds, rounded down: an earlier collected_at only widens trim's window."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def make_scheduler(
+    options: CollectOptions,
+    *,
+    sleep: Callable[[float], None] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Scheduler:
+    """``concurrency`` calls in flight; up to ``jobs_per_worker`` times as many jobs."""
+    return Scheduler(
+        options.concurrency,
+        max_active=options.concurrency * options.jobs_per_worker,
+        sleep=sleep,
+        monotonic=monotonic,
+    )
 
 
 def collect(
@@ -565,64 +730,30 @@ def collect(
             raise InputError("nothing to collect: no targets, and no account id given")
         account_id = account_id or parts.account_id
         partition = partition or parts.partition
-    # Whole seconds, rounded down: an earlier collected_at only widens trim's window.
-    started = (now or (lambda: datetime.now(timezone.utc).replace(microsecond=0)))()
-    collector = _Collector(
-        iam_client,
-        options,
+    run = AccountCollection(
+        targets,
+        iam_client=iam_client,
+        options=options,
+        account_id=account_id,
+        partition=partition,
+        collected_at=(now or utc_now)(),
         deadline=monotonic() + options.timeout,
-        sleep=sleep,
         monotonic=monotonic,
-        rng=random.Random(),
+        progress=progress,
     )
-    results: list[SnapshotEntity | None] = [None] * len(targets)
+    scheduler = make_scheduler(options, sleep=sleep, monotonic=monotonic)
     if progress is not None:
         progress.start(len(targets))
-    pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="lpgen-collect")
     try:
-        pending: dict[Future[SnapshotEntity], int] = {
-            pool.submit(collector.collect_one, target): index
-            for index, target in enumerate(targets)
-        }
-        while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                entity = future.result()
-                results[index] = entity
-                if progress is not None:
-                    progress.advance(entity)
-    except BaseException:
-        collector.stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
+        run.submit(scheduler)
+        scheduler.run()
     finally:
         if progress is not None:
             progress.finish()
-    pool.shutdown(wait=True)
     if stats is not None:
         for name in ("calls", "retries", "polls", "pages"):
-            setattr(stats, name, getattr(collector.stats, name))
-    # Two targets can resolve to one real ARN (an inline policy's owner declared elsewhere,
-    # with a path we had to guess): keep one record, with every address.
-    entities: list[SnapshotEntity] = []
-    by_arn: dict[str, SnapshotEntity] = {}
-    for record in results:
-        if record is None:
-            continue
-        first = by_arn.get(record.arn)
-        if first is None:
-            by_arn[record.arn] = record
-            entities.append(record)
-        else:
-            first.addresses.extend(a for a in record.addresses if a not in first.addresses)
-    return Snapshot(
-        account_id=account_id,
-        partition=partition,
-        collected_at=started,
-        entities=entities,
-        generator=f"lpgen {__version__}",
-    )
+            setattr(stats, name, getattr(run.stats, name))
+    return run.snapshot()
 
 
 # --- AWS session and clients -------------------------------------------------------------
@@ -637,8 +768,10 @@ class AwsOptions:
     role_arn: str | None = None
     external_id: str | None = None
     session_name: str = "lpgen-collect"
-    # botocore standard-mode attempts (first try included): enough to ride out Throttling.
-    max_attempts: int = 10
+    # botocore standard-mode attempts (first try included). Few: botocore sleeps in the
+    # calling thread, while lpgen's own backoff for throttling (CollectOptions.retry_*)
+    # waits without holding a worker and slows the whole account down.
+    max_attempts: int = 3
     concurrency: int = 4
 
 
@@ -673,8 +806,33 @@ def client_config(*, max_attempts: int = 10, max_pool_connections: int = 10) -> 
     )
 
 
-def open_clients(aws: AwsOptions) -> AwsClients:
-    """Resolve credentials once and build the IAM client; find the account with STS.
+@dataclass
+class FirstHop:
+    """Frozen credentials of the standard chain (or of --role-arn), for further clients."""
+
+    session: Any
+    keys: dict[str, Any]
+    region: str
+    config: Any
+    identity: Identity
+
+    def client(self, service: str, keys: dict[str, Any] | None = None) -> Any:
+        return self.session.client(
+            service, region_name=self.region, config=self.config, **(keys or self.keys)
+        )
+
+
+def assumed_keys(credentials: dict[str, Any]) -> dict[str, Any]:
+    """Client keyword arguments for an AssumeRole ``Credentials`` record."""
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+
+
+def open_first_hop(aws: AwsOptions) -> FirstHop:
+    """Resolve credentials once (and assume --role-arn); find the account with STS.
 
     Credentials are frozen at the start (or come from one AssumeRole call) because an
     Access Advisor job must be read by the same user or role *session* that generated it;
@@ -712,15 +870,9 @@ def open_clients(aws: AwsOptions) -> AwsClients:
             }
             if aws.external_id:
                 params["ExternalId"] = aws.external_id
-            assumed = sts.assume_role(**params)["Credentials"]
-            keys = {
-                "aws_access_key_id": assumed["AccessKeyId"],
-                "aws_secret_access_key": assumed["SecretAccessKey"],
-                "aws_session_token": assumed["SessionToken"],
-            }
+            keys = assumed_keys(sts.assume_role(**params)["Credentials"])
         sts = session.client("sts", region_name=region, config=config, **keys)
         caller = sts.get_caller_identity()
-        iam = session.client("iam", region_name=region, config=config, **keys)
     except botocore.exceptions.ClientError as exc:
         what = "AssumeRole" if aws.role_arn else "GetCallerIdentity"
         raise AwsError(_error_text(exc, what)) from None
@@ -728,11 +880,14 @@ def open_clients(aws: AwsOptions) -> AwsClients:
         raise AwsError(f"cannot reach AWS: {exc}") from None
     arn = str(caller["Arn"])
     partition = arn.split(":")[1] if arn.startswith("arn:") else "aws"
-    return AwsClients(
-        iam=iam,
-        identity=Identity(account_id=str(caller["Account"]), partition=partition, arn=arn),
-        region=region,
-    )
+    identity = Identity(account_id=str(caller["Account"]), partition=partition, arn=arn)
+    return FirstHop(session=session, keys=keys, region=region, config=config, identity=identity)
+
+
+def open_clients(aws: AwsOptions) -> AwsClients:
+    """The IAM client of the account the credentials (or --role-arn) lead to."""
+    hop = open_first_hop(aws)
+    return AwsClients(iam=hop.client("iam"), identity=hop.identity, region=hop.region)
 
 
 # --- a whole run -------------------------------------------------------------------------

@@ -31,9 +31,10 @@ KNOWN_KEYS: dict[str, str] = {
     "max_password_age": "audit: maximum password age in days",
     "inactive_days": "audit: days without use before a user counts as inactive",
     "root_password_days": "audit: days within which root password use is reported",
-    "concurrency": "collect: jobs in flight",
+    "concurrency": "collect: API calls in flight",
     "granularity": "collect: action or service",
     "timeout": "collect: overall timeout in seconds",
+    "accounts": "table: root module path = account ids it is applied to",
 }
 COMMANDS = ("inventory", "collect", "trim", "graph", "check", "audit", "baseline", "snapshot")
 

@@ -71,6 +71,9 @@ class FakeEntity:
     # How many GetServiceLastAccessedDetails calls answer IN_PROGRESS before the data.
     in_progress_polls: int = 0
     fail: bool = False
+    # The account it lives in (None: the endpoint's own account). Assumed-role credentials
+    # see the entities of the account of the role they came from.
+    account: str | None = None
     id: str = field(default_factory=lambda: "AID" + uuid.uuid4().hex[:17].upper())
 
 
@@ -81,6 +84,8 @@ class _Job:
     access_key: str
     created: datetime
     polls_left: int
+    # time.monotonic() at which the job completes (jobs that take wall-clock time).
+    ready_at: float = 0.0
 
 
 class IamError(Exception):
@@ -122,18 +127,31 @@ class FakeIam:
         max_page: int | None = None,
         seed: int = 0,
         caller_arn: str | None = None,
+        job_seconds: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.account_id = account_id
         self.latency = latency
         self.throttle_rate = throttle_rate
         self.limit_rate = limit_rate
         self.max_page = max_page
+        # How long an Access Advisor job runs (wall clock, uniform in the range), as on AWS
+        # where a job takes seconds; ``in_progress_polls`` adds a number of polls on top.
+        self.job_seconds = job_seconds
         self.caller_arn = caller_arn or f"arn:aws:iam::{account_id}:user/lpgen"
         self.entities: dict[str, FakeEntity] = {}
         self.jobs: dict[str, _Job] = {}
         self.calls: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.assumed: list[dict[str, str]] = []
+        # Accounts whose collector role cannot be assumed, and accounts where every IAM
+        # call is denied (AccessDenied), for the tests of failures that stay local.
+        self.deny_assume: set[str] = set()
+        self.deny_iam: set[str] = set()
+        # Throttling share per account (overrides throttle_rate for that account's calls).
+        self.account_throttle: dict[str, float] = {}
+        self._key_account: dict[str, str] = {}
+        self.account_calls: Counter[str] = Counter()
+        self.account_throttled: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -142,15 +160,25 @@ class FakeIam:
     # -- state --
 
     def arn(self, entity: FakeEntity) -> str:
-        return f"arn:aws:iam::{self.account_id}:{entity.kind}{entity.path}{entity.name}"
+        account = entity.account or self.account_id
+        return f"arn:aws:iam::{account}:{entity.kind}{entity.path}{entity.name}"
+
+    def account_of(self, access_key: str) -> str:
+        """The account an access key acts in: its role's for assumed keys, else our own."""
+        return self._key_account.get(access_key, self.account_id)
 
     def add(self, entity: FakeEntity) -> FakeEntity:
         self.entities[self.arn(entity)] = entity
         return entity
 
-    def _by_name(self, kind: str, name: str) -> FakeEntity:
+    def _by_name(self, kind: str, name: str, key: str = "") -> FakeEntity:
+        account = self.account_of(key)
         for entity in self.entities.values():
-            if entity.kind == kind and entity.name == name:
+            if (
+                entity.kind == kind
+                and entity.name == name
+                and (entity.account or self.account_id) == account
+            ):
                 return entity
         raise IamError(404, "NoSuchEntity", f"The {kind} with name {name} cannot be found.")
 
@@ -221,14 +249,26 @@ class FakeIam:
         action = params.get("Action", "")
         namespace = STS_NS if action in ("GetCallerIdentity", "AssumeRole") else IAM_NS
         request_id = str(uuid.uuid4())
+        account = self.account_of(access_key)
+        throttle_rate = self.account_throttle.get(account, self.throttle_rate)
         with self._lock:
             self.calls[action] += 1
+            self.account_calls[account] += 1
             delay = self._rng.uniform(*self.latency) if self.latency[1] > 0 else 0.0
             roll = self._rng.random()
         if delay:
             time.sleep(delay)
         try:
-            if namespace == IAM_NS and roll < self.throttle_rate:
+            if namespace == IAM_NS and account in self.deny_iam:
+                raise IamError(
+                    403,
+                    "AccessDenied",
+                    f"User: arn:aws:sts::{account}:assumed-role/x is not authorized to perform: "
+                    f"iam:{action}",
+                )
+            if namespace == IAM_NS and roll < throttle_rate:
+                with self._lock:
+                    self.account_throttled[account] += 1
                 raise IamError(400, "Throttling", "Rate exceeded")
             if (
                 action == "GenerateServiceLastAccessedDetails"
@@ -258,15 +298,23 @@ class FakeIam:
         return 200, body
 
     def _op_GetCallerIdentity(self, params: dict[str, str], key: str) -> dict[str, Any]:
-        for assumed in self.assumed:
+        for assumed in list(self.assumed):
             if assumed["AccessKeyId"] == key:
-                return {"UserId": "AROAFAKE:x", "Account": self.account_id, "Arn": assumed["Arn"]}
+                account = assumed["Arn"].split(":")[4]
+                return {"UserId": "AROAFAKE:x", "Account": account, "Arn": assumed["Arn"]}
         return {"UserId": "AIDAFAKE", "Account": self.account_id, "Arn": self.caller_arn}
 
     def _op_AssumeRole(self, params: dict[str, str], key: str) -> dict[str, Any]:
         role_arn, session = params["RoleArn"], params["RoleSessionName"]
         role_name = role_arn.rsplit("/", 1)[-1]
         account = role_arn.split(":")[4]
+        if account in self.deny_assume:
+            raise IamError(
+                403,
+                "AccessDenied",
+                f"User: {self.caller_arn} is not authorized to perform: sts:AssumeRole on "
+                f"resource: {role_arn}",
+            )
         creds = {
             "AccessKeyId": "ASIA" + uuid.uuid4().hex[:16].upper(),
             "SecretAccessKey": uuid.uuid4().hex,
@@ -280,8 +328,10 @@ class FakeIam:
                     "AccessKeyId": creds["AccessKeyId"],
                     "Arn": arn,
                     "ExternalId": params.get("ExternalId", ""),
+                    "DurationSeconds": params.get("DurationSeconds", ""),
                 }
             )
+            self._key_account[creds["AccessKeyId"]] = account
         return {
             "Credentials": creds,
             "AssumedRoleUser": {"AssumedRoleId": f"AROAFAKE:{session}", "Arn": arn},
@@ -314,16 +364,16 @@ class FakeIam:
 
     def _op_GetGroup(self, params: dict[str, str], key: str) -> dict[str, Any]:
         return {
-            "Group": self._record(self._by_name("group", params["GroupName"])),
+            "Group": self._record(self._by_name("group", params["GroupName"], key)),
             "Users": [],
             "IsTruncated": False,
         }
 
     def _op_GetUser(self, params: dict[str, str], key: str) -> dict[str, Any]:
-        return {"User": self._record(self._by_name("user", params["UserName"]))}
+        return {"User": self._record(self._by_name("user", params["UserName"], key))}
 
     def _op_GetRole(self, params: dict[str, str], key: str) -> dict[str, Any]:
-        return {"Role": self._record(self._by_name("role", params["RoleName"]))}
+        return {"Role": self._record(self._by_name("role", params["RoleName"], key))}
 
     def _op_GenerateServiceLastAccessedDetails(
         self, params: dict[str, str], key: str
@@ -331,12 +381,14 @@ class FakeIam:
         entity = self._by_arn(params["Arn"])
         job_id = str(uuid.uuid4())
         with self._lock:
+            runs = self._rng.uniform(*self.job_seconds) if self.job_seconds[1] > 0 else 0.0
             self.jobs[job_id] = _Job(
                 arn=self.arn(entity),
                 granularity=params.get("Granularity", "SERVICE_LEVEL"),
                 access_key=key,
                 created=datetime.now(timezone.utc).replace(microsecond=0),
                 polls_left=entity.in_progress_polls,
+                ready_at=time.monotonic() + runs,
             )
         return {"JobId": job_id}
 
@@ -363,6 +415,8 @@ class FakeIam:
             waiting = job.polls_left > 0
             if waiting:
                 job.polls_left -= 1
+            elif time.monotonic() < job.ready_at:
+                waiting = True
         if waiting:
             # As AWS does: no JobCompletionDate while in progress.
             return {"JobStatus": "IN_PROGRESS", **out, "ServicesLastAccessed": []}

@@ -177,7 +177,7 @@ def test_in_progress_then_completed_across_pages(iam: tuple[Any, Stubber]) -> No
     snapshot = run(client, [target("policy", "dev", "/teams/")], clock)
     [entity] = snapshot.entities
     assert entity.status == "COMPLETED" and entity.error is None
-    assert clock.sleeps == [1.0, 1.5]  # polling backs off from 1 s
+    assert clock.sleeps == [0.25, 0.375]  # polling backs off from 0.25 s
     assert entity.create_date == "2024-03-01T10:00:00+00:00"
     assert entity.attached is True
     services = entity.details["ServicesLastAccessed"]
@@ -202,7 +202,69 @@ def test_poll_backoff_is_capped(iam: tuple[Any, Stubber]) -> None:
     stub_get(stub, details("COMPLETED", []))
     clock = Clock()
     run(client, [target("policy", "dev", "/teams/")], clock, poll_max=4.0)
-    assert clock.sleeps == [1.0, 1.5, 2.25, 3.375, 4.0, 4.0, 4.0, 4.0]
+    assert clock.sleeps == [0.25, 0.375, 0.5625, 0.84375, 1.265625, 1.8984375, 2.84765625, 4.0]
+
+
+def stub_role(stub: Stubber, name: str) -> None:
+    stub.add_response(
+        "get_role",
+        {
+            "Role": {
+                "RoleName": name,
+                "RoleId": "AROA" + "X" * 17,
+                "Arn": arn("role", name),
+                "Path": "/",
+                "AssumeRolePolicyDocument": "{}",
+                "CreateDate": datetime(2024, 3, 1, 10, tzinfo=UTC),
+            }
+        },
+        {"RoleName": name},
+    )
+
+
+def test_a_waiting_job_does_not_hold_the_thread(iam: tuple[Any, Stubber]) -> None:
+    """One worker: while the policy's job runs, the role is collected (calls interleave)."""
+    client, stub = iam
+    stub_policy(stub)
+    stub_generate(stub, POLICY_ARN)
+    stub_get(stub, details("IN_PROGRESS", []))
+    stub_role(stub, "deploy")
+    stub_generate(stub, arn("role", "deploy"))
+    stub_get(stub, details("COMPLETED", [service("sts")]))
+    stub_get(stub, details("COMPLETED", [service("s3")]))
+    clock = Clock()
+    snapshot = run(client, [target("policy", "dev", "/teams/"), target("role", "deploy")], clock)
+    assert [e.effective_status for e in snapshot.entities] == ["COMPLETED", "COMPLETED"]
+    # Target order, whatever order they finished in.
+    assert [e.arn for e in snapshot.entities] == [POLICY_ARN, arn("role", "deploy")]
+    assert [e.details["ServicesLastAccessed"][0]["ServiceNamespace"] for e in snapshot.entities] == [
+        "s3",
+        "sts",
+    ]
+    assert clock.sleeps == [0.25]
+
+
+def test_first_poll_waits_for_most_of_a_typical_job(iam: tuple[Any, Stubber]) -> None:
+    """A job took 0.625 s: the next one's first poll waits 0.8 x that, not polling early."""
+    client, stub = iam
+    stub_policy(stub)
+    stub_generate(stub, POLICY_ARN)
+    stub_get(stub, details("IN_PROGRESS", []))
+    stub_get(stub, details("IN_PROGRESS", []))
+    stub_get(stub, details("COMPLETED", []))
+    stub_role(stub, "deploy")
+    stub_generate(stub, arn("role", "deploy"))
+    stub_get(stub, details("COMPLETED", []))
+    clock = Clock()
+    snapshot = run(
+        client,
+        [target("policy", "dev", "/teams/"), target("role", "deploy")],
+        clock,
+        jobs_per_worker=1,
+    )
+    assert [e.effective_status for e in snapshot.entities] == ["COMPLETED", "COMPLETED"]
+    assert clock.sleeps == [0.25, 0.375, 0.5]
+    assert snapshot.stats.polls == 4
 
 
 def test_failed_job_is_an_error_never_unused(iam: tuple[Any, Stubber], tmp_path: Path) -> None:
@@ -408,17 +470,19 @@ def test_timeout_records_errors_not_unused(iam: tuple[Any, Stubber]) -> None:
     client, stub = iam
     stub_policy(stub)
     stub_generate(stub, POLICY_ARN)
-    for _ in range(5):
+    for _ in range(4):
         stub_get(stub, details("IN_PROGRESS", []))
     clock = Clock()
     snapshot = run(
-        client, [target("policy", "dev", "/teams/"), target("role", "later")], clock, timeout=5.0
+        client, [target("policy", "dev", "/teams/"), target("role", "later")], clock,
+        timeout=1.0,
+        jobs_per_worker=1,  # one job at a time: the role waits for the policy
     )
     assert [(e.status, e.error) for e in snapshot.entities] == [
         ("IN_PROGRESS", "the job did not complete before the --timeout"),
         ("error", "not collected: the --timeout was reached"),
     ]
-    assert clock.sleeps == [1.0, 1.5, 2.25, 0.25]  # the last poll happens at the deadline
+    assert clock.sleeps == [0.25, 0.375, 0.375]  # the last poll happens at the deadline
 
 
 def test_timestamps_round_trip_to_the_snapshot(iam: tuple[Any, Stubber], tmp_path: Path) -> None:
@@ -594,7 +658,8 @@ def test_open_clients_resolves_account_with_sts() -> None:
         assert clients.identity.partition == "aws"
         assert clients.region == "eu-west-1"
         config = clients.iam.meta.config
-        assert config.retries == {"mode": "standard", "total_max_attempts": 10}
+        # Few botocore attempts: lpgen backs off throttling itself, without holding a thread.
+        assert config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 def test_open_clients_assumes_a_role() -> None:
