@@ -29,6 +29,7 @@ __all__ = [
     "FileChange",
     "apply_edits",
     "list_items",
+    "outside_files",
     "read_source",
     "render_diff",
     "write_copy",
@@ -919,15 +920,44 @@ def _write_atomic(target: Path, text: str) -> None:
     write_atomic(target, text)
 
 
+def outside_files(root: Path, changes: Sequence[FileChange]) -> list[str]:
+    """The changed files that are not regular files whose real path lies under ``root``."""
+    from lpgen.fsutil import real_path_under
+
+    out: list[str] = []
+    for change in changes:
+        if change.old == change.new:
+            continue
+        real = real_path_under(root, change.path)
+        if real is None or (real.exists() and not real.is_file()):
+            out.append(change.path)
+    return out
+
+
+def _target(root: Path, change: FileChange) -> Path:
+    from lpgen.fsutil import real_path_under
+
+    real = real_path_under(root, change.path)
+    if real is None or not real.is_file():
+        raise EditError(
+            "outside PATH (or not a regular file): not edited; nothing was written",
+            file=change.path,
+        )
+    return real
+
+
 def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:
     """Write every changed file atomically; files whose text is unchanged are not touched.
 
-    Before anything is written, each file on disk must still hold the text the edits were
-    computed from (so a file changed meanwhile is not overwritten). Returns the paths written.
+    Only regular files whose real path lies under ``root`` are written (a symlink is
+    followed to its target, which must lie under ``root`` too). Before anything is written,
+    each file on disk must still hold the text the edits were computed from (so a file
+    changed meanwhile is not overwritten). Returns the paths written.
     """
     todo = [c for c in changes if c.old != c.new]
+    targets = {c.path: _target(root, c) for c in todo}
     for change in todo:
-        target = root / change.path
+        target = targets[change.path]
         try:
             current = read_source(target)
         except OSError as exc:
@@ -937,7 +967,7 @@ def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:
     written: list[str] = []
     for change in todo:
         try:
-            _write_atomic(root / change.path, change.new)
+            _write_atomic(targets[change.path], change.new)
         except OSError as exc:
             raise EditError(f"cannot write: {exc.strerror}", file=change.path) from None
         written.append(change.path)
@@ -957,6 +987,16 @@ def write_copy(root: Path, out: Path, changes: Sequence[FileChange]) -> list[str
         raise InputError("--out must be outside the tree being trimmed", file=str(out))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("--out must be a new or empty directory", file=str(out))
+    from lpgen.fsutil import real_path_under
+
+    todo = [c for c in changes if c.old != c.new]
+    targets: dict[str, Path] = {}
+    for change in todo:
+        _target(root, change)  # the original must lie under PATH too
+        target = real_path_under(out, change.path)
+        if target is None:
+            raise EditError(f"would be written outside {out}: nothing written", file=change.path)
+        targets[change.path] = target
     try:
         if root.is_dir():
             shutil.copytree(root, out, ignore=_COPY_IGNORE, dirs_exist_ok=True)
@@ -966,10 +1006,10 @@ def write_copy(root: Path, out: Path, changes: Sequence[FileChange]) -> list[str
     except OSError as exc:
         raise EditError(f"cannot copy the tree: {exc.strerror}", file=str(out)) from None
     written: list[str] = []
-    for change in changes:
-        if change.old == change.new:
-            continue
-        target = out / change.path
+    for change in todo:
+        target = targets[change.path]
+        if real_path_under(out, change.path) != target:  # pragma: no cover - a copied symlink
+            raise EditError(f"would be written outside {out}", file=change.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(target, change.new)
         written.append(change.path)

@@ -1420,6 +1420,44 @@ def apply_plan(
     return changes
 
 
+def _inside_only(
+    root: Path, plan: TrimPlan, extra: Sequence[Edit]
+) -> tuple[TrimPlan, list[Edit]]:
+    """Drop the edits of files that are not regular files whose real path lies under ``root``.
+
+    A policy stored outside PATH (``file("../shared/p.json")``, an absolute path, a symlinked
+    file or directory pointing elsewhere) keeps its decision, marked "outside PATH: not
+    edited". Dropping edits only ever keeps more.
+    """
+    from lpgen.fsutil import real_path_under
+
+    files = set(plan.edits) | {e.target.file for e in extra}
+    outside = set()
+    for f in files:
+        real = real_path_under(root, f)
+        if real is None or not real.is_file():
+            outside.add(f)
+    if not outside:
+        return plan, list(extra)
+    decisions = []
+    for d in plan.policies:
+        hit = sorted(
+            {r.location.file for r in d.removals if r.location and r.location.file in outside}
+        )
+        if hit and d.status == "trimmed":
+            rest = [r for r in d.removals if r.location is None or r.location.file not in outside]
+            note = (
+                "outside PATH: not edited"
+                if not rest
+                else f"edits in {', '.join(hit)} outside PATH: not edited"
+            )
+            d = replace(d, reason=f"{d.reason} ({note})")
+        decisions.append(d)
+    edits = {f: e for f, e in plan.edits.items() if f not in outside}
+    kept_extra = [e for e in extra if e.target.file not in outside]
+    return replace(plan, policies=tuple(decisions), edits=edits), kept_extra
+
+
 def run_trim(
     path: Path,
     snapshots: Sequence[Snapshot | str | Path],
@@ -1496,6 +1534,7 @@ def _run_trim(
             inventory, index, days=options.days, options=inv_options
         )
         decisions = tuple(found)
+    plan, extra = _inside_only(root, plan, extra)
     changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)
