@@ -765,6 +765,11 @@ def trim(
     options = TrimOptions(
         days=days, keep=(*config_keep, *keep), use_git=git, memberships=memberships
     )
+    from lpgen.filetx import leftovers, recover
+
+    # What an interrupted --write left: undone by the next --write, reported otherwise.
+    for note in recover(Path(path)) if mode == "write" else leftovers(Path(path)):
+        click.echo(f"Warning: {note}", err=True)
     result = run_trim(
         Path(path),
         snapshots,

@@ -964,14 +964,11 @@ def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:
             raise EditError(f"cannot read: {exc.strerror}", file=change.path) from None
         if current != change.old:
             raise EditError("the file changed while lpgen was running", file=change.path)
-    written: list[str] = []
-    for change in todo:
-        try:
-            _write_atomic(targets[change.path], change.new)
-        except OSError as exc:
-            raise EditError(f"cannot write: {exc.strerror}", file=change.path) from None
-        written.append(change.path)
-    return written
+    from lpgen.filetx import replace_all
+
+    # All or nothing: every file is staged next to its target before any is replaced.
+    replace_all(root, [(targets[c.path], c.path, c.new.encode("utf-8")) for c in todo])
+    return [c.path for c in todo]
 
 
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".terraform", "node_modules", ".lpgen-cache")
@@ -997,20 +994,43 @@ def write_copy(root: Path, out: Path, changes: Sequence[FileChange]) -> list[str
         if target is None:
             raise EditError(f"would be written outside {out}: nothing written", file=change.path)
         targets[change.path] = target
-    try:
-        if root.is_dir():
-            shutil.copytree(root, out, ignore=_COPY_IGNORE, dirs_exist_ok=True)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root, out / root.name)
-    except OSError as exc:
-        raise EditError(f"cannot copy the tree: {exc.strerror}", file=str(out)) from None
+    created = not out.exists()
     written: list[str] = []
-    for change in todo:
-        target = targets[change.path]
-        if real_path_under(out, change.path) != target:  # pragma: no cover - a copied symlink
-            raise EditError(f"would be written outside {out}", file=change.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, change.new)
-        written.append(change.path)
+    try:
+        try:
+            if root.is_dir():
+                shutil.copytree(root, out, ignore=_COPY_IGNORE, dirs_exist_ok=True)
+            else:
+                out.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root, out / root.name)
+        except OSError as exc:
+            why = exc.strerror or "a file could not be copied"
+            raise EditError(
+                f"cannot copy the tree: {why}; nothing was left in it", file=str(out)
+            ) from None
+        for change in todo:
+            target = targets[change.path]
+            if real_path_under(out, change.path) != target:  # pragma: no cover - copied symlink
+                raise EditError(f"would be written outside {out}", file=change.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _write_atomic(target, change.new)
+            except (OSError, InputError) as exc:
+                raise EditError(
+                    f"cannot write the copy: {getattr(exc, 'strerror', None) or exc}; "
+                    f"nothing was left in {out}",
+                    file=change.path,
+                ) from None
+            written.append(change.path)
+    except BaseException:
+        # All or nothing for the copy too: no half-written copy is left behind.
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for child in list(out.iterdir()) if out.is_dir() else []:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
     return written
