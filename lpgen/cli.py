@@ -719,6 +719,16 @@ def graph(
 )
 @click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
 @click.option(
+    "--max-snapshot-age",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    envvar="LPGEN_MAX_SNAPSHOT_AGE",
+    show_envvar=True,
+    metavar="DAYS",
+    help="Warn when a snapshot is older than this (0: never).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
@@ -738,6 +748,7 @@ def trim(
     git: bool,
     memberships: bool,
     account_id: str | None,
+    max_snapshot_age: int,
     output: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
@@ -778,6 +789,12 @@ def trim(
             var_file, variables, account_id=account_id, strict=mode is not None or bool(out_dir)
         ),
     )
+    from lpgen.snapshot import age_warning
+
+    for info in result.snapshots:
+        stale = age_warning(info, max_age_days=max_snapshot_age)
+        if stale:
+            click.echo(f"Warning: {stale}", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {warning} (file skipped)", err=True)
     if mode == "diff":
