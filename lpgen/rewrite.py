@@ -288,7 +288,8 @@ def _line_start(text: str, i: int) -> int:
     return text.rfind("\n", 0, i) + 1
 
 
-_REST_OF_LINE = re.compile(r"[ \t]*(?:(?:#|//)[^\r\n]*)?\r?\n")
+# What may follow an element on its line: a line comment, or /* ... */ closed on that line.
+_REST_OF_LINE = re.compile(r"[ \t]*(?:(?:#|//)[^\r\n]*|/\*(?:[^*\r\n]|\*(?!/))*\*/[ \t]*)?\r?\n")
 _BLANK = re.compile(r"[ \t]*\r?\n")
 
 
@@ -325,7 +326,7 @@ def _newline_of(text: str, i: int) -> str:
     return "\r\n" if j > 0 and text[j - 1] == "\r" else "\n"
 
 
-_COMMENT_AFTER = re.compile(r"[ \t]+(?:#|//)")
+_COMMENT_AFTER = re.compile(r"[ \t]+(?:#|//|/\*)")
 
 
 def _drop_comma(text: str, comma: int) -> Change:
