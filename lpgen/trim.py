@@ -1504,6 +1504,7 @@ def run_trim(
             lambda: _run_trim(path, loaded, options, inv_options, None),
             files_of=lambda r: sorted({c.path for c in r.changes} | set(r.files)),
             exclude=inv_options.exclude,
+            expected=TrimResult,
         )
         return result
     return _run_trim(path, loaded, options, inv_options, inventory)
