@@ -153,11 +153,11 @@ def replace_all(root: Path, files: Sequence[tuple[Path, str, bytes]]) -> None:
         current = None
     except OSError as exc:
         _discard(slots, journal)
-        where = current.label if current is not None else JOURNAL
+        what = "the edited file" if current is not None else "the journal of the write"
         raise EditError(
-            f"cannot stage the edited file: {exc.strerror or exc}; nothing was replaced, "
+            f"cannot stage {what}: {exc.strerror or exc}; nothing was replaced, "
             "the tree is as it was",
-            file=where,
+            file=current.label if current is not None else JOURNAL,
         ) from None
     except BaseException:
         _discard(slots, journal)
@@ -276,6 +276,12 @@ def leftovers(root: Path, directories: Sequence[Path] = ()) -> list[str]:
             "names may be partly written (the next --write restores them)"
         )
     for p in _strays(root, [root, *directories]):
+        if _OLD in p.name and entries is None:
+            notes.append(
+                f"{os.path.relpath(p, root)}: an earlier version of a file from an interrupted "
+                "write (no journal); compare and delete it by hand"
+            )
+            continue
         notes.append(
             f"{os.path.relpath(p, root)}: temporary file of an interrupted write "
             "(the next --write removes it)"

@@ -239,3 +239,25 @@ def test_a_failed_copy_leaves_no_half_written_directory(
     assert err == (f"Error: b/b.tf: cannot write the copy: No space left on device; nothing "
                    f"was left in {out}\n")
     assert not out.exists()
+
+
+def test_stray_temporary_files_are_reported_then_removed(tree: Path) -> None:
+    (tree / ".a.tf.lpgen-new-0123abcd.tmp").write_text("half")
+    (tree / ".a.tf.lpgen-old-0123abcd.tmp").write_text("old a.tf")
+    code, _, err = run(*_args(tree, "--diff"))
+    assert code == 0
+    assert err.splitlines()[:2] == [
+        "Warning: .a.tf.lpgen-new-0123abcd.tmp: temporary file of an interrupted write "
+        "(the next --write removes it)",
+        "Warning: .a.tf.lpgen-old-0123abcd.tmp: an earlier version of a file from an "
+        "interrupted write (no journal); compare and delete it by hand",
+    ]
+    code, _, err = run(*_args(tree, "--write"))
+    assert code == 0, err
+    assert "Warning: .a.tf.lpgen-new-0123abcd.tmp: removed a temporary file of an " \
+           "interrupted write" in err
+    # Without a journal, an earlier version is the user's to judge: reported, kept.
+    assert ("Warning: .a.tf.lpgen-old-0123abcd.tmp: an earlier version of a file from an "
+            "interrupted write (no journal); compare and delete it by hand") in err
+    assert not (tree / ".a.tf.lpgen-new-0123abcd.tmp").exists()
+    assert (tree / ".a.tf.lpgen-old-0123abcd.tmp").exists()
