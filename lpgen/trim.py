@@ -931,8 +931,9 @@ class _Quota:
         ],
         entries: Mapping[SpanKey, _SpanState],
         statements: Mapping[SpanKey, bool],
-    ) -> str | None:
-        """Why the policy as narrowed now cannot be written (None when it can)."""
+    ) -> tuple[str, bool] | None:
+        """Why the policy as narrowed now cannot be written, and whether that is because
+        parts are unknown (None when it can be written)."""
         new, unknown = _size(plan, effective)
         old, old_unknown = self.old(plan)
         if new <= old:
@@ -955,16 +956,21 @@ class _Quota:
             return (
                 f"parts of {whose} are not known statically, so a longer policy ({new:,} "
                 f"characters without whitespace instead of {old:,}, unknown parts not counted) "
-                f"cannot be shown to fit {quota}"
+                f"cannot be shown to fit {quota}",
+                True,
             )
         if total <= limit:
             return None
         if others:
             return (
                 f"the narrowed policy ({new:,} characters without whitespace) would bring its "
-                f"owner's inline policies to {total:,}, over {quota}"
+                f"owner's inline policies to {total:,}, over {quota}",
+                False,
             )
-        return f"the narrowed policy would be {total:,} characters without whitespace, over {quota}"
+        return (
+            f"the narrowed policy would be {total:,} characters without whitespace, over {quota}",
+            False,
+        )
 
 
 def plan_trim(
@@ -1026,12 +1032,12 @@ def plan_trim(
                     changed = True
             if changed:
                 break
-            why = quota.refusal(plan, effective, entries, statements)
-            if why is not None:
+            refused = quota.refusal(plan, effective, entries, statements)
+            if refused is not None:
+                why, unknown = refused
                 if plan.coarse < _Level.AS_WRITTEN:
                     # Keep the coarser valid form: whole services first, then wildcards as
                     # written (which never makes the policy longer).
-                    unknown = why.startswith("parts")
                     plan.coarse = (
                         _Level.SERVICES
                         if not unknown and plan.coarse == _Level.FINE and _spans_services(plan)
