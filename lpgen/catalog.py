@@ -409,8 +409,10 @@ def cover(pattern: str, keep: Iterable[str]) -> list[str]:
     (b) never broader: each output pattern is narrower than ``pattern`` over all strings
         (:func:`is_narrower`), so a future action AWS adds is allowed only if the original
         allowed it too;
-    (c) minimal among prefix covers, i.e. among outputs made of literal action names and
-        ``prefix*`` patterns.
+    (c) valid: each output pattern is an IAM action element with its service written out
+        (``service:Action``, ``service:Prefix*``, ``service:*``);
+    (d) minimal among prefix covers, i.e. among outputs made of literal action names and
+        ``service:prefix*`` patterns.
 
     When everything is kept the original is returned unchanged (``[pattern]``, as written);
     when nothing is, ``[]``. A pattern without wildcards therefore never becomes one.
