@@ -1541,7 +1541,16 @@ def _run_trim(
             inventory, index, days=options.days, options=inv_options
         )
         decisions = tuple(found)
-    plan, extra = _inside_only(root, plan, extra)
+    plan, kept_extra = _inside_only(root, plan, extra)
+    if decisions is not None and len(kept_extra) != len(extra):
+        dropped = set(extra) - set(kept_extra)
+        decisions = tuple(
+            replace(d, reason=f"{d.reason} (outside PATH: not edited)")
+            if getattr(d, "edit", None) in dropped
+            else d
+            for d in decisions
+        )
+    extra = kept_extra
     changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)

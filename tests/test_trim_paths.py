@@ -7,6 +7,7 @@ a symlinked directory keep their decision, marked "outside PATH: not edited".
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,23 @@ def test_a_symlink_inside_the_tree_is_followed_and_kept(tmp_path: Path) -> None:
     assert (code, err) == (0, "Wrote 1 file.\n")
     assert (tree / "link.tf").is_symlink()
     assert '"sqs:SendMessage"' not in read_source(tree / "real" / "policy.tf")
+
+
+def test_memberships_outside_path_keep_their_decision(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "data" / "graph" / "memberships"
+    outside, tree = tmp_path / "outside", tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    shutil.copy(case / "group_membership" / "input" / "main.tf", outside / "main.tf")
+    (tree / "main.tf").symlink_to("../outside/main.tf")
+    before = read_source(outside / "main.tf")
+    code, out, err = run("trim", str(tree), "--snapshot", str(case / "snapshot.json"),
+                         "--memberships", "--no-git", "--write", "--format", "json")
+    assert code == 0, err
+    assert read_source(outside / "main.tf") == before
+    records = json.loads(out)["memberships"]
+    outside_path = [m for m in records if m["reason"].endswith("; not edited: outside PATH")]
+    assert {(m["user"], m["group"]) for m in outside_path} == {
+        ("bob", "dev"), ("dave", "dev"), ("dave", "ops"),
+    }
+    assert not [m for m in records if m["status"] == "removed"]
