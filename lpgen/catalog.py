@@ -38,6 +38,7 @@ __all__ = [
     "actions_for_service",
     "canonical",
     "catalog_version",
+    "check_cover",
     "cover",
     "expand",
     "expand_all",
@@ -408,8 +409,10 @@ def cover(pattern: str, keep: Iterable[str]) -> list[str]:
     (b) never broader: each output pattern is narrower than ``pattern`` over all strings
         (:func:`is_narrower`), so a future action AWS adds is allowed only if the original
         allowed it too;
-    (c) minimal among prefix covers, i.e. among outputs made of literal action names and
-        ``prefix*`` patterns.
+    (c) valid: each output pattern is an IAM action element with its service written out
+        (``service:Action``, ``service:Prefix*``, ``service:*``);
+    (d) minimal among prefix covers, i.e. among outputs made of literal action names and
+        ``service:prefix*`` patterns.
 
     When everything is kept the original is returned unchanged (``[pattern]``, as written);
     when nothing is, ``[]``. A pattern without wildcards therefore never becomes one.
@@ -432,8 +435,14 @@ def cover(pattern: str, keep: Iterable[str]) -> list[str]:
     strictly contain it), so each group needs a pattern of its own; a name with no valid
     prefix can only be covered by its literal. The output uses exactly that many patterns.
     Covers using infix wildcards or ``?`` (``s3:*Tagging``) are not searched; so a pattern
-    with a wildcard before its service's ``:`` (``"*:List*"``) yields one or more patterns
-    per kept service.
+    with a wildcard before its service's ``:`` (``"*"``, ``"*:List*"``, ``"s3*:Get*"``) yields
+    one or more patterns per kept service.
+
+    Service prefix. Every output names its service: a prefix counts as valid only once it
+    holds the action's ``:`` (so ``"*"`` narrows to ``"s3:*"``, never to ``"s*"``, which IAM
+    rejects and which would also grant every other service starting with ``s``). A group
+    whose shortest valid prefix is ``"service:"`` is the whole service and is written
+    ``"service:*"``. Each output is checked with :func:`check_cover`.
     """
     matched = expand(pattern)
     if matched is None:
@@ -456,8 +465,15 @@ def cover(pattern: str, keep: Iterable[str]) -> list[str]:
     for low in sorted(kept):
         states = glob.start
         chosen: str | None = None
+        # A written pattern must name its service ("s3:...", never "s*"): IAM rejects an
+        # action element without a service prefix, and "s*" would grant every service
+        # starting with "s", future ones included. So a prefix only counts once it holds
+        # the action's ':'.
+        colon = low.index(":")
         for i, ch in enumerate(low):
             states = glob.step(states, ch)
+            if i < colon:
+                continue
             if glob.universal(states) and not _any_with_prefix(removed, low[: i + 1]):
                 chosen = low[: i + 1]
                 break
@@ -466,12 +482,42 @@ def cover(pattern: str, keep: Iterable[str]) -> list[str]:
         else:
             groups.setdefault(chosen, []).append(kept[low])
     out = list(literals)
-    for members in groups.values():
-        if len(members) == 1:
+    for chosen, members in groups.items():
+        if chosen.endswith(":"):
+            # The whole service is kept (and "service:*" is within the original).
+            out.append(members[0].split(":", 1)[0] + ":*")
+        elif len(members) == 1:
             out.append(members[0])
         else:
             out.append(members[0][: _common_prefix_length(members)] + "*")
-    return sorted(out, key=_sort_key)
+    result = sorted(out, key=_sort_key)
+    problem = check_cover(pattern, result)
+    if problem is not None:  # pragma: no cover - the construction above rules it out
+        raise ValueError(problem)
+    return result
+
+
+# Action names are letters and digits (one catalog name holds a "-"); services add "-".
+_ELEMENT = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?-]+$", re.IGNORECASE)
+
+
+def check_cover(pattern: str, written: Iterable[str]) -> str | None:
+    """Why ``written`` is not a valid narrowing of ``pattern`` (None when it is).
+
+    Each written element must be a valid IAM action element with a literal, known service
+    prefix (``service:Action``, ``service:Prefix*``, ``service:*``), be narrower than
+    ``pattern`` over all strings (:func:`is_narrower`), and match, in the catalog, only
+    actions ``pattern`` matches.
+    """
+    source = set(expand(pattern) or ())
+    for element in written:
+        if not _ELEMENT.match(element) or service_of(element) not in known_services():
+            return f"{element!r} is not an action element with a known service prefix"
+        if not is_narrower(element, pattern):
+            return f"{element!r} is not within {pattern!r}"
+        if not set(expand(element) or ()) <= source:
+            return f"{element!r} matches actions {pattern!r} does not"
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -143,6 +143,7 @@ def run_check(
         ),
         files_of=lambda r: r.inventory.files if r.inventory is not None else [],
         exclude=inventory_options.exclude if inventory_options is not None else (),
+        expected=CheckResult,
     )
     return result
 

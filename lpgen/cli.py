@@ -1007,6 +1007,16 @@ def graph(
 )
 @click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
 @click.option(
+    "--max-snapshot-age",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    envvar="LPGEN_MAX_SNAPSHOT_AGE",
+    show_envvar=True,
+    metavar="DAYS",
+    help="Warn when a snapshot is older than this (0: never).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
@@ -1026,6 +1036,7 @@ def trim(
     git: bool,
     memberships: bool,
     account_id: str | None,
+    max_snapshot_age: int,
     output: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
@@ -1053,6 +1064,11 @@ def trim(
     options = TrimOptions(
         days=days, keep=(*config_keep, *keep), use_git=git, memberships=memberships
     )
+    from lpgen.filetx import leftovers, recover
+
+    # What an interrupted --write left: undone by the next --write, reported otherwise.
+    for note in recover(Path(path)) if mode == "write" else leftovers(Path(path)):
+        click.echo(f"Warning: {note}", err=True)
     result = run_trim(
         Path(path),
         snapshot_args(snapshots, covering=path),
@@ -1061,6 +1077,12 @@ def trim(
             var_file, variables, account_id=account_id, strict=mode is not None or bool(out_dir)
         ),
     )
+    from lpgen.snapshot import age_warning
+
+    for info in result.snapshots:
+        stale = age_warning(info, max_age_days=max_snapshot_age)
+        if stale:
+            click.echo(f"Warning: {stale}", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {warning} (file skipped)", err=True)
     if result.unevaluated is not None:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from lpgen.errors import AwsError, InputError
+from lpgen.errors import AwsError, InputError, cut
 
 ROOT_USER = "<root_account>"
 
@@ -193,7 +193,8 @@ def _time(row: dict[str, str], column: str) -> TimeValue:
         return parse_time(raw)
     except ValueError:
         raise _RowError(
-            column, f"expected an ISO 8601 time, N/A, no_information or not_supported, got {raw!r}"
+            column,
+            f"expected an ISO 8601 time, N/A, no_information or not_supported, got {cut(raw)}",
         ) from None
 
 
@@ -205,7 +206,7 @@ def _bool(row: dict[str, str], column: str, *, allow_none: bool = False) -> bool
         return False
     if allow_none and raw in ("not_supported", "n/a"):
         return None
-    raise _RowError(column, f"expected true or false, got {row[column]!r}")
+    raise _RowError(column, f"expected true or false, got {cut(row[column])}")
 
 
 def _text(row: dict[str, str], column: str) -> str | None:
@@ -314,12 +315,14 @@ def parse_credential_report(
             parsed = _row(values, line)
         except _RowError as exc:
             column = header.index(exc.column) + 1
+            # The line of the value itself: a quoted field before it may span lines.
+            at = line + sum(f.count("\n") for f in fields[: column - 1])
             raise InputError(
-                f"column {column} ({exc.column}): {exc.message}", file=where, line=line
+                f"column {column} ({exc.column}): {exc.message}", file=where, line=at
             ) from None
         if parsed.user in seen:
             raise InputError(
-                f"user {parsed.user!r} appears twice (also on line {seen[parsed.user]})",
+                f"user {cut(parsed.user)} appears twice (also on line {seen[parsed.user]})",
                 file=where,
                 line=line,
             )

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+# An error is one line; a value echoed in it (a 5 MB string in a snapshot) is cut.
+MAX_MESSAGE = 1000
+
+
+def cut(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return text[: max(limit - 1, 1)] + "…" + size
+
 
 class LpgenError(Exception):
     """Base class: a problem the user can act on, with the file and line at fault."""
@@ -9,6 +21,9 @@ class LpgenError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters, cut)"
+        message = message.replace("\r", " ").replace("\n", " ")
         super().__init__(message)
         self.message = message
         self.file = file

@@ -51,3 +51,19 @@ def write_atomic(path: Path, text: str, *, newline: str = "", what: str = "") ->
     if newline not in ("", "\n"):
         text = text.replace("\n", newline)
     write_bytes_atomic(path, text.encode("utf-8"), what=what)
+
+
+def real_path_under(root: Path, rel: str) -> Path | None:
+    """The real path of ``root / rel`` when it lies under the real path of ``root``, else None.
+
+    Symlinks are followed (a symlinked file or directory pointing elsewhere is outside), and
+    so are ``..`` parts and absolute paths. The path need not exist.
+    """
+    base = root.resolve() if root.is_dir() or not root.exists() else root.resolve().parent
+    try:
+        real = (base / rel).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    if real == base or base not in real.parents:
+        return None
+    return real

@@ -288,6 +288,7 @@ def plan_membership_trim(
         decisions.append(decision)
     _check_shared_entries(decisions)
     _check_empty_lists(decisions, text_of)
+    _check_inside(decisions, Path(inventory.root))
     if verify:
         _verify(inventory, decisions, options, text_of)
     edits = sorted(
@@ -387,6 +388,17 @@ def _skip(d: MembershipDecision, why: str) -> None:
     d.status = "skipped"
     d.edit = None
     d.reason += f"; not edited: {why}"
+
+
+def _check_inside(decisions: list[MembershipDecision], root: Path) -> None:
+    """Only regular files whose real path lies under the tree's root are edited."""
+    from lpgen.fsutil import real_path_under
+
+    for d in decisions:
+        if d.status == "removed" and d.edit is not None:
+            real = real_path_under(root, d.edit.target.file)
+            if real is None or not real.is_file():
+                _skip(d, "outside PATH")
 
 
 def _check_shared_entries(decisions: list[MembershipDecision]) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "FileChange",
     "apply_edits",
     "list_items",
+    "outside_files",
     "read_source",
     "render_diff",
     "write_copy",
@@ -287,7 +288,8 @@ def _line_start(text: str, i: int) -> int:
     return text.rfind("\n", 0, i) + 1
 
 
-_REST_OF_LINE = re.compile(r"[ \t]*(?:(?:#|//)[^\r\n]*)?\r?\n")
+# What may follow an element on its line: a line comment, or /* ... */ closed on that line.
+_REST_OF_LINE = re.compile(r"[ \t]*(?:(?:#|//)[^\r\n]*|/\*(?:[^*\r\n]|\*(?!/))*\*/[ \t]*)?\r?\n")
 _BLANK = re.compile(r"[ \t]*\r?\n")
 
 
@@ -324,7 +326,7 @@ def _newline_of(text: str, i: int) -> str:
     return "\r\n" if j > 0 and text[j - 1] == "\r" else "\n"
 
 
-_COMMENT_AFTER = re.compile(r"[ \t]+(?:#|//)")
+_COMMENT_AFTER = re.compile(r"[ \t]+(?:#|//|/\*)")
 
 
 def _drop_comma(text: str, comma: int) -> Change:
@@ -919,29 +921,55 @@ def _write_atomic(target: Path, text: str) -> None:
     write_atomic(target, text)
 
 
+def outside_files(root: Path, changes: Sequence[FileChange]) -> list[str]:
+    """The changed files that are not regular files whose real path lies under ``root``."""
+    from lpgen.fsutil import real_path_under
+
+    out: list[str] = []
+    for change in changes:
+        if change.old == change.new:
+            continue
+        real = real_path_under(root, change.path)
+        if real is None or (real.exists() and not real.is_file()):
+            out.append(change.path)
+    return out
+
+
+def _target(root: Path, change: FileChange) -> Path:
+    from lpgen.fsutil import real_path_under
+
+    real = real_path_under(root, change.path)
+    if real is None or not real.is_file():
+        raise EditError(
+            "outside PATH (or not a regular file): not edited; nothing was written",
+            file=change.path,
+        )
+    return real
+
+
 def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:
     """Write every changed file atomically; files whose text is unchanged are not touched.
 
-    Before anything is written, each file on disk must still hold the text the edits were
-    computed from (so a file changed meanwhile is not overwritten). Returns the paths written.
+    Only regular files whose real path lies under ``root`` are written (a symlink is
+    followed to its target, which must lie under ``root`` too). Before anything is written,
+    each file on disk must still hold the text the edits were computed from (so a file
+    changed meanwhile is not overwritten). Returns the paths written.
     """
     todo = [c for c in changes if c.old != c.new]
+    targets = {c.path: _target(root, c) for c in todo}
     for change in todo:
-        target = root / change.path
+        target = targets[change.path]
         try:
             current = read_source(target)
         except OSError as exc:
             raise EditError(f"cannot read: {exc.strerror}", file=change.path) from None
         if current != change.old:
             raise EditError("the file changed while lpgen was running", file=change.path)
-    written: list[str] = []
-    for change in todo:
-        try:
-            _write_atomic(root / change.path, change.new)
-        except OSError as exc:
-            raise EditError(f"cannot write: {exc.strerror}", file=change.path) from None
-        written.append(change.path)
-    return written
+    from lpgen.filetx import replace_all
+
+    # All or nothing: every file is staged next to its target before any is replaced.
+    replace_all(root, [(targets[c.path], c.path, c.new.encode("utf-8")) for c in todo])
+    return [c.path for c in todo]
 
 
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".terraform", "node_modules", ".lpgen-cache")
@@ -957,20 +985,53 @@ def write_copy(root: Path, out: Path, changes: Sequence[FileChange]) -> list[str
         raise InputError("--out must be outside the tree being trimmed", file=str(out))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("--out must be a new or empty directory", file=str(out))
-    try:
-        if root.is_dir():
-            shutil.copytree(root, out, ignore=_COPY_IGNORE, dirs_exist_ok=True)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root, out / root.name)
-    except OSError as exc:
-        raise EditError(f"cannot copy the tree: {exc.strerror}", file=str(out)) from None
+    from lpgen.fsutil import real_path_under
+
+    todo = [c for c in changes if c.old != c.new]
+    targets: dict[str, Path] = {}
+    for change in todo:
+        _target(root, change)  # the original must lie under PATH too
+        target = real_path_under(out, change.path)
+        if target is None:
+            raise EditError(f"would be written outside {out}: nothing written", file=change.path)
+        targets[change.path] = target
+    created = not out.exists()
     written: list[str] = []
-    for change in changes:
-        if change.old == change.new:
-            continue
-        target = out / change.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, change.new)
-        written.append(change.path)
+    try:
+        try:
+            if root.is_dir():
+                shutil.copytree(root, out, ignore=_COPY_IGNORE, dirs_exist_ok=True)
+            else:
+                out.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root, out / root.name)
+        except OSError as exc:
+            why = exc.strerror or "a file could not be copied"
+            raise EditError(
+                f"cannot copy the tree: {why}; nothing was left in it", file=str(out)
+            ) from None
+        for change in todo:
+            target = targets[change.path]
+            if real_path_under(out, change.path) != target:  # pragma: no cover - copied symlink
+                raise EditError(f"would be written outside {out}", file=change.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _write_atomic(target, change.new)
+            except (OSError, InputError) as exc:
+                raise EditError(
+                    f"cannot write the copy: {getattr(exc, 'strerror', None) or exc}; "
+                    f"nothing was left in {out}",
+                    file=change.path,
+                ) from None
+            written.append(change.path)
+    except BaseException:
+        # All or nothing for the copy too: no half-written copy is left behind.
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for child in list(out.iterdir()) if out.is_dir() else []:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
     return written

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from lpgen.errors import InputError, SnapshotError
+from lpgen.errors import InputError, SnapshotError, cut
 
 FORMAT = "lpgen.snapshot/1"
 
@@ -60,16 +60,16 @@ def parse_time(value: object) -> datetime:
     """
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise TimeFormatError(f"{value.isoformat()!r} has no UTC offset")
+            raise TimeFormatError(f"{cut(value.isoformat())} has no UTC offset")
         return value
     if not isinstance(value, str):
         raise TimeFormatError(f"expected an ISO 8601 timestamp string, got {_describe(value)}")
     match = _TIME_RE.match(value.strip())
     if match is None:
-        raise TimeFormatError(f"{value!r} is not an ISO 8601 timestamp")
+        raise TimeFormatError(f"{cut(value)} is not an ISO 8601 timestamp")
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
     if not zulu and not sign:
-        raise TimeFormatError(f"{value!r} has no UTC offset (write it as ...+00:00 or ...Z)")
+        raise TimeFormatError(f"{cut(value)} has no UTC offset (write it as ...+00:00 or ...Z)")
     if zulu:
         tz = timezone.utc
     else:
@@ -81,13 +81,13 @@ def parse_time(value: object) -> datetime:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
         )
     except ValueError as exc:
-        raise TimeFormatError(f"{value!r} is not a valid time: {exc}") from None
+        raise TimeFormatError(f"{cut(value)} is not a valid time: {exc}") from None
 
 
 def format_time(value: datetime) -> str:
     """ISO 8601 with offset, as the AWS CLI prints it (``2026-11-20T00:00:00+00:00``)."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise TimeFormatError(f"{value.isoformat()!r} has no UTC offset")
+        raise TimeFormatError(f"{cut(value.isoformat())} has no UTC offset")
     if value.utcoffset() == timedelta(0):
         value = value.astimezone(timezone.utc)
     return value.isoformat()
@@ -177,7 +177,7 @@ class SnapshotEntity:
     def parts(self) -> IamArn:
         parsed = parse_arn(self.arn)
         if parsed is None:  # pragma: no cover - validated on load and on construction paths
-            raise SnapshotError(f"not an IAM user, group, role or policy ARN: {self.arn!r}")
+            raise SnapshotError(f"not an IAM user, group, role or policy ARN: {cut(self.arn)}")
         return parsed
 
     @property
@@ -227,7 +227,7 @@ def _describe(value: object) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value})"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({cut(value)})"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -245,10 +245,12 @@ class _Validator:
     def fail(
         self, where: str, message: str, *, near: str | None = None, value: object = None
     ) -> SnapshotError:
-        """An error naming the JSON path; the line is that of the entity's ARN (``near``),
-        or of the offending string value after it when it can be found."""
+        """An error naming the JSON path and the line of the value at that path (else that
+        of the entity's ARN, ``near``, or of the offending string value after it)."""
         line = None
-        if self.text is not None and near is not None:
+        if self.text is not None and where:
+            line = line_of_path(self.text, where)
+        if line is None and self.text is not None and near is not None:
             index = self.text.find(json.dumps(near))
             if index >= 0 and isinstance(value, str):
                 found = self.text.find(json.dumps(value), index)
@@ -272,7 +274,7 @@ class _Validator:
             raise self.fail("", f"missing key 'format' (expected \"{FORMAT}\")")
         if fmt != FORMAT:
             raise self.fail(
-                "format", f'unsupported format {fmt!r}: this lpgen reads "{FORMAT}"', near=fmt
+                "format", f'unsupported format {cut(fmt)}: this lpgen reads "{FORMAT}"', near=fmt
             )
         for key in ("account_id", "collected_at", "entities"):
             if key not in data:
@@ -325,7 +327,7 @@ class _Validator:
         parts = parse_arn(arn)
         if parts is None:
             raise self.fail(
-                f"{where}.arn", f"not an IAM user, group, role or policy ARN: {arn!r}", near=arn
+                f"{where}.arn", f"not an IAM user, group, role or policy ARN: {cut(arn)}", near=arn
             )
         if parts.account_id != account:
             raise self.fail(
@@ -342,7 +344,7 @@ class _Validator:
         kind = raw.get("kind")
         if kind is not None and kind != parts.kind:
             raise self.fail(
-                f"{where}.kind", f"{kind!r} does not match the ARN ({parts.kind})", near=arn
+                f"{where}.kind", f"{cut(kind)} does not match the ARN ({parts.kind})", near=arn
             )
         status = raw.get("status")
         if status is not None and status not in STATUSES:
@@ -505,6 +507,95 @@ class _Validator:
         return out
 
 
+# --- locating a JSON path in the text (for errors) ---------------------------------------
+
+_MAX_DEPTH = 100
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{}\[\],:])|(?P<lit>[^\s{}\[\],:"]+))', re.DOTALL
+)
+_PATH_PART = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path_parts(where: str) -> list[str | int] | None:
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(where):
+        m = _PATH_PART.match(where, pos)
+        if m is None or m.end() == pos:
+            return None
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    return parts
+
+
+def _walk(text: str, target: list[str | int] | None) -> tuple[int | None, int | None]:
+    """Scan JSON text without recursion: (offset of the value at ``target``, offset where
+    nesting first exceeds ``_MAX_DEPTH``)."""
+    # Each frame: [kind, current key or index, expecting a key?]
+    stack: list[list[Any]] = []
+    pos = 0
+    too_deep: int | None = None
+    while True:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None, too_deep
+        start = m.start(m.lastgroup or 0)
+        pos = m.end()
+        token = m.group(m.lastgroup or 0)
+        if m.lastgroup == "punct" and token in "]}":
+            if stack:
+                stack.pop()
+            if not stack:
+                return None, too_deep
+            continue
+        if m.lastgroup == "punct" and token == ",":
+            frame = stack[-1] if stack else None
+            if frame is not None:
+                if frame[0] == "list":
+                    frame[1] += 1
+                else:
+                    frame[2] = True
+            continue
+        if m.lastgroup == "punct" and token == ":":
+            continue
+        frame = stack[-1] if stack else None
+        if frame is not None and frame[0] == "dict" and frame[2]:
+            frame[1] = json.loads(token) if m.lastgroup == "str" else token
+            frame[2] = False
+            continue
+        # A value starts here.
+        if target is not None and [f[1] for f in stack] == target:
+            return start, too_deep
+        if m.lastgroup == "punct" and token in "[{":
+            stack.append(["list", 0, False] if token == "[" else ["dict", None, True])
+            if len(stack) > _MAX_DEPTH and too_deep is None:
+                too_deep = start
+                if target is None:
+                    return None, too_deep
+        elif not stack:
+            return None, too_deep
+
+
+def line_of_path(text: str, where: str) -> int | None:
+    """The line of the value at a JSON path such as ``entities[2].details.JobStatus``."""
+    parts = _path_parts(where)
+    if parts is None:
+        return None
+    try:
+        offset, _ = _walk(text, parts)
+    except (ValueError, IndexError):
+        return None
+    return None if offset is None else text.count("\n", 0, offset) + 1
+
+
+def _too_deep(text: str) -> int | None:
+    try:
+        _, offset = _walk(text, None)
+    except (ValueError, IndexError):
+        return None
+    return None if offset is None else text.count("\n", 0, offset) + 1
+
+
 def snapshot_from_dict(data: object, *, file: str | None = None) -> Snapshot:
     """Validate parsed snapshot JSON and build a Snapshot (times normalised)."""
     return _Validator(file, None).snapshot(data)
@@ -528,9 +619,67 @@ def loads_snapshot(text: str, *, file: str | None = None) -> Snapshot:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"invalid JSON: {exc.msg}", file=file, line=exc.lineno) from None
-    snapshot = _Validator(file, text).snapshot(data)
+    except RecursionError:
+        line = _too_deep(text)
+        raise SnapshotError(
+            f"invalid snapshot: nested too deeply (more than {_MAX_DEPTH} levels from here)",
+            file=file,
+            line=line,
+        ) from None
+    validator = _Validator(file, text)
+    snapshot = validator.snapshot(data)
     snapshot.label = Path(file).name if file else ""
+    check_not_future(snapshot, file=file, line=line_of_path(text, "collected_at"))
     return snapshot
+
+
+# --- time sanity -------------------------------------------------------------------------
+
+CLOCK_SKEW = timedelta(days=1)
+DEFAULT_MAX_AGE_DAYS = 7
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def check_not_future(
+    snapshot: Snapshot,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A snapshot collected later than now (beyond a day of clock skew) cannot be right.
+
+    Trim measures its window back from ``collected_at``: a time a year ahead would put the
+    window in the future and remove actions used inside the real one.
+    """
+    current = now or _now()
+    if snapshot.collected_at > current + CLOCK_SKEW:
+        raise SnapshotError(
+            f"collected_at {format_time(snapshot.collected_at)} is in the future (now is "
+            f"{format_time(current.replace(microsecond=0))}): a snapshot cannot be collected "
+            "later than now; check the clock of the machine that wrote it",
+            file=file,
+            line=line,
+        )
+
+
+def age_warning(
+    snapshot: Snapshot | Any, *, max_age_days: int, now: datetime | None = None
+) -> str | None:
+    """A warning when the snapshot is older than ``max_age_days`` (0: never), else None."""
+    if max_age_days <= 0:
+        return None
+    age = (now or _now()) - snapshot.collected_at
+    if age <= timedelta(days=max_age_days):
+        return None
+    return (
+        f"{snapshot.label or 'snapshot'}: collected {age.days} days ago "
+        f"({format_time(snapshot.collected_at)}), more than {max_age_days}: trim removes on "
+        "stale evidence (what was used since is not seen); collect a fresh snapshot"
+    )
 
 
 # --- saving ------------------------------------------------------------------------------
@@ -638,8 +787,8 @@ def details_from_pages(pages: Iterable[tuple[str, str]]) -> dict[str, Any]:
         else:
             if page.get("JobStatus") != merged.get("JobStatus"):
                 raise SnapshotError(
-                    f"JobStatus {page.get('JobStatus')!r} differs from the first page's "
-                    f"{merged.get('JobStatus')!r}: pages of different jobs?",
+                    f"JobStatus {cut(page.get('JobStatus'))} differs from the first page's "
+                    f"{cut(merged.get('JobStatus'))}: pages of different jobs?",
                     file=name,
                 )
             merged["ServicesLastAccessed"].extend(page.get("ServicesLastAccessed") or [])
@@ -681,7 +830,7 @@ def import_details(
     """
     parts = parse_arn(arn)
     if parts is None:
-        raise SnapshotError(f"--arn: not an IAM user, group, role or policy ARN: {arn!r}")
+        raise SnapshotError(f"--arn: not an IAM user, group, role or policy ARN: {cut(arn)}")
     details_name = pages[0][0] if pages else ""
     details = details_from_pages(pages)
     if create_date is not None:

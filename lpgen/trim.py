@@ -11,6 +11,7 @@ every user of it may lose. :func:`build_edits` turns the decisions into span edi
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -354,6 +355,10 @@ class _PolicyPlan:
     unused: bool = False
     kept: list[Kept] = field(default_factory=list)
     keep_all: bool = False
+    # How far wildcard narrowing goes, lowered when the narrowed policy would not fit IAM's
+    # quota (see _Level); ``coarse_reason`` says why.
+    coarse: int = 0
+    coarse_reason: str = ""
 
 
 def _key(loc: Location) -> SpanKey:
@@ -599,6 +604,8 @@ class _SpanState:
     blockers: list[str] = field(default_factory=list)
     # What each user that judged the entry keeps (lower-case names).
     keepers: dict[str, set[str]] = field(default_factory=dict)
+    # The coarsest narrowing any user of the span can afford (see _Level).
+    coarse: int = 0
 
     def final_kept(self) -> set[str] | None:
         """Lower-case names kept, or None when the entry stays as written."""
@@ -607,6 +614,23 @@ class _SpanState:
         if len(self.kept) == len(self.expanded):
             return None
         return self.kept
+
+
+class _Level:
+    """How far a wildcard entry that keeps some of its actions is narrowed.
+
+    FINE: the fewest patterns allowing exactly what is kept (:func:`lpgen.catalog.cover`).
+    SERVICES: a wildcard spanning services (``"*"``, ``"s*"``, ``"*:List*"``) becomes, per
+    kept service, its one exact pattern or else ``service:*`` (where that is within the
+    wildcard); other wildcards stay as written.
+    AS_WRITTEN: every wildcard that keeps anything stays as written; only entries (and
+    statements) left with nothing go. This never makes a policy longer, so it always fits
+    IAM's quota when the input did.
+    """
+
+    FINE = 0
+    SERVICES = 1
+    AS_WRITTEN = 2
 
 
 def _entry_fate(state: _SpanState) -> tuple[str, ...] | None:
@@ -619,14 +643,44 @@ def _entry_fate(state: _SpanState) -> tuple[str, ...] | None:
     assert state.expanded is not None
     if not _has_wildcard(state.value):
         return None  # an explicit name matching only kept actions stays as written
+    if state.coarse >= _Level.AS_WRITTEN:
+        return None
     names = tuple(a for a in state.expanded if a.lower() in kept)
+    if state.coarse == _Level.SERVICES:
+        return _service_cover(state.value, names)
     return _cover(state.value, names)
 
 
 @functools.lru_cache(maxsize=65536)
-def _cover(pattern: str, names: tuple[str, ...]) -> tuple[str, ...]:
+def _cover(pattern: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
     # The fixed-point loop of plan_trim asks for the same covers again and again.
-    return tuple(catalog.cover(pattern, names))
+    written = tuple(catalog.cover(pattern, names))
+    # Belt and braces: what is written must be valid and within the source (the catalog
+    # checks each element); if not, the entry stays as written.
+    return written if catalog.check_cover(pattern, written) is None else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _service_cover(pattern: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``service:*`` for each kept service of a wildcard spanning services; else None."""
+    if ":" in pattern and not _has_wildcard(pattern.split(":", 1)[0]):
+        return None  # one service: stays as written at this level
+    # The exact narrowing names one service per element; group it by service.
+    exact = _cover(pattern, names)
+    if exact is None:
+        return None
+    by_service: dict[str, list[str]] = defaultdict(list)
+    for element in exact:
+        by_service[catalog.service_of(element)].append(element)
+    out: list[str] = []
+    for service, fine in sorted(by_service.items()):
+        whole = f"{service}:*"
+        # One pattern is as short as it gets; several become the whole service.
+        out.extend(fine if len(fine) == 1 or not catalog.is_narrower(whole, pattern) else [whole])
+    written = tuple(out)
+    if set(written) == {pattern}:
+        return None
+    return written if catalog.check_cover(pattern, written) is None else None
 
 
 class _Combiner:
@@ -671,6 +725,7 @@ class _Combiner:
                 state.keep_all = True
                 state.blockers.append(plan.policy.address)
             else:
+                state.coarse = max(state.coarse, plan.coarse)
                 state.kept |= ep.kept
                 state.keepers.setdefault(plan.policy.address, set()).update(ep.kept)
         assert state is not None
@@ -778,7 +833,15 @@ def _size(
         tuple[_StatementPlan, bool, list[tuple[_EntryPlan, tuple[str, ...] | None]]]
     ]
     | None,
-) -> int:
+) -> tuple[int, bool]:
+    """The policy's size as IAM counts it, and whether parts of it are not known.
+
+    Unknown values (a variable with no value in a Condition, a heredoc template, ...) count
+    as nothing: the size is then a lower bound, and the caller must not let it grow.
+    """
+    doc = plan.policy.document
+    if doc is None or doc.unknown_reason:
+        return 0, True
     statements: list[object] = []
     if effective is None:
         for sp in plan.statements:
@@ -797,7 +860,119 @@ def _size(
                     continue
                 acts.extend([ep.entry.value] if fate is None else list(fate))
             statements.append(_statement_dict(sp.stmt, acts))
-    return catalog.policy_size({"Version": "2012-10-17", "Statement": statements})
+    unknown = any(sp.stmt.unknown for sp in plan.statements)
+
+    def placeholder(value: object) -> object:
+        nonlocal unknown
+        unknown = True
+        return ""
+
+    text = json.dumps(
+        {"Version": "2012-10-17", "Statement": statements},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=placeholder,
+    )
+    return catalog.policy_size(text), unknown
+
+
+def _spans_services(plan: _PolicyPlan) -> bool:
+    """Whether an entry of the policy is a wildcard that may match several services."""
+    for sp in plan.statements:
+        for ep in sp.entries:
+            service, colon, _ = ep.entry.value.partition(":")
+            if not ep.fixed and (not colon or _has_wildcard(service)):
+                return True
+    return False
+
+
+def _owner_key(policy: Policy) -> tuple[str, ...] | None:
+    """Whose quota an inline policy counts against (all inline policies of the owner)."""
+    if policy.kind != "inline" or policy.owner_type is None:
+        return None
+    if policy.owner_arn:
+        return (policy.owner_type, policy.owner_arn)
+    return (policy.owner_type, policy.owner or "", policy.owner_address or "")
+
+
+class _Quota:
+    """IAM's size quotas: a managed policy alone; an inline policy with its owner's others.
+
+    A policy that does not get longer fits whenever the input did; only a longer one (a
+    wildcard narrowed to several patterns) is measured against the quota.
+    """
+
+    def __init__(self, plans: Sequence[_PolicyPlan]) -> None:
+        self._old: dict[int, tuple[int, bool]] = {}
+        self.owners: dict[tuple[str, ...], list[_PolicyPlan]] = defaultdict(list)
+        for plan in plans:
+            k = _owner_key(plan.policy)
+            if k is not None:
+                self.owners[k].append(plan)
+
+    def old(self, plan: _PolicyPlan) -> tuple[int, bool]:
+        if id(plan) not in self._old:
+            self._old[id(plan)] = _size(plan, None)
+        return self._old[id(plan)]
+
+    def now(
+        self,
+        plan: _PolicyPlan,
+        entries: Mapping[SpanKey, _SpanState],
+        statements: Mapping[SpanKey, bool],
+    ) -> tuple[int, bool]:
+        if plan.keep_all:
+            return self.old(plan)
+        return _size(plan, _effective(plan, entries, statements))
+
+    def refusal(
+        self,
+        plan: _PolicyPlan,
+        effective: Iterable[
+            tuple[_StatementPlan, bool, list[tuple[_EntryPlan, tuple[str, ...] | None]]]
+        ],
+        entries: Mapping[SpanKey, _SpanState],
+        statements: Mapping[SpanKey, bool],
+    ) -> tuple[str, bool] | None:
+        """Why the policy as narrowed now cannot be written, and whether that is because
+        parts are unknown (None when it can be written)."""
+        new, unknown = _size(plan, effective)
+        old, old_unknown = self.old(plan)
+        if new <= old:
+            return None
+        policy = plan.policy
+        limit = catalog.policy_size_limit(policy.kind, policy.owner_type)
+        key = _owner_key(policy)
+        others = [p for p in self.owners.get(key, []) if p is not plan] if key else []
+        total = new
+        unknown = unknown or old_unknown
+        for other in others:
+            size, other_unknown = self.now(other, entries, statements)
+            total += size
+            unknown = unknown or other_unknown
+        quota = f"IAM's {limit:,}-character limit" + (
+            f" for a {policy.owner_type}'s inline policies" if policy.kind == "inline" else ""
+        )
+        if unknown:
+            whose = "the policy (or its owner's other inline policies)" if others else "the policy"
+            return (
+                f"parts of {whose} are not known statically, so a longer policy ({new:,} "
+                f"characters without whitespace instead of {old:,}, unknown parts not counted) "
+                f"cannot be shown to fit {quota}",
+                True,
+            )
+        if total <= limit:
+            return None
+        if others:
+            return (
+                f"the narrowed policy ({new:,} characters without whitespace) would bring its "
+                f"owner's inline policies to {total:,}, over {quota}",
+                False,
+            )
+        return (
+            f"the narrowed policy would be {total:,} characters without whitespace, over {quota}",
+            False,
+        )
 
 
 def plan_trim(
@@ -818,7 +993,7 @@ def plan_trim(
     # Trust and resource policies are never trimmed, and neither is any span they share.
     others = [_fixed_plan(p) for p in _other_documents(inventory)]
     docs = {id(p): p.policy.document for p in plans}
-    old_sizes: dict[int, int] = {}
+    quota = _Quota(plans)
     # A policy whose actions would all go is reported unused, not rewritten; a statement that
     # would be emptied but cannot be removed keeps its actions. A fallback only ever keeps
     # more, so after one the pass goes on from that policy, and the loop ends once a whole
@@ -859,18 +1034,26 @@ def plan_trim(
                     changed = True
             if changed:
                 break
-            policy = plan.policy
-            limit = catalog.policy_size_limit(policy.kind, policy.owner_type)
-            new_size = _size(plan, effective)
-            if id(plan) not in old_sizes:
-                old_sizes[id(plan)] = _size(plan, None)
-            old_size = old_sizes[id(plan)]
-            if new_size > limit and new_size > old_size:
-                plan.status, plan.keep_all = "skipped", True
-                plan.reason = (
-                    f"the trimmed policy would be {new_size:,} characters without whitespace, "
-                    f"over IAM's {limit:,} limit; the original is kept"
-                )
+            refused = quota.refusal(plan, effective, entries, statements)
+            if refused is not None:
+                why, unknown = refused
+                if plan.coarse < _Level.AS_WRITTEN:
+                    # Keep the coarser valid form: whole services first, then wildcards as
+                    # written (which never makes the policy longer).
+                    plan.coarse = (
+                        _Level.SERVICES
+                        if not unknown and plan.coarse == _Level.FINE and _spans_services(plan)
+                        else _Level.AS_WRITTEN
+                    )
+                    plan.coarse_reason = why + (
+                        "; wildcards spanning services narrowed to whole services only, "
+                        "other wildcards kept as written"
+                        if plan.coarse == _Level.SERVICES
+                        else "; wildcards kept as written"
+                    )
+                else:  # pragma: no cover - AS_WRITTEN never grows a policy
+                    plan.status, plan.keep_all = "skipped", True
+                    plan.reason = why + "; the original is kept"
                 changed = True
                 break
         if changed:
@@ -981,6 +1164,8 @@ def _decide(
                             if u != policy.address and k & wanted
                         }
                     )
+                    if not others and plan.coarse and _has_wildcard(ep.entry.value):
+                        continue  # kept by the size quota: the "size-limit" note says why
                     why = (
                         f"unused here, but the same source is also used by {', '.join(others)}, "
                         "which keeps it"
@@ -1012,6 +1197,8 @@ def _decide(
                 )
             )
     services_removed = tuple(sorted(granted_before - granted_after))
+    if plan.coarse and not plan.keep_all:
+        kept.append(Kept("the coarser form", "size-limit", plan.coarse_reason))
     if plan.status == "skipped":
         status: Status = "skipped"
         reason = plan.reason
@@ -1060,6 +1247,7 @@ def _unchanged_reason(kept: Sequence[Kept], days: int) -> str:
         "not-action": "NotAction statement",
         "not-resource": "NotResource statement",
         "shared": "shared with a policy that keeps it",
+        "size-limit": "IAM's size quota",
     }
     parts = [names.get(c, c) for c in codes if c != "keep-expired"]
     return "nothing to remove: the rest was used in the window; kept with no evidence: " + (
@@ -1240,6 +1428,44 @@ def apply_plan(
     return changes
 
 
+def _inside_only(
+    root: Path, plan: TrimPlan, extra: Sequence[Edit]
+) -> tuple[TrimPlan, list[Edit]]:
+    """Drop the edits of files that are not regular files whose real path lies under ``root``.
+
+    A policy stored outside PATH (``file("../shared/p.json")``, an absolute path, a symlinked
+    file or directory pointing elsewhere) keeps its decision, marked "outside PATH: not
+    edited". Dropping edits only ever keeps more.
+    """
+    from lpgen.fsutil import real_path_under
+
+    files = set(plan.edits) | {e.target.file for e in extra}
+    outside = set()
+    for f in files:
+        real = real_path_under(root, f)
+        if real is None or not real.is_file():
+            outside.add(f)
+    if not outside:
+        return plan, list(extra)
+    decisions = []
+    for d in plan.policies:
+        hit = sorted(
+            {r.location.file for r in d.removals if r.location and r.location.file in outside}
+        )
+        if hit and d.status == "trimmed":
+            rest = [r for r in d.removals if r.location is None or r.location.file not in outside]
+            note = (
+                "outside PATH: not edited"
+                if not rest
+                else f"edits in {', '.join(hit)} outside PATH: not edited"
+            )
+            d = replace(d, reason=f"{d.reason} ({note})")
+        decisions.append(d)
+    edits = {f: e for f, e in plan.edits.items() if f not in outside}
+    kept_extra = [e for e in extra if e.target.file not in outside]
+    return replace(plan, policies=tuple(decisions), edits=edits), kept_extra
+
+
 def run_trim(
     path: Path,
     snapshots: Sequence[Snapshot | str | Path],
@@ -1286,6 +1512,7 @@ def run_trim(
             lambda: _run_trim(path, loaded, options, inv_options, None),
             files_of=lambda r: sorted({c.path for c in r.changes} | set(r.files)),
             exclude=inv_options.exclude,
+            expected=TrimResult,
         )
         return result
     return _run_trim(path, loaded, options, inv_options, inventory)
@@ -1320,6 +1547,16 @@ def _run_trim(
             inventory, index, days=options.days, options=inv_options
         )
         decisions = tuple(found)
+    plan, kept_extra = _inside_only(root, plan, extra)
+    if decisions is not None and len(kept_extra) != len(extra):
+        dropped = set(extra) - set(kept_extra)
+        decisions = tuple(
+            replace(d, reason=f"{d.reason} (outside PATH: not edited)")
+            if getattr(d, "edit", None) in dropped
+            else d
+            for d in decisions
+        )
+    extra = kept_extra
     changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
     infos = tuple(SnapshotInfo(s.label, s.account_id, s.collected_at) for s in loaded)

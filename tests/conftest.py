@@ -16,6 +16,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
+# Fixture snapshots are dated 2026-11-20; only the tests of the age warning want it.
+os.environ["LPGEN_MAX_SNAPSHOT_AGE"] = "0"
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,4 +31,19 @@ def hashicorp_parse(paths: list[Path]) -> dict[str, str | None]:
         check=True,
     )
     result: dict[str, str | None] = json.loads(proc.stdout)
+    return result
+
+
+def hashicorp_json(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Parse every file; map path -> {"ok": body as JSON} or {"error": message}."""
+    if not available():
+        pytest.skip("@cdktf/hcl2json is not installed (bash .ci/run installs it with npm)")
+    proc = subprocess.run(
+        ["node", str(NODE_DIR / "tojson.js"), *[str(p) for p in paths]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result: dict[str, dict[str, Any]] = json.loads(proc.stdout)
     return result

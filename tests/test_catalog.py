@@ -23,6 +23,7 @@ from lpgen.catalog import (
     access_level,
     actions_for_service,
     canonical,
+    check_cover,
     cover,
     expand,
     expand_all,
@@ -272,7 +273,53 @@ def test_cover_star_keeping_all_but_one_action() -> None:
     result = cover("*", keep)
     _assert_exact_cover("*", keep, result)
     assert "s3:GetObjectAcl" in _allowed(result)
-    assert len(result) < 200
+    # One "service:*" per other service, a few s3 patterns: never a bare "s*".
+    services = known_services() - {"s3"}
+    assert {p for p in result if not p.startswith("s3:")} == {f"{s}:*" for s in services}
+    assert len([p for p in result if p.startswith("s3:")]) < 30
+
+
+def _service_prefixed(result: list[str]) -> bool:
+    return all(
+        ":" in p and p.split(":", 1)[0] in known_services() and "*" not in p.split(":", 1)[0]
+        for p in result
+    )
+
+
+def test_cover_star_never_writes_a_bare_prefix() -> None:
+    # A "*" whose entity used s3 but not sqs: the narrowing names services, never "s*"
+    # (invalid in IAM, and it would grant every service starting with "s").
+    everything = set(expand("*") or ())
+    keep = {a for a in everything if service_of(a) != "sqs"}
+    result = cover("*", keep)
+    assert _service_prefixed(result)
+    assert "sqs:*" not in result and "s3:*" in result and "sns:*" in result
+    _assert_exact_cover("*", keep, result)
+    assert check_cover("*", result) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "services"),
+    [("s*", {"s3", "sns"}), ("s*:*", {"s3"}), ("s3*:Get*", {"s3", "s3express"}),
+     ("*:Describe*", {"ec2", "rds"}), ("*Object", {"s3"})],
+)
+def test_cover_service_family_wildcards_name_each_service(
+    pattern: str, services: set[str]
+) -> None:
+    matched = expand(pattern) or ()
+    keep = {a for a in matched if service_of(a) in services}
+    result = cover(pattern, keep)
+    assert _service_prefixed(result), result
+    assert {service_of(p) for p in result} == services
+    _assert_exact_cover(pattern, keep, result)
+
+
+def test_check_cover_rejects_invalid_or_broader_elements() -> None:
+    assert check_cover("*", ["s3:*"]) is None
+    assert "service prefix" in (check_cover("*", ["s*"]) or "")
+    assert "service prefix" in (check_cover("*", ["s3*:Get*"]) or "")
+    assert "not within" in (check_cover("s3:Get*", ["s3:*"]) or "")
+    assert "not within" in (check_cover("s3:Get*", ["s3:PutObject"]) or "")
 
 
 def test_cover_service_wildcard_keeps_used_services() -> None:
@@ -363,6 +410,8 @@ def test_cover_properties(pattern: str, seed: int, share: float) -> None:
     _assert_exact_cover(pattern, keep, result)
     if keep == set(matched):
         assert result == [pattern]
+    elif result:
+        assert _service_prefixed(result), result
     else:
         assert len(result) <= len(keep)
         assert pattern not in result

@@ -60,12 +60,12 @@ def test_cache_gives_identical_results_and_survives_corruption(tmp_path: Path) -
     cache_dir = tmp_path / "cache"
     opts = InventoryOptions(cache_dir=cache_dir)
     cold = render_json(build_inventory(root, options=opts))
-    entries = sorted(cache_dir.rglob("*.pickle"))
+    entries = sorted(cache_dir.rglob("*.json"))
     assert entries, "the cold run fills the cache"
     warm = render_json(build_inventory(root, options=opts))
     assert warm == cold
     for entry in entries:
-        entry.write_bytes(b"not a pickle")
+        entry.write_bytes(b"not a cache entry")
     assert render_json(build_inventory(root, options=opts)) == cold
     assert render_json(build_inventory(root)) == cold
 
@@ -129,7 +129,7 @@ def test_whole_results_are_cached_and_invalidated_by_any_input(tmp_path: Path) -
     cold = diff()
     assert '-  "Action": ["s3:GetObject", "sqs:SendMessage"]' not in cold
     assert '"sqs:SendMessage"' in cold
-    assert list((cache / "results").glob("*.pickle")), "the result is cached"
+    assert list((cache / "results").glob("*.json")), "the result is cached"
     assert diff() == cold
     # A file read through file() changes: the cached result must not be used.
     (root / "policies" / "p.json").write_text(doc.replace("s3:GetObject", "s3:PutObject"))

@@ -94,6 +94,14 @@ def edit(text: str, **kwargs: object) -> str:
         ('x = [\n  "a", # k\n  "b"]\n', {1}, 'x = [\n  "a"  # k\n]\n'),
         ('x = [ "a", "b",\n  "c" ]\n', {1}, 'x = [ "a",\n  "c" ]\n'),
         ('x = ["a", "b", # note\n  "c"]\n', {1}, 'x = ["a", # note\n  "c"]\n'),
+        # A /* */ comment after a removed element is about it: it goes with its line
+        # instead of being left orphaned on a line of its own.
+        (
+            'x = [\n  "a",\n  "b", /* queue */\n  "c",\n  "d" /* last */\n]\n',
+            {1, 3},
+            'x = [\n  "a",\n  "c"\n]\n',
+        ),
+        ('x = [\n  "a", /* k */\n  "b"\n]\n', {1}, 'x = [\n  "a"  /* k */\n]\n'),
         # CRLF survives.
         ('x = [\r\n  "a",\r\n  "b",\r\n  "c"\r\n]\r\n', {2}, 'x = [\r\n  "a",\r\n  "b"\r\n]\r\n'),
         # Elements that are objects (statements), spanning lines.

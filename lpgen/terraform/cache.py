@@ -1,19 +1,22 @@
 """Caches of results keyed by file content, and parsing of many files.
 
 Reading a tree is dominated by python-hcl2's parser. Parse trees themselves are not cached:
-loading a pickled lark tree costs as much as parsing the text again. What is cached is whole
+loading a serialised lark tree costs as much as parsing the text again. What is cached is whole
 results (an inventory, a trim or check result) under a key covering every input file, and the
 fact that an edited text parses. Entries are written atomically (temporary file + rename), so
-concurrent runs can share a directory; an unreadable entry is simply computed again. Keys
-include the lpgen and python-hcl2 versions.
+concurrent runs can share a directory; an unreadable entry, or one of the wrong shape, is
+simply computed again. Entries are tagged JSON (:mod:`lpgen.terraform.cachecodec`), never
+pickle: a cache directory may be shared (CI caches), and loading an entry must not be able
+to run code. Keys include the lpgen and python-hcl2 versions and a digest of lpgen's own
+source, so a changed lpgen never reads results an older one computed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
-import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +29,7 @@ from lark import Tree
 from lpgen import __version__
 from lpgen.errors import ParseError
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
 
@@ -39,7 +42,22 @@ def _salt() -> bytes:
         hcl2_version = version("python-hcl2")
     except Exception:
         hcl2_version = "unknown"
-    return f"lpgen={__version__};hcl2={hcl2_version};format={CACHE_FORMAT}".encode()
+    return (
+        f"lpgen={__version__};src={_source_digest()};hcl2={hcl2_version};format={CACHE_FORMAT}"
+    ).encode()
+
+
+def _source_digest() -> str:
+    """A digest of lpgen's own modules: a result computed by other code is not reused."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"?")
+    return h.hexdigest()[:16]
 
 
 def default_cache_dir() -> Path:
@@ -129,13 +147,27 @@ class ResultCache:
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.directory / f"{key}.pickle"
+        return self.directory / f"{key}.json"
 
-    def load(self, key: str, root: Path) -> object | None:
+    def load(self, key: str, root: Path, expected: type | None = None) -> object | None:
+        """The entry for ``key`` if it is well formed (of type ``expected``) and every file
+        it depends on is unchanged; None otherwise (a miss)."""
+        from lpgen.terraform.cachecodec import CacheFormatError, decode
+
         try:
-            with open(self._path(key), "rb") as fh:
-                deps, value = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+            data = self._path(key).read_bytes()
+            entry = decode(data)
+        except (OSError, CacheFormatError):
+            return None
+        if not (isinstance(entry, dict) and set(entry) == {"deps", "value"}):
+            return None
+        deps, value = entry["deps"], entry["value"]
+        if not isinstance(deps, list) or not all(
+            isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d)
+            for d in deps
+        ):
+            return None
+        if expected is not None and not isinstance(value, expected):
             return None
         for rel, digest in deps:
             if _file_hash(root / rel) != digest:
@@ -143,15 +175,25 @@ class ResultCache:
         return value  # type: ignore[no-any-return]
 
     def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> None:
-        deps = [(rel, _file_hash(root / rel)) for rel in files]
+        from lpgen.terraform.cachecodec import encode
+
+        deps = [[rel, _file_hash(root / rel)] for rel in files]
         path = self._path(key)
         try:
+            data = encode({"deps": deps, "value": value})
+        except (TypeError, ValueError, RecursionError):
+            return  # not representable: computed again next time
+        tmp: str | None = None
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((deps, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(data)
             os.replace(tmp, path)
-        except (OSError, pickle.PicklingError):
+        except OSError:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
             return
 
 
@@ -189,6 +231,7 @@ def cached_result(
     *,
     files_of: Callable[[Any], Sequence[str]],
     exclude: tuple[str, ...] = (),
+    expected: type | None = None,
 ) -> Any:
     """Return ``compute()``, or the result of an earlier call with the same inputs.
 
@@ -200,7 +243,7 @@ def cached_result(
         return compute()
     cache = ResultCache(cache_dir)
     key = cache.tree_key(root, "\0".join(parts), exclude=exclude)
-    found = cache.load(key, root)
+    found = cache.load(key, root, expected)
     if found is not None:
         return found
     result = compute()

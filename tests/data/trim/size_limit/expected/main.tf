@@ -5,7 +5,7 @@ resource "aws_iam_policy" "ec2_admin" {
     Statement = [
       {
         Effect   = "Allow"
-        Action   = ["ec2:*", "sqs:DeleteQueue"]
+        Action   = ["ec2:*"]
         Resource = "*"
       }
     ]

@@ -1,0 +1,97 @@
+"""The result cache cannot run code and treats an entry of the wrong shape as a miss."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lpgen.cli import main
+from lpgen.terraform.cache import ResultCache
+from lpgen.terraform.cachecodec import CacheFormatError, decode, encode
+from lpgen.trim import TrimOptions, TrimResult, run_trim
+
+CASE = Path(__file__).parent / "data" / "trim" / "jsonencode"
+
+
+class _Boom:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, ("import pathlib; pathlib.Path(__import__('os').environ['BOOM']).touch()",))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout_bytes.decode(), result.stderr
+
+
+def test_trim_result_round_trips(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(CASE / "input", tree)
+    result = run_trim(tree, [CASE / "snapshot.json"], options=TrimOptions(use_git=False))
+    back = decode(encode(result), TrimResult)
+    assert repr(back) == repr(result)
+    assert back.plan.policies == result.plan.policies and back.changes == result.changes
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"\x80\x04not json at all",
+        b'{"deps": [], "value": 5}',
+        b'{"deps": "x", "value": null}',
+        b'{"value": {"__dc__": "subprocess:Popen", "args": ["touch", "x"]}, "deps": []}',
+        b'{"value": {"__dc__": "lpgen.__main__:main"}, "deps": []}',
+        b'{"value": {"__dc__": "lpgen.trim:TrimResult", "plan": null}, "deps": []}',
+        b'{"value": {"__enum__": "lpgen.findings:Severity", "v": 99}, "deps": []}',
+        b'{"value": {"__t__": 5}, "deps": []}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["binary", "wrong-type", "bad-deps", "foreign-class", "entry-point", "wrong-fields",
+         "bad-enum", "bad-tuple", "deep"],
+)
+def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path: Path, entry: bytes) -> None:
+    cache = ResultCache(tmp_path / "cache")
+    key = cache.tree_key(tmp_path, "x")
+    path = cache._path(key)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(entry)
+    assert cache.load(key, tmp_path, TrimResult) is None
+
+
+def test_decoding_never_builds_a_foreign_type() -> None:
+    with pytest.raises(CacheFormatError, match="not an lpgen type"):
+        decode(b'{"__dc__": "os:system"}')
+    with pytest.raises(CacheFormatError, match="not a dataclass"):
+        decode(b'{"__dc__": "lpgen.terraform.cache:ResultCache"}')
+
+
+def test_a_poisoned_cache_runs_no_code_and_gives_the_right_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(CASE / "input", tree)
+    cache = tmp_path / "cache"
+    boom = tmp_path / "boom"
+    monkeypatch.setenv("BOOM", str(boom))
+    args = ["trim", str(tree), "--snapshot", str(CASE / "snapshot.json"), "--no-git",
+            "--cache-dir", str(cache), "--format", "json"]
+    code, first, _ = run(*args)
+    assert code == 0
+    entries = sorted((cache / "results").glob("*.json"))
+    assert entries
+    # Someone with write access to a shared cache replaces every entry with a pickle that
+    # runs code when loaded, or with well-formed JSON of the wrong shape.
+    for i, entry in enumerate(entries):
+        if i % 2 == 0:
+            entry.write_bytes(pickle.dumps({"deps": [], "value": _Boom()}))
+        else:
+            entry.write_text(json.dumps({"deps": [], "value": {"__t__": []}}))
+        entry.with_suffix(".pickle").write_bytes(pickle.dumps(_Boom()))
+    code, second, err = run(*args)
+    assert (code, err) == (0, "")
+    assert second == first
+    assert not boom.exists()
