@@ -546,13 +546,20 @@ def test_cross_account_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("aws_iam_role.vendor", Severity.HIGH),
     ]
     assert result.notes == ()
-    # Without the account, other accounts cannot be told from this one: nothing, and a note.
+    # Without the account, a literal account is still reported, one severity lower, saying so.
     unknown = run(tmp_path, monkeypatch, {})
-    assert found(unknown, "LP041") == []
-    assert unknown.notes == (
-        "Note: LP041 skipped account 111122223333, 444455556666: the account this tree is "
-        "applied to is not known (give --account-id or --snapshot).",
+    got = [(f.address, f.severity) for f in unknown.findings if f.code == "LP041"]
+    assert got == [
+        ("aws_sqs_queue_policy.jobs", Severity.LOW),
+        ("aws_iam_role.vendor", Severity.MEDIUM),
+        ("aws_iam_role.own", Severity.MEDIUM),
+    ]
+    assert unknown.findings[1].message == (
+        "Role 'vendor' can be assumed from account 444455556666 without an sts:ExternalId or "
+        "aws:PrincipalOrgID condition; the account this tree is applied to is not known, so it "
+        "could not be compared (statement 1)"
     )
+    assert unknown.notes == ()
 
 
 GITHUB_TRUST = """
