@@ -194,3 +194,19 @@ def test_oidc_findings_in_a_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert [(f.code, f.address, f.severity) for f in result.findings] == [
         ("LP042", "aws_iam_role.prefix", Severity.HIGH)
     ]
+
+
+def test_admin_under_a_condition_is_still_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_check_rules import policy
+
+    result = run(tmp_path, monkeypatch, {
+        "p.tf": policy("breakglass", """{ Effect = "Allow", Action = "*", Resource = "*",
+            Condition = { Bool = { "aws:MultiFactorAuthPresent" = "true" } } }"""),
+    })  # fmt: skip
+    assert [(f.code, f.severity, f.message) for f in result.findings] == [
+        ("LP010", Severity.HIGH,
+         "Policy 'breakglass' allows every action on every resource under a condition "
+         "(aws:MultiFactorAuthPresent) (statement 1)"),
+    ]  # fmt: skip

@@ -139,13 +139,14 @@ def test_full_admin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         }
         """,
     })  # fmt: skip
-    # A condition makes "*" not plain admin, but it still allows every escalation.
+    # Under a condition "*" on "*" is still admin for whoever meets it (high, not critical).
     assert found(result, "LP010", "LP011", "LP013") == [
         ("LP010", "iam.tf", 6),
-        ("LP013", "iam.tf", 15),
+        ("LP010", "iam.tf", 14),
         ("LP010", "iam.tf", 29),
     ]
     assert result.findings[0].severity is Severity.CRITICAL
+    assert result.findings[1].severity is Severity.HIGH
     assert result.findings[2].message == (
         "AWS-managed policy AdministratorAccess (every action on every resource) is attached "
         "to role 'break-glass'"

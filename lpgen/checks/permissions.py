@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from lpgen.catalog import PRIVESC_ACTIONS, matches
 from lpgen.checks.context import (
@@ -15,7 +16,7 @@ from lpgen.checks.context import (
     where,
 )
 from lpgen.findings import Finding, Rule, Severity, register
-from lpgen.model import Location
+from lpgen.model import Location, Statement
 from lpgen.semantics import (
     document_allows,
     is_full_admin,
@@ -33,7 +34,9 @@ FULL_ADMIN = register(
             "An Allow of every action (`*`) on every resource (`*`) without a condition makes "
             "whoever holds the policy an administrator of the account: they can read every "
             "secret, delete every resource, and grant themselves or anyone else any other "
-            "permission. The AWS-managed AdministratorAccess policy is the same grant."
+            "permission. The AWS-managed AdministratorAccess policy is the same grant. Under a "
+            "Condition (MFA, a source IP, a tag) it is still administrator access for whoever "
+            "meets it, reported at high severity."
         ),
         fix=(
             "Grant the services and actions the principal needs (`lpgen trim` with a snapshot "
@@ -130,6 +133,12 @@ def _managed_name(arn: str | None) -> str | None:
     return arn.rsplit("/", 1)[-1]
 
 
+def _condition_keys(stmt: Statement) -> str:
+    conditions = stmt.conditions if isinstance(stmt.conditions, dict) else {}
+    keys = [str(k) for pairs in conditions.values() if isinstance(pairs, dict) for k in pairs]
+    return short_list(dict.fromkeys(keys), 3) or "unknown"
+
+
 def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
     """LP010-LP013 over every identity policy and AWS-managed attachment."""
     for policy, doc in identity_policies(ctx.inventory):
@@ -146,6 +155,17 @@ def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
                     location=where(policy, stmt),
                     address=policy.address,
                     qualifier=key,
+                )
+                continue
+            if is_full_admin(replace(stmt, conditions=None)):
+                yield ctx.finding(
+                    "LP010",
+                    f"{what.capitalize()} allows every action on every resource under a "
+                    f"condition ({_condition_keys(stmt)}) ({label})",
+                    location=where(policy, stmt),
+                    address=policy.address,
+                    qualifier=key,
+                    severity=Severity.HIGH,
                 )
                 continue
             if stmt.not_actions is not None:
