@@ -174,6 +174,8 @@ def _run_check(
         accounts.add(inv_opts.account_id)
 
     source = build_inventory(Path(path), options=inv_opts) if path is not None else None
+    if source is not None:
+        accounts |= {a.account_id for a in source.account_sources}
     before: Inventory | None = None
     plan_file: str | None = None
     if plan is not None:

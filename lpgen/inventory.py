@@ -163,6 +163,10 @@ def _collect_unpaused(
             if obj.rtype == "aws_iam_policy_document":
                 for inst in obj.instances().values():
                     builder.add_document(inst)
+    from lpgen.accounts import declared_accounts
+
+    for mi in roots:
+        inv.account_sources.extend(declared_accounts(mi))
     return _Partial(
         inv, builder.policy_refs, tree.unresolved, tree.warnings, tree.not_followed,
         set(tree.used_files),
@@ -195,7 +199,7 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
         for name in (
             "groups", "users", "roles", "policies", "memberships", "attachments",
             "access_keys", "login_profiles", "password_policies", "documents",
-            "resource_policies", "guardrails", "unresolved",
+            "resource_policies", "guardrails", "unresolved", "account_sources",
         ):
             getattr(inv, name).extend(getattr(part.inv, name))
     builder = _Builder(inv)
@@ -786,6 +790,10 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
         ],
         "password_policies": [
             {"address": pp.address, **_loc(pp.location)} for pp in inv.password_policies
+        ],
+        "declared_accounts": [
+            {"account_id": a.account_id, "source": a.what, **_loc(a.location)}
+            for a in inv.account_sources
         ],
         "unresolved": [
             {"address": u.address, "message": u.message, **_loc(u.location)} for u in inv.unresolved

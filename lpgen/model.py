@@ -216,6 +216,16 @@ class Guardrail:
 
 
 @dataclass
+class AccountSource:
+    """An account the code names as the one a root is applied to (``allowed_account_ids``...)."""
+
+    account_id: str
+    # What said so: ``allowed_account_ids``, ``assume_role.role_arn``, ``var.account_id``.
+    what: str
+    location: Location | None = None
+
+
+@dataclass
 class Unresolved:
     """Something the inventory could not evaluate or follow, and why."""
 
@@ -249,6 +259,8 @@ class Inventory:
     warnings: list[Unresolved] = field(default_factory=list)
     modules_not_followed: list[Unresolved] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Accounts the code says it is applied to (provider allowed_account_ids, assume_role, ...).
+    account_sources: list[AccountSource] = field(default_factory=list)
 
     def group_named(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)

@@ -210,3 +210,46 @@ def test_admin_under_a_condition_is_still_admin(
          "Policy 'breakglass' allows every action on every resource under a condition "
          "(aws:MultiFactorAuthPresent) (statement 1)"),
     ]  # fmt: skip
+
+
+VENDOR = partner("vendor", "{}").replace("Condition = {}", "")
+OWN = partner("own", "{}", "arn:aws:iam::111122223333:role/ci").replace("Condition = {}", "")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"providers.tf": 'provider "aws" {\n  allowed_account_ids = [var.account]\n}\n'
+                         'variable "account" {}\n',
+         "terraform.tfvars": 'account = "111122223333"\n'},
+        {"providers.tf": 'provider "aws" {\n  region = "eu-west-1"\n  assume_role {\n'
+                         '    role_arn = "arn:aws:iam::111122223333:role/terraform"\n  }\n}\n'},
+        {"variables.tf": 'variable "account_id" { type = string }\n',
+         "terraform.tfvars": 'account_id = "111122223333"\n'},
+    ],
+    ids=["allowed_account_ids", "assume_role", "tfvars"],
+)  # fmt: skip
+def test_the_own_account_is_learned_from_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    result = run(tmp_path, monkeypatch, {"roles.tf": VENDOR + OWN, **files})
+    assert [(f.address, f.severity) for f in result.findings] == [
+        ("aws_iam_role.vendor", Severity.HIGH)
+    ]
+    assert "could not be compared" not in result.findings[0].message
+
+
+def test_the_own_account_from_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from lpgen.cli import main
+
+    (tmp_path / "roles.tf").write_text(VENDOR + OWN)
+    (tmp_path / ".lpgen.toml").write_text('account_id = "111122223333"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", ".", "--no-git", "--ignore", "LP05"])
+    assert result.exit_code == 1, result.output
+    assert "aws_iam_role.vendor" in result.output
+    assert "aws_iam_role.own" not in result.output

@@ -26,7 +26,7 @@ from lark import Tree
 from lpgen import __version__
 from lpgen.errors import ParseError
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
 
