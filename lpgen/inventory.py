@@ -656,6 +656,14 @@ class _Builder:
             )
         )
 
+    def _aws_lambda_permission(self, inst: Instance) -> None:
+        from lpgen.resource_policies import lambda_permission_policy
+
+        values = {k: inst.attr(k) for k in inst.block.attrs}
+        self.inv.resource_policies.append(
+            lambda_permission_policy(inst.address, values, inst.block.loc)
+        )
+
     def _aws_accessanalyzer_analyzer(self, inst: Instance) -> None:
         kind = inst.attr("type")
         detail = str(kind) if isinstance(kind, str) else "ACCOUNT"

@@ -627,6 +627,18 @@ class _Builder:
             PasswordPolicy(res.address, self.location(res.address), settings)
         )
 
+    def _aws_lambda_permission(self, res: PlanResource) -> None:
+        from lpgen.resource_policies import lambda_permission_policy
+        from lpgen.terraform.values import Unknown
+
+        values: dict[str, Any] = dict(self.values(res) or {})
+        for key in ("source_arn", "source_account", "principal_org_id"):
+            if values.get(key) is None and res.unknown(key):
+                values[key] = Unknown(f"{key} is known only after apply")
+        self.inv.resource_policies.append(
+            lambda_permission_policy(res.address, values, self.location(res.address))
+        )
+
     def _resource_policy(self, res: PlanResource) -> None:
         attr = RESOURCE_POLICY_TYPES[res.type]
         values = self.values(res) or {}

@@ -51,6 +51,11 @@ def document_from_value(value: Any, *, where: Location | None = None) -> PolicyD
     return PolicyDocument(unknown_reason="policy is not a JSON document", location=where)
 
 
+def document_from_data(data: Any) -> PolicyDocument:
+    """A PolicyDocument from plain data lpgen built itself (a statement from arguments)."""
+    return _from_structure(data, style="unknown")
+
+
 def _from_structure(data: Any, *, style: str) -> PolicyDocument:
     doc = PolicyDocument(style=style)  # type: ignore[arg-type]
     if isinstance(data, Unknown):

@@ -13,6 +13,7 @@ from lpgen.checks.credentials import check_credentials
 from lpgen.checks.exposure import check_exposure
 from lpgen.checks.guardrails import check_guardrails
 from lpgen.checks.permissions import check_permissions
+from lpgen.checks.resources import check_resource_policies
 from lpgen.checks.secrets import check_secrets
 from lpgen.checks.structure import check_structure
 from lpgen.checks.unused import check_unused
@@ -25,6 +26,7 @@ CHECKS: tuple[Check, ...] = (
     Check(check_structure, ("LP020", "LP021", "LP022", "LP023")),
     Check(check_credentials, ("LP030", "LP031", "LP032", "LP033", "LP034")),
     Check(check_exposure, ("LP040", "LP041", "LP042")),
+    Check(check_resource_policies, ("LP043", "LP044")),
     Check(check_secrets, ("LP045",), ("source",)),
     Check(check_guardrails, ("LP050", "LP051", "LP052", "LP053")),
 )

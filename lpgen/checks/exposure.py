@@ -109,6 +109,29 @@ _RESOURCE_NAMES = {
     "aws_glacier_vault": "Glacier vault policy",
     "aws_elasticsearch_domain_policy": "Elasticsearch domain policy",
     "aws_opensearch_domain_policy": "OpenSearch domain policy",
+    "aws_s3_bucket": "S3 bucket policy",
+    "aws_sqs_queue": "SQS queue policy",
+    "aws_sns_topic": "SNS topic policy",
+    "aws_secretsmanager_secret": "Secrets Manager secret policy",
+    "aws_elasticsearch_domain": "Elasticsearch domain policy",
+    "aws_opensearch_domain": "OpenSearch domain policy",
+    "aws_efs_file_system_policy": "EFS file system policy",
+    "aws_glue_resource_policy": "Glue resource policy",
+    "aws_api_gateway_rest_api": "API Gateway resource policy",
+    "aws_api_gateway_rest_api_policy": "API Gateway resource policy",
+    "aws_ses_identity_policy": "SES identity policy",
+    "aws_cloudwatch_log_destination_policy": "CloudWatch Logs destination policy",
+    "aws_cloudwatch_log_resource_policy": "CloudWatch Logs resource policy",
+    "aws_backup_vault_policy": "Backup vault policy",
+    "aws_ecrpublic_repository_policy": "ECR Public repository policy",
+    "aws_s3_access_point": "S3 access point policy",
+    "aws_kinesis_resource_policy": "Kinesis resource policy",
+    "aws_dynamodb_resource_policy": "DynamoDB resource policy",
+    "aws_codeartifact_domain_permissions_policy": "CodeArtifact domain policy",
+    "aws_codeartifact_repository_permissions_policy": "CodeArtifact repository policy",
+    "aws_media_store_container_policy": "MediaStore container policy",
+    "aws_schemas_registry_policy": "EventBridge schema registry policy",
+    "aws_lambda_permission": "Lambda permission",
 }
 
 
@@ -120,7 +143,7 @@ def _strings(value: Any) -> list[str] | None:
     return [str(v) for v in items]
 
 
-def _principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]:
+def principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]:
     """(public, AWS principals, Federated principals or None when there are none)."""
     p = stmt.principals
     if stmt.not_principals is not None:
@@ -139,7 +162,7 @@ def _principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None
     return public, [a for a in aws if a != "*"], federated
 
 
-def _documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDocument, str]]:
+def documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDocument, str]]:
     """(address, resource policy or None for a trust policy, document, what it is)."""
     for role in ctx.inventory.roles:
         doc = role.assume_role_policy
@@ -152,13 +175,13 @@ def _documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDo
             yield rp.address, rp, doc, kind
 
 
-def _actions(stmt: Statement) -> str:
+def describe_actions(stmt: Statement) -> str:
     if stmt.actions is not None:
         return short_list((e.value for e in stmt.actions), 4)
     return "every action but " + short_list(e.value for e in stmt.not_actions or [])
 
 
-def _account_of(principal: str) -> str | None:
+def account_of(principal: str) -> str | None:
     m = _ACCOUNT.match(principal)
     return (m.group(1) or m.group(2)) if m else None
 
@@ -169,7 +192,7 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
         **{r.address: r.location for r in ctx.inventory.roles},
         **{p.address: p.location for p in ctx.inventory.resource_policies},
     }
-    for address, resource, doc, what in _documents(ctx):
+    for address, resource, doc, what in documents(ctx):
         trust = resource is None
         for stmt in doc.statements:
             if not stmt.is_allow:
@@ -177,9 +200,9 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
             label = statement_label(stmt)
             key = statement_key(stmt)
             loc = stmt.location or locations.get(address)
-            public, accounts, federated = _principal_parts(stmt)
+            public, accounts, federated = principal_parts(stmt)
             if public and not restricts(stmt.conditions, RESTRICTING_KEYS):
-                verb = "can be assumed by" if trust else f"allows {_actions(stmt)} to"
+                verb = "can be assumed by" if trust else f"allows {describe_actions(stmt)} to"
                 wide = wide_values(stmt.conditions, RESTRICTING_KEYS)
                 why = (
                     f"with a condition that matches everyone ({wide[0][0]} {wide[0][1]!r})"
@@ -231,7 +254,7 @@ def _cross_account(
     external: list[str] = []
     unknown: list[str] = []
     for principal in accounts:
-        account = _account_of(principal)
+        account = account_of(principal)
         if account is None:
             continue
         own = ctx.is_own_account(account)
@@ -251,7 +274,7 @@ def _cross_account(
         )
     else:
         text = (
-            f"{what} allows {_actions(stmt)} to account {names} without an "
+            f"{what} allows {describe_actions(stmt)} to account {names} without an "
             "aws:PrincipalOrgID condition"
         )
     if mfa:
