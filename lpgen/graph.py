@@ -19,12 +19,19 @@ from lpgen.model import ActionEntry, Inventory, Policy, PolicyDocument, Statemen
 from lpgen.snapshot import format_time, load_snapshot
 from lpgen.usage import EntityUsage, UsageIndex, assess_entity, assess_service, in_window
 
-NodeKind = Literal["user", "group", "role", "policy", "service"]
-EdgeKind = Literal["member_of", "attached", "grants"]
+NodeKind = Literal[
+    "user", "group", "role", "policy", "service",
+    # IAM Identity Center: identity store users and groups, permission sets, AWS accounts.
+    "sso_user", "sso_group", "permission_set", "account",
+]  # fmt: skip
+EdgeKind = Literal["member_of", "attached", "grants", "assigned", "provisioned"]
 UsageState = Literal["used", "unused", "unknown"]
 
-NODE_KINDS: tuple[NodeKind, ...] = ("user", "group", "role", "policy", "service")
-EDGE_KINDS: tuple[EdgeKind, ...] = ("member_of", "attached", "grants")
+NODE_KINDS: tuple[NodeKind, ...] = (
+    "user", "group", "role", "policy", "service", "sso_user", "sso_group", "permission_set",
+    "account",
+)  # fmt: skip
+EDGE_KINDS: tuple[EdgeKind, ...] = ("member_of", "attached", "grants", "assigned", "provisioned")
 
 # The service node a policy points at when it allows every service (`"*"`, or NotAction).
 ALL_SERVICES = "*"
@@ -192,6 +199,9 @@ class _Builder:
                     file=att.location.file,
                     line=att.location.line,
                 )
+        from lpgen.graph_sso import add_identity_center
+
+        add_identity_center(self)
         for pid in [n for n, d in self.g.nodes(data=True) if d["kind"] == "policy"]:
             self._add_grants(pid)
         if self.usage is not None:

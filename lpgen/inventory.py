@@ -28,6 +28,7 @@ from lpgen.model import (
     User,
 )
 from lpgen.policydoc import document_from_value
+from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES
 from lpgen.terraform.loader import Instance, LoadOptions, load_tree, walk_instances
 from lpgen.terraform.relevance import RESOURCE_POLICY_TYPES
 from lpgen.terraform.values import SStr, Unknown
@@ -156,6 +157,7 @@ def _collect_unpaused(
                 obj.rtype in IAM_RESOURCE_TYPES
                 or obj.rtype in RESOURCE_POLICY_TYPES
                 or obj.rtype in GUARDRAIL_TYPES
+                or obj.rtype in SSO_RESOURCE_TYPES
             ):
                 for inst in obj.instances().values():
                     builder.add(inst)
@@ -163,6 +165,11 @@ def _collect_unpaused(
             if obj.rtype == "aws_iam_policy_document":
                 for inst in obj.instances().values():
                     builder.add_document(inst)
+            elif obj.rtype in SSO_DATA_TYPES:
+                from lpgen.sso import add_data_source
+
+                for inst in obj.instances().values():
+                    add_data_source(inv, inst)
     from lpgen.accounts import declared_accounts
 
     for mi in roots:
@@ -200,6 +207,8 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
             "groups", "users", "roles", "policies", "memberships", "attachments",
             "access_keys", "login_profiles", "password_policies", "documents",
             "resource_policies", "guardrails", "unresolved", "account_sources",
+            "permission_sets", "permission_set_policies", "identity_store",
+            "identity_memberships", "account_assignments",
         ):
             getattr(inv, name).extend(getattr(part.inv, name))
     builder = _Builder(inv)
@@ -327,6 +336,11 @@ class _Builder:
 
     def add(self, inst: Instance) -> None:
         rtype = inst.obj.rtype
+        if rtype in SSO_RESOURCE_TYPES:
+            from lpgen.sso import add_resource
+
+            add_resource(self.inv, inst)
+            return
         getattr(self, "_" + rtype, self._resource_policy)(inst)
 
     def _base(self, inst: Instance, name_attr: str = "name") -> tuple[str | None, str, list[str]]:
@@ -695,6 +709,9 @@ class _Builder:
         self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
 
     def finish(self) -> None:
+        from lpgen.sso import link_permission_sets
+
+        link_permission_sets(self.inv)
         by_arn = {p.arn: p for p in self.inv.policies if p.arn}
         by_address = {p.address: p for p in self.inv.policies}
         for att, arn in self.policy_refs:
@@ -799,6 +816,7 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
         "password_policies": [
             {"address": pp.address, **_loc(pp.location)} for pp in inv.password_policies
         ],
+        **identity_center_json(inv),
         "declared_accounts": [
             {"account_id": a.account_id, "source": a.what, **_loc(a.location)}
             for a in inv.account_sources
@@ -817,6 +835,60 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
                 "line": u.location.line if u.location else None,
             }
             for u in inv.warnings
+        ],
+    }
+
+
+def identity_center_json(inv: Inventory) -> dict[str, Any]:
+    """The IAM Identity Center keys of the inventory JSON."""
+    from lpgen.sso import name_of
+
+    def ps_json(ps: Any) -> dict[str, Any]:
+        inline = ps.inline_policy
+        doc = inline.document if inline is not None else None
+        return {
+            "address": ps.address,
+            "name": ps.name,
+            **_loc(ps.location),
+            "session_duration": ps.session_duration,
+            "inline_policy": None if inline is None else {
+                "address": inline.address,
+                **_loc(inline.location),
+                "style": doc.style if doc else "unknown",
+                "statements": len(doc.statements) if doc else 0,
+            },
+            "managed_policy_arns": [p.arn for p in ps.policies if p.kind == "managed"],
+            "customer_managed_policies": [
+                {"name": p.name, "path": p.path, "address": p.address}
+                for p in ps.policies if p.kind == "customer_managed"
+            ],
+            "permissions_boundary": None if ps.boundary is None else (
+                ps.boundary.arn or ps.boundary.name
+            ),
+        }  # fmt: skip
+
+    return {
+        "permission_sets": [ps_json(ps) for ps in inv.permission_sets],
+        "account_assignments": [
+            {
+                "address": a.address,
+                "permission_set": a.permission_set,
+                "permission_set_name": name_of(inv, a.permission_set),
+                "principal_type": a.principal_type,
+                "principal": a.principal,
+                "principal_name": name_of(inv, a.principal),
+                "account": a.account,
+                **_loc(a.location),
+            }
+            for a in inv.account_assignments
+        ],
+        "identity_store": [
+            {"kind": e.kind, "name": e.name, "address": e.address, **_loc(e.location)}
+            for e in inv.identity_store
+        ],
+        "identity_store_memberships": [
+            {"group": m.group, "user": m.user, "address": m.address, **_loc(m.location)}
+            for m in inv.identity_memberships
         ],
     }
 
@@ -940,6 +1012,7 @@ def render_text(inv: Inventory) -> str:
                 if a.policy is None and a.policy_arn == arn
             )
             add(f"  {arn}: {', '.join(targets)}")
+    lines.extend(_identity_center_text(inv))
     problems = list(inv.unresolved) + list(inv.modules_not_followed)
     if problems or inv.warnings:
         add("")
@@ -950,6 +1023,31 @@ def render_text(inv: Inventory) -> str:
             at = f"{prob.location}: " if prob.location else ""
             add(f"  {at}{prob.address}: {prob.message}")
     return "\n".join(lines) + "\n"
+
+
+def _identity_center_text(inv: Inventory) -> list[str]:
+    """The "Permission sets" section of the text inventory (none when there are none)."""
+    from lpgen.sso import name_of
+
+    if not inv.permission_sets:
+        return []
+    out = ["", "Permission sets"]
+    for ps in sorted(inv.permission_sets, key=lambda p: (p.name or "", p.address)):
+        pols = [
+            "inline" if p.kind == "inline"
+            else (p.arn or p.name or "(unknown)") + (" (boundary)" if p.kind == "boundary" else "")
+            for p in ps.policies
+        ]  # fmt: skip
+        out.append(f"  {ps.name or '(unknown)'}  ({ps.address}, {ps.location})")
+        out.append(f"    policies: {', '.join(pols) if pols else '(none)'}")
+        assigned = sorted(
+            f"{(a.principal_type or '?').lower()} {name_of(inv, a.principal)} in "
+            f"{a.account or '(unknown)'}"
+            for a in inv.account_assignments
+            if a.permission_set == ps.address
+        )
+        out.append(f"    assigned: {', '.join(assigned) if assigned else '(nobody)'}")
+    return out
 
 
 __all__ = [

@@ -50,9 +50,11 @@ RESOURCE_POLICY_TYPES: dict[str, str] = {
     "aws_lambda_permission": "principal",
 }
 
-# IAM itself, Access Analyzer analyzers, and EventBridge patterns on root activity (which
-# always name userIdentity).
-_IAM = re.compile(r"aws_iam_|aws_accessanalyzer_analyzer|userIdentity")
+# IAM itself (and IAM Identity Center), Access Analyzer analyzers, and EventBridge patterns
+# on root activity (which always name userIdentity).
+_IAM = re.compile(
+    r"aws_iam_|aws_accessanalyzer_analyzer|userIdentity|aws_ssoadmin_|aws_identitystore_"
+)
 _RESOURCE_POLICY = re.compile(
     r"resource[ \t]+\"(" + "|".join(RESOURCE_POLICY_TYPES) + r")\"[ \t]+\"[^\"]*\"[ \t]*\{"
 )
