@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lpgen.checks import CHECKS, Check, CheckContext
+from lpgen.checks.context import short_list
 from lpgen.errors import InputError
 from lpgen.findings import (
     Finding,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
 
-__all__ = ["CheckOptions", "CheckResult", "check_rules", "run_check"]
+__all__ = ["CheckOptions", "CheckResult", "check_rules", "merge_instances", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -228,9 +230,11 @@ def _run_check(
         findings.extend(f for f in _run(check, ctx) if f.code in selected)
 
     base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
-    findings = [_rebase(f, base_dir, plan_file) for f in findings]
+    findings = merge_instances(_rebase(f, base_dir, plan_file) for f in findings)
     findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
     resources = _resource_locations(inventory, source, base_dir, plan_file)
+    for address, loc in list(resources.items()):
+        resources.setdefault(_INSTANCE_KEY.sub("", address), loc)
     kept, suppressed, warnings = _suppress(findings, resources)
     notes = list(ctx.notes) + warnings
     shown = kept
@@ -248,6 +252,47 @@ def _run_check(
         inventory=source,
         skipped_checks=tuple(skipped),
     )
+
+
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+
+
+def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per block and rule: the findings of one code at one place for several
+    ``count``/``for_each`` instances of a block become one, naming the instances.
+
+    The merged finding takes the block's address (``aws_iam_policy.team``, instance keys
+    removed), so its fingerprint does not change when instances come and go.
+    """
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    order: list[tuple[object, ...]] = []
+    for f in findings:
+        base = _INSTANCE_KEY.sub("", f.address) if f.address else None
+        key: tuple[object, ...] = (f.code, f.file, f.line, f.qualifier, f.subject, base)
+        if base is None or base == f.address:
+            key = (*key, id(f))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    out: list[Finding] = []
+    for key in order:
+        items = groups[key]
+        if len(items) == 1:
+            out.append(items[0])
+            continue
+        first = items[0]
+        base = str(key[5])
+        instances = short_list(dict.fromkeys(_instance_part(i.address or "") for i in items), 6)
+        worst = max(i.severity for i in items)
+        message = f"{first.message}; in {len(items)} instances: {instances}"
+        out.append(replace(first, address=base, severity=worst, message=message))
+    return out
+
+
+def _instance_part(address: str) -> str:
+    """``module.team["a"].aws_iam_policy.p[0]`` -> ``["a"][0]``: what tells instances apart."""
+    return "".join(_INSTANCE_KEY.findall(address)) or address
 
 
 def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:

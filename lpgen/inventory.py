@@ -644,11 +644,16 @@ class _Builder:
 
     def _aws_iam_account_password_policy(self, inst: Instance) -> None:
         settings: dict[str, Any] = {}
+        unknown: list[str] = []
         for key in inst.block.attrs:
             value = inst.attr(key)
             if not isinstance(value, Unknown):
                 settings[key] = value if not isinstance(value, str) else str(value)
-        self.inv.password_policies.append(PasswordPolicy(inst.address, inst.block.loc, settings))
+            else:
+                unknown.append(key)
+        self.inv.password_policies.append(
+            PasswordPolicy(inst.address, inst.block.loc, settings, unknown)
+        )
 
     def _resource_policy(self, inst: Instance) -> None:
         attr = RESOURCE_POLICY_TYPES.get(inst.obj.rtype)

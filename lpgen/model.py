@@ -190,6 +190,8 @@ class PasswordPolicy:
     address: str
     location: Location
     settings: dict[str, Any] = field(default_factory=dict)
+    # Settings whose value could not be evaluated (not in ``settings``).
+    unknown: list[str] = field(default_factory=list)
 
 
 @dataclass

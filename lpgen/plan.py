@@ -623,8 +623,9 @@ class _Builder:
             k: v for k, v in (self.values(res) or {}).items()
             if v is not None and k not in ("id", "expire_passwords") and self.known(res, k)
         }  # fmt: skip
+        unknown = [k for k in (self.values(res) or {}) if not self.known(res, k)]
         self.inv.password_policies.append(
-            PasswordPolicy(res.address, self.location(res.address), settings)
+            PasswordPolicy(res.address, self.location(res.address), settings, unknown)
         )
 
     def _aws_lambda_permission(self, res: PlanResource) -> None:

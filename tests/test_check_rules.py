@@ -70,10 +70,21 @@ def test_acme_raises_no_false_alarm_on_its_good_practice(monkeypatch: pytest.Mon
     monkeypatch.chdir(ACME)
     result = run_check(".", options=CheckOptions(use_git=False))
     assert found(result) == [
+        ("LP018", "policies.tf", 66),  # ec2:StartInstances ... on "*" (low)
         ("LP013", "policies.tf", 71),  # lambda:UpdateFunctionCode on "*"
-        ("LP011", "policies/platform.json", 20),  # ec2:*
-        ("LP011", "policies/platform.json", 21),  # autoscaling:*
+        ("LP018", "policies.tf", 96),  # kinesis:PutRecord on "*"
+        ("LP018", "policies.tf", 108),  # athena:StartQueryExecution ... on "*"
+        ("LP016", "policies.tf", 141),  # redshift:GetClusterCredentials on "*"
+        ("LP018", "policies.tf", 141),  # redshift-data:ExecuteStatement on "*"
+        ("LP018", "policies.tf", 168),  # budgets:ModifyBudget on "*"
+        ("LP011", "policies/platform.json", 20),  # ec2:* and autoscaling:*, one finding
+        ("LP018", "policies/platform.json", 23),  # route53:ChangeResourceRecordSets on "*"
+        ("LP018", "roles.tf", 65),  # ecr:PutImage ... on "*"
+        ("LP018", "templates/oncall.json.tpl", 13),  # ssm:StartSession ... on "*"
     ]
+    # No finding on its trusts (OIDC pinned to repository and branch, partner with an
+    # external id), its MFA guard, its password policy or its guardrail module.
+    assert not [f for f in result.findings if f.code[:4] in ("LP03", "LP04", "LP05")]
 
 
 def test_acme_with_snapshot_names_what_trim_removes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,7 +192,8 @@ def test_service_wildcard_points_at_the_entry(
         """,
     })  # fmt: skip
     assert found(result, "LP011") == [("LP011", "doc.tf", 5)]
-    assert "every s3 action (s3:*)" in result.findings[0].message
+    lp011 = next(f for f in result.findings if f.code == "LP011")
+    assert "every s3 action (s3:*)" in lp011.message
 
 
 def test_allow_not_action(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,10 +259,14 @@ def test_privilege_escalation_in_a_module_with_for_each(
         }
         """,
     })  # fmt: skip
+    # One finding for the block, naming the module instances it covers.
     assert [(f.address, f.file) for f in result.findings if f.code == "LP013"] == [
-        ('module.team["a"].aws_iam_policy.this', "modules/team/main.tf"),
-        ('module.team["b"].aws_iam_policy.this', "modules/team/main.tf"),
+        ("module.team.aws_iam_policy.this", "modules/team/main.tf"),
     ]
+    assert result.findings[0].message == (
+        "Policy 'team-a' allows iam:CreateAccessKey on every resource (statement 1); "
+        'in 2 instances: ["a"], ["b"]'
+    )
 
 
 def test_iam_full_access_attachment_is_privilege_escalation(
@@ -302,14 +318,12 @@ def test_inline_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         """,
     })  # fmt: skip
     lp020 = [(f.address, f.message) for f in result.findings if f.code == "LP020"]
-    assert [a for a, _ in lp020] == [
-        "aws_iam_group_policy.g",
-        'aws_iam_role_policy.copy["r1"]',
-        'aws_iam_role_policy.copy["r2"]',
-    ]
+    # One finding per block, naming its instances.
+    assert [a for a, _ in lp020] == ["aws_iam_group_policy.g", "aws_iam_role_policy.copy"]
     assert lp020[1][1] == (
         "Inline policy 'copy' of role 'r1' repeats the document of 3 other inline policies "
-        "(group 'analysts', role 'r2', user 'alice'); make it one customer-managed policy"
+        "(group 'analysts', role 'r2', user 'alice'); make it one customer-managed policy; "
+        'in 2 instances: ["r1"], ["r2"]'
     )
     assert [f.address for f in result.findings if f.code == "LP021"] == ["aws_iam_user_policy.u"]
 
@@ -394,7 +408,13 @@ resource "aws_iam_group_policy_attachment" "mfa" {
   policy_arn = aws_iam_policy.mfa.arn
 }
 resource "aws_iam_account_password_policy" "this" {
-  minimum_password_length = 14
+  minimum_password_length      = 14
+  password_reuse_prevention    = 24
+  require_uppercase_characters = true
+  require_lowercase_characters = true
+  require_numbers              = true
+  require_symbols              = true
+  max_password_age             = 90
 }
 """
 

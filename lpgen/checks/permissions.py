@@ -16,7 +16,7 @@ from lpgen.checks.context import (
     where,
 )
 from lpgen.findings import Finding, Rule, Severity, register
-from lpgen.model import Location, PermissionSet, Policy, PolicyDocument, Statement
+from lpgen.model import ActionEntry, Location, PermissionSet, Policy, PolicyDocument, Statement
 from lpgen.semantics import (
     document_allows,
     is_full_admin,
@@ -193,7 +193,11 @@ def _bounded(f: Finding, ps: PermissionSet) -> Finding:
 def _judge_policy(
     ctx: CheckContext, policy: Policy, doc: PolicyDocument, what: str
 ) -> Iterator[Finding]:
-    """LP010-LP013 over the statements of one identity policy (``what`` names it)."""
+    """LP010-LP013 over the statements of one identity policy (``what`` names it).
+
+    Service wildcards make one LP011 per policy, naming every service and statement.
+    """
+    wildcards: list[tuple[str, ActionEntry]] = []
     for stmt in doc.statements:
         if not stmt.is_allow:
             continue
@@ -235,15 +239,7 @@ def _judge_policy(
         if not resources_are_star(stmt) or stmt.actions is None:
             continue
         for entry in service_wildcards(stmt):
-            service = entry.value.split(":", 1)[0].lower()
-            yield ctx.finding(
-                "LP011",
-                f"{what} allows every {service} action ({entry.value}) on "
-                f"every resource ({label})",
-                location=entry.location or where(policy, stmt),
-                address=policy.address,
-                qualifier=f"{key}:{entry.value.lower()}",
-            )
+            wildcards.append((label, entry))
         found: list[str] = []
         first: Location | None = None
         for action in sorted(PRIVESC_ACTIONS, key=str.lower):
@@ -260,6 +256,21 @@ def _judge_policy(
                 address=policy.address,
                 qualifier=key,
             )
+    if wildcards:
+        entries = [e for _, e in wildcards]
+        services = list(dict.fromkeys(e.value.split(":", 1)[0].lower() for e in entries))
+        patterns = short_list(dict.fromkeys(e.value for e in entries))
+        which = (
+            f"every {services[0]} action" if len(services) == 1
+            else f"every action of {short_list(services)}"
+        )  # fmt: skip
+        labels = ", ".join(dict.fromkeys(label for label, _ in wildcards))
+        yield ctx.finding(
+            "LP011",
+            f"{what} allows {which} ({patterns}) on every resource ({labels})",
+            location=entries[0].location or policy.location,
+            address=policy.address,
+        )
 
 
 def _attachments(ctx: CheckContext) -> Iterator[Finding]:
