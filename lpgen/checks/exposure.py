@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from lpgen.catalog import matches
 from lpgen.checks.context import CheckContext, short_list, statement_key, statement_label
@@ -12,6 +11,7 @@ from lpgen.checks.oidc import web_identity_problem
 from lpgen.conditions import (
     ORG_KEYS,
     RESTRICTING_KEYS,
+    arn_account_pinned,
     external_id,
     requires_mfa,
     restricts,
@@ -135,14 +135,6 @@ _RESOURCE_NAMES = {
 }
 
 
-def _strings(value: Any) -> list[str] | None:
-    """The strings of a principal value; None when some part is not known."""
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, str) for v in items):
-        return None
-    return [str(v) for v in items]
-
-
 def principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]:
     """(public, AWS principals, Federated principals or None when there are none)."""
     p = stmt.principals
@@ -152,14 +144,21 @@ def principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]
         return True, [], []
     if not isinstance(p, dict):
         return False, [], []
-    aws = _strings(p.get("AWS", [])) or []
-    public = "*" in aws
+    raw_aws = p.get("AWS", [])
+    # Parts known only after apply are left out; the literal ones are still judged.
+    items = raw_aws if isinstance(raw_aws, list) else [raw_aws]
+    aws = [str(a) for a in items if isinstance(a, str)]
+    # "arn:aws:iam::*:role/x": a wildcard account is any account (IAM rejects wildcards in
+    # principals, so where it is accepted it means everyone).
+    wild = [a for a in aws if a == "*" or (a.startswith("arn:") and not arn_account_pinned(a))]
+    public = bool(wild)
+    named = [a for a in aws if a not in wild]
     if "Federated" not in p:
-        return public, [a for a in aws if a != "*"], None
+        return public, named, None
     # A provider ARN known only after apply leaves the list empty: judged by its conditions.
     raw = p["Federated"]
     federated = [str(f) for f in (raw if isinstance(raw, list) else [raw]) if isinstance(f, str)]
-    return public, [a for a in aws if a != "*"], federated
+    return public, named, federated
 
 
 def documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDocument, str]]:

@@ -1,0 +1,75 @@
+"""lpgen against other scanners' own test cases (tests/data/check/peers, see its README).
+
+For each vendored case: the resources the peer expects to fail, the ones lpgen reports besides
+(``extra``) and the ones it does not (``missing``), each with the reason lpgen differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lpgen.check import CheckOptions, run_check
+from lpgen.inventory import InventoryOptions
+
+PEERS = Path(__file__).resolve().parent / "data" / "check" / "peers"
+
+CASES = {
+    # CKV_AWS_70: S3 bucket does not allow an action with any principal.
+    "checkov/S3AllowsAnyPrincipal": (
+        ("LP040",),
+        {"aws_s3_bucket.fail", "aws_s3_bucket.fail2", "aws_s3_bucket.fail3",
+         "aws_s3_bucket_policy.fail", "aws_s3_bucket.fail_w_condition",
+         "aws_s3_bucket_policy.fail_w_condition"},
+        {
+            # Principal "*" with ArnNotEquals aws:PrincipalArn: everyone but one user. A negated
+            # operator restricts nothing; Checkov passes it.
+            "aws_s3_bucket.pass_w_condition": "negated condition",
+            "aws_s3_bucket_policy.pass_w_condition": "negated condition",
+            # Public through a data "aws_iam_policy_document"; Checkov does not follow it.
+            "aws_s3_bucket_policy.json": "policy from a data source",
+        },
+        {},
+    ),
+    # CKV_AWS_168: SQS queue policy is not public.
+    "checkov/SQSQueuePolicyAnyPrincipal": (
+        ("LP040",),
+        {"aws_sqs_queue_policy.q2", "aws_sqs_queue_policy.q3", "aws_sqs_queue_policy.q4",
+         "aws_sqs_queue_policy.q5", "aws_sqs_queue.aq2", "aws_sqs_queue.aq3",
+         "aws_sqs_queue.aq4", "aws_sqs_queue.aq5"},
+        {},
+        {},
+    ),
+    # CKV_AWS_364: Lambda permissions for AWS services are limited by SourceArn/SourceAccount.
+    "checkov/LambdaServicePermission": (
+        ("LP044",),
+        {"aws_lambda_permission.ckv_unittest_fail"},
+        {},
+        {},
+    ),
+    # CKV_AWS_301: Lambda function is not public.
+    "checkov/LambdaFunctionIsNotPublic": (
+        ("LP040",),
+        {"aws_lambda_permission.fail"},
+        {},
+        {
+            # principal "*" with source_arn of one EventBridge rule: aws:SourceArn pins the
+            # caller to that rule (IAM Access Analyzer does not call it public either).
+            "aws_lambda_permission.fail": "source_arn restricts",
+        },
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_peer_cases(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    codes, peer_fails, extra, missing = CASES[case]
+    monkeypatch.chdir(PEERS / case)
+    result = run_check(
+        ".",
+        options=CheckOptions(use_git=False, select=codes),
+        inventory_options=InventoryOptions(account_id="123456789012"),
+    )
+    reported = {f.address for f in result.findings}
+    assert reported == (peer_fails - set(missing)) | set(extra)
