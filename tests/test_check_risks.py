@@ -85,14 +85,15 @@ CIS = """  minimum_password_length      = 14
 
 
 def test_password_policy_strength(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    weak = "  minimum_password_length = 8\n  require_symbols = false\n  max_password_age = 180"
+    weak = ("  minimum_password_length = 8\n  require_symbols = false\n  max_password_age = 180\n"
+            "  allow_users_to_change_password = false")
     result = run(tmp_path, monkeypatch, {"weak/main.tf": PASSWORD.format(body=weak)})
     assert [(f.code, f.file, f.line, f.message) for f in result.findings] == [
         ("LP035", "weak/main.tf", 2,
          "Account password policy is weaker than CIS: minimum_password_length 8 (CIS: >= 14), "
          "password_reuse_prevention not set (CIS: >= 24), require_uppercase_characters not set, "
          "require_lowercase_characters not set, require_numbers not set, require_symbols false, "
-         "max_password_age 180 (CIS: <= 90)"),
+         "max_password_age 180 (CIS: <= 90), allow_users_to_change_password false"),
     ]  # fmt: skip
 
 

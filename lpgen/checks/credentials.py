@@ -132,7 +132,8 @@ WEAK_PASSWORD_POLICY = register(
         rationale=(
             "The CIS AWS Foundations Benchmark asks for passwords of at least 14 characters "
             "that cannot reuse any of the last 24, with upper- and lower-case letters, numbers "
-            "and symbols, expiring after at most 90 days. A setting left out takes AWS's "
+            "and symbols, expiring after at most 90 days, which users may change themselves. A "
+            "setting left out takes AWS's "
             "default (6 characters in Terraform's provider, no reuse prevention, no expiry), "
             "which lets console users pick passwords that fall to guessing and survive leaks."
         ),
@@ -140,7 +141,8 @@ WEAK_PASSWORD_POLICY = register(
             "Set `minimum_password_length = 14`, `password_reuse_prevention = 24`, "
             "`require_uppercase_characters`, `require_lowercase_characters`, "
             "`require_numbers` and `require_symbols` to true, and `max_password_age = 90` "
-            "(`lpgen baseline` writes such a policy)."
+            "(`lpgen baseline` writes such a policy), and `allow_users_to_change_password = "
+            "true`."
         ),
         references=(
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html",
@@ -158,6 +160,8 @@ _CIS_PASSWORD: tuple[tuple[str, str], ...] = (
     ("require_numbers", "true"),
     ("require_symbols", "true"),
     ("max_password_age", "<= 90"),
+    # Not CIS, but without it users cannot change an expiring or leaked password themselves.
+    ("allow_users_to_change_password", "true"),
 )
 
 
@@ -178,6 +182,11 @@ def password_policy_gaps(settings: dict[str, Any], unknown: Iterable[str] = ()) 
         if name in skip:
             continue
         value = settings.get(name)
+        if name == "allow_users_to_change_password":
+            # The provider's default is true: only an explicit false is a gap.
+            if value is False or str(value).lower() == "false":
+                gaps.append(f"{name} false")
+            continue
         if want == "true":
             if value is not True and str(value).lower() != "true":
                 gaps.append(f"{name} {'not set' if value is None else str(value).lower()}")
