@@ -282,11 +282,15 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
             out.append(items[0])
             continue
         first = items[0]
-        base = str(key[5])
-        instances = short_list(dict.fromkeys(_instance_part(i.address or "") for i in items), 6)
         worst = max(i.severity for i in items)
-        message = f"{first.message}; in {len(items)} instances: {instances}"
-        out.append(replace(first, address=base, severity=worst, message=message))
+        distinct = list(dict.fromkeys(i.address or "" for i in items))
+        if len(distinct) == 1:
+            # One instance reached from several roots (a shared module): one finding.
+            out.append(replace(first, severity=worst))
+            continue
+        instances = short_list((_instance_part(a) for a in distinct), 6)
+        message = f"{first.message}; in {len(distinct)} instances: {instances}"
+        out.append(replace(first, address=str(key[5]), severity=worst, message=message))
     return out
 
 

@@ -132,3 +132,45 @@ def test_one_finding_per_block_and_rule(tmp_path: Path, monkeypatch: pytest.Monk
         "sqs:*) on every resource (statement 'Run', statement 'Queue'); in 3 instances: "
         '["api"], ["jobs"], ["web"]'
     )
+
+
+def test_an_empty_not_action_from_a_null_module_input_is_no_not_action(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """terraform-aws-modules' iam-user passes not_actions = null through an optional object
+    attribute: the statement is an Action statement, not "every action except nothing"."""
+    result = run(tmp_path, monkeypatch, {"p.tf": """
+    variable "perms" {
+      type = map(object({
+        actions     = optional(list(string))
+        not_actions = optional(list(string), [])
+        resources   = optional(list(string))
+      }))
+      default = { Logs = { actions = ["logs:PutLogEvents"], resources = ["*"] } }
+    }
+    data "aws_iam_policy_document" "p" {
+      dynamic "statement" {
+        for_each = var.perms
+        content {
+          sid         = statement.key
+          actions     = statement.value.actions
+          not_actions = statement.value.not_actions
+          resources   = statement.value.resources
+        }
+      }
+    }
+    resource "aws_iam_policy" "p" {
+      name   = "p"
+      policy = data.aws_iam_policy_document.p.json
+    }
+    """}, select=("LP012",))  # fmt: skip
+    assert found(result) == []
+
+
+def test_one_instance_reached_from_several_roots_is_one_finding() -> None:
+    from lpgen.check import merge_instances
+    from lpgen.findings import Finding
+
+    same = Finding.create("LP010", "Policy 'x' allows every action on every resource",
+                          file="modules/p/main.tf", line=3, address="module.p.aws_iam_policy.x")  # fmt: skip
+    assert merge_instances([same, same]) == [same]
