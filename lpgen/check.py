@@ -259,18 +259,20 @@ _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
 
 def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per block and rule: the findings of one code at one place for several
-    ``count``/``for_each`` instances of a block become one, naming the instances.
+    instances of a block (``count``/``for_each``, a module called several times or from
+    several roots) become one, naming the instances.
 
-    The merged finding takes the block's address (``aws_iam_policy.team``, instance keys
-    removed), so its fingerprint does not change when instances come and go.
+    The merged finding takes the block's address with instance keys removed
+    (``aws_iam_policy.team``); when the instances come from different module calls, the
+    first of their addresses in order. Findings without an address are left as they are.
     """
     groups: dict[tuple[object, ...], list[Finding]] = {}
     order: list[tuple[object, ...]] = []
-    for f in findings:
-        base = _INSTANCE_KEY.sub("", f.address) if f.address else None
-        key: tuple[object, ...] = (f.code, f.file, f.line, f.qualifier, f.subject, base)
-        if base is None or base == f.address:
-            key = (*key, id(f))
+    for n, f in enumerate(findings):
+        if f.address is None or f.file is None:
+            key: tuple[object, ...] = ("single", n)
+        else:
+            key = (f.code, f.file, f.line, f.qualifier, f.subject, _block_of(f.address))
         if key not in groups:
             groups[key] = []
             order.append(key)
@@ -278,20 +280,27 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
     out: list[Finding] = []
     for key in order:
         items = groups[key]
-        if len(items) == 1:
-            out.append(items[0])
-            continue
         first = items[0]
-        worst = max(i.severity for i in items)
         distinct = list(dict.fromkeys(i.address or "" for i in items))
-        if len(distinct) == 1:
-            # One instance reached from several roots (a shared module): one finding.
-            out.append(replace(first, severity=worst))
+        if len(items) == 1 or len(distinct) == 1:
+            # One instance reached from several roots (a shared module) is one finding.
+            out.append(replace(first, severity=max(i.severity for i in items)))
             continue
-        instances = short_list((_instance_part(a) for a in distinct), 6)
-        message = f"{first.message}; in {len(distinct)} instances: {instances}"
-        out.append(replace(first, address=str(key[5]), severity=worst, message=message))
+        bases = sorted(dict.fromkeys(_INSTANCE_KEY.sub("", a) for a in distinct))
+        if len(bases) == 1:
+            shown = short_list((_instance_part(a) for a in distinct), 6)
+        else:
+            shown = short_list(distinct, 4)
+        message = f"{first.message}; in {len(distinct)} instances: {shown}"
+        worst = max(i.severity for i in items)
+        out.append(replace(first, address=bases[0], severity=worst, message=message))
     return out
+
+
+def _block_of(address: str) -> str:
+    """``module.a["x"].aws_kms_key.k[0]`` -> ``aws_kms_key.k``: the block, wherever called."""
+    parts = _INSTANCE_KEY.sub("", address).split(".")
+    return ".".join(parts[-3:] if len(parts) >= 3 and parts[-3] == "data" else parts[-2:])
 
 
 def _instance_part(address: str) -> str:

@@ -174,3 +174,18 @@ def test_one_instance_reached_from_several_roots_is_one_finding() -> None:
     same = Finding.create("LP010", "Policy 'x' allows every action on every resource",
                           file="modules/p/main.tf", line=3, address="module.p.aws_iam_policy.x")  # fmt: skip
     assert merge_instances([same, same]) == [same]
+
+
+def test_one_finding_for_a_module_block_called_several_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(tmp_path, monkeypatch, {
+        "main.tf": 'module "eu" {\n  source = "./m"\n}\nmodule "us" {\n  source = "./m"\n}\n',
+        "m/main.tf": policy("p", '{ Effect = "Allow", Action = "*", Resource = "*" }'),
+    }, select=("LP010",))  # fmt: skip
+    assert [(f.address, f.file, f.line) for f in result.findings] == [
+        ("module.eu.aws_iam_policy.p", "m/main.tf", 6)
+    ]
+    assert result.findings[0].message.endswith(
+        "; in 2 instances: module.eu.aws_iam_policy.p, module.us.aws_iam_policy.p"
+    )
