@@ -624,7 +624,8 @@ def check_action(action: str) -> str:
 
 
 def find_who_can(ag: AccessGraph, action: str) -> WhoCan:
-    """Which users and roles can perform ``action``, and through which group and policy.
+    """Which users, roles and permission sets can perform ``action``, and through which
+    group and policy.
 
     Wildcards and NotAction are honoured; an explicit Deny that applies to every resource
     without a condition wins. Resource and Condition are not evaluated: a statement limited
@@ -632,7 +633,8 @@ def find_who_can(ag: AccessGraph, action: str) -> WhoCan:
     """
     action = check_action(action)
     entries: list[WhoCanEntry] = []
-    principals = ag.nodes_of("user") + ag.nodes_of("role")
+    # IAM Identity Center permission sets are principals too: what their sessions may do.
+    principals = ag.nodes_of("user") + ag.nodes_of("role") + ag.nodes_of("permission_set")
     for principal in principals:
         allows: list[Match] = []
         denies: list[Match] = []

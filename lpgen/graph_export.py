@@ -681,7 +681,7 @@ def _who_can_lines(graph: Graph, who: WhoCan, bullet: str) -> list[str]:
     if not who.entries:
         return [f"{bullet}nobody"]
     for entry in who.entries:
-        kind = graph.nodes[entry.principal]["kind"]
+        kind = str(graph.nodes[entry.principal]["kind"]).replace("_", " ")
         lines.append(f"{bullet}{kind} {_name(graph, entry.principal)}: {entry.status}")
         sub = "  " + bullet
         lines.extend(f"{sub}allowed by {_match_text(graph, m)}" for m in entry.allows)

@@ -102,3 +102,12 @@ def test_permission_set_findings_are_suppressed_inline(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "permission set 'Admin'" not in result.output
     assert "permission set 'Platform'" in result.output
+
+
+def test_who_can_names_permission_sets() -> None:
+    result = CliRunner().invoke(main, ["graph", str(SSO), "--who-can", "iam:PassRole"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  permission set Developer: can" in lines
+    assert "  permission set Platform: can" in lines
+    assert "  permission set ReadOnly: maybe" in lines
