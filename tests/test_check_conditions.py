@@ -253,3 +253,20 @@ def test_the_own_account_from_the_configuration(
     assert result.exit_code == 1, result.output
     assert "aws_iam_role.vendor" in result.output
     assert "aws_iam_role.own" not in result.output
+
+
+def test_a_tree_that_follows_the_practices_has_no_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MFA enforced through the group, ExternalId on the partner's trust, GitHub OIDC pinned
+    to a repository and branch, scoped policies, CIS password policy, guardrails, Identity
+    Center: every rule runs (guardrails included) and none fires."""
+    from lpgen.check import CheckOptions, run_check
+
+    monkeypatch.chdir(Path(__file__).resolve().parent / "data" / "check" / "good")
+    result = run_check(".", options=CheckOptions(use_git=False))
+    assert result.findings == ()
+    assert result.notes == ()
+    inv = result.inventory
+    assert inv is not None and {a.account_id for a in inv.account_sources} == {"111122223333"}
+    assert [ps.name for ps in inv.permission_sets] == ["ReadOnly"]
