@@ -214,6 +214,13 @@ def _run_check(
     findings: list[Finding] = []
     ran: list[Rule] = []
     skipped: list[str] = []
+    unread = unreadable_documents(inventory)
+    if unread:
+        ctx.notes.append(
+            f"Note: {len(unread)} policy document(s) could not be read and were not judged: "
+            + short_list(unread, 3)
+            + "."
+        )
     for check in CHECKS:
         codes = [c for c in check.codes if c in selected]
         if not codes:
@@ -255,6 +262,22 @@ def _run_check(
 
 
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+
+
+def unreadable_documents(inv: Inventory) -> list[str]:
+    """``file:line address (why)`` of every policy document the checks could not read."""
+    docs = [(p.address, p.location, p.document) for p in inv.policies]
+    docs += [(r.address, r.location, r.assume_role_policy) for r in inv.roles]
+    docs += [(p.address, p.location, p.document) for p in inv.resource_policies]
+    docs += [(p.address, p.location, p.policy.document) for p in inv.permission_set_policies
+             if p.policy is not None]  # fmt: skip
+    out: list[str] = []
+    for address, loc, doc in docs:
+        if doc is None or doc.unknown_reason is None or doc.unknown_reason == "no policy document":
+            continue
+        where = doc.location or loc
+        out.append(f"{where.file}:{where.line} {address} ({doc.unknown_reason})")
+    return list(dict.fromkeys(out))
 
 
 def merge_instances(findings: Iterable[Finding]) -> list[Finding]:

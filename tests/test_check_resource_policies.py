@@ -160,3 +160,23 @@ def test_lambda_permission_in_a_plan(tmp_path: Path) -> None:
     assert [(f.code, f.address) for f in result.findings] == [
         ("LP044", "aws_lambda_permission.deputy")
     ]
+
+
+def test_an_unreadable_policy_is_named_not_passed_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkov's fixtures have policies with trailing commas; AWS rejects them, lpgen says so."""
+    result = run(tmp_path, monkeypatch, {"main.tf": """
+    resource "aws_sns_topic_policy" "t" {
+      arn    = "arn:aws:sns:eu-west-1:111122223333:t"
+      policy = <<POLICY
+    { "Statement": [ { "Effect": "Allow", "Principal": "*", "Action": "sns:Publish", } ] }
+    POLICY
+    }
+    """})  # fmt: skip
+    assert found(result) == []
+    assert result.notes == (
+        "Note: 1 policy document(s) could not be read and were not judged: main.tf:4 "
+        "aws_sns_topic_policy.t (policy is not valid JSON: Expecting property name enclosed "
+        "in double quotes (line 1)).",
+    )

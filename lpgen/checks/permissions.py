@@ -10,6 +10,7 @@ from lpgen.checks.context import (
     CheckContext,
     describe_policy,
     identity_policies,
+    permission_set_policies,
     short_list,
     statement_key,
     statement_label,
@@ -143,14 +144,9 @@ def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
     """LP010-LP013 over every identity policy, permission set and AWS-managed attachment."""
     for policy, doc in identity_policies(ctx.inventory):
         yield from _judge_policy(ctx, policy, doc, describe_policy(policy).capitalize())
-    for ps in ctx.inventory.permission_sets:
-        inline = ps.inline_policy
-        ps_doc = inline.document if inline is not None else None
-        if inline is None or ps_doc is None or ps_doc.unknown_reason is not None:
-            continue
-        what = f"Inline policy of permission set '{ps.name or ps.address}'"
+    for inline, ps_doc, what, ps in permission_set_policies(ctx.inventory):
         for f in _judge_policy(ctx, inline, ps_doc, what):
-            yield _bounded(f, ps)
+            yield _bounded(f, ps) if ps is not None else f
     by_address = {p.address: p for p in ctx.inventory.permission_sets}
     for item in ctx.inventory.permission_set_policies:
         name = _managed_name(item.arn) if item.kind == "managed" else None

@@ -25,6 +25,7 @@ from lpgen.checks.context import (
     CheckContext,
     describe_policy,
     identity_policies,
+    permission_set_policies,
     short_list,
     statement_key,
     statement_label,
@@ -166,11 +167,8 @@ _LISTED = 6
 def _policies(ctx: CheckContext) -> Iterator[tuple[Policy, PolicyDocument, str]]:
     for policy, doc in identity_policies(ctx.inventory):
         yield policy, doc, describe_policy(policy).capitalize()
-    for ps in ctx.inventory.permission_sets:
-        inline = ps.inline_policy
-        ps_doc = inline.document if inline is not None else None
-        if inline is not None and ps_doc is not None and ps_doc.unknown_reason is None:
-            yield inline, ps_doc, f"Inline policy of permission set '{ps.name or ps.address}'"
+    for inline, ps_doc, what, _ps in permission_set_policies(ctx.inventory):
+        yield inline, ps_doc, what
 
 
 def _granted(stmt: Statement) -> list[str]:
