@@ -128,6 +128,10 @@ def oidc(federated: str, op: str, key: str, value: str, aud: tuple[str, str] | N
         ("token.actions.githubusercontent.com", "repo:myOrg/app:environment:prod", None, ""),
         ("token.actions.githubusercontent.com", "repo:myOrg/app:ref:refs/heads/release-*", None,
          ""),
+        # A customised sub that starts with a claim the repository chooses.
+        ("token.actions.githubusercontent.com",
+         "workflow:deploy:repo:myOrg/app:ref:refs/heads/main", Severity.HIGH,
+         "names its workflow to match"),
         # GitLab: group, project, ref.
         ("gitlab.com", "project_path:*", Severity.HIGH, "any group"),
         ("gitlab.com", "project_path:acme/*", Severity.MEDIUM, "any project of group 'acme'"),
@@ -174,6 +178,12 @@ def test_oidc_without_a_sub_condition_is_reported(host: str) -> None:
     federated = f"arn:aws:iam::111122223333:oidc-provider/{host}"
     got = web_identity_problem([federated], {"StringEquals": {f"{host}:aud": "sts.amazonaws.com"}})
     assert got is not None and got[1] == Severity.HIGH
+
+
+def test_oidc_enterprise_issuer_keys_count_as_the_sub_claim() -> None:
+    host = "token.actions.githubusercontent.com"
+    cond = {"StringEquals": {f"{host}/acme:sub": "repo:acme/app:ref:refs/heads/main"}}
+    assert web_identity_problem([f"arn:aws:iam::1:oidc-provider/{host}"], cond) is None
 
 
 def test_oidc_equality_takes_wildcards_literally() -> None:

@@ -59,6 +59,28 @@ CASES = {
             "aws_lambda_permission.fail": "source_arn restricts",
         },
     ),
+    # CKV_AWS_393: GitHub Actions OIDC trust only allows safe claims and claim order.
+    "checkov/GithubActionsOIDCTrustPolicyOnRole": (
+        ("LP042",),
+        {"aws_iam_role.fail1", "aws_iam_role.fail2", "aws_iam_role.fail-wildcard",
+         "aws_iam_role.fail-abusable", "aws_iam_role.fail-wildcard-assertion",
+         "aws_iam_role.fail-misused-repo"},
+        {
+            # StringLike "repo:ORG/REPO:*": any branch, tag or pull request (low).
+            "aws_iam_role.pass_aud_first": "branch segment open",
+            "aws_iam_role.pass2": "branch segment open",
+            # StringLike "repo:freddiemac/*": any repository of the organization (medium).
+            "aws_iam_role.pass-fm-customer": "repository segment open",
+        },
+        {
+            # StringEquals compares literally: "invalid", "*", "repo:*" and "repo:myOrg*" match
+            # no token at all. The role cannot be assumed: broken, not open.
+            "aws_iam_role.fail2": "literal value",
+            "aws_iam_role.fail-wildcard": "literal value",
+            "aws_iam_role.fail-wildcard-assertion": "literal value",
+            "aws_iam_role.fail-misused-repo": "literal value",
+        },
+    ),
 }  # fmt: skip
 
 

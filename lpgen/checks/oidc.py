@@ -37,13 +37,23 @@ class Claim:
 Judge = Callable[[str, list["Claim"], list["Claim"]], "Problem | None"]
 
 
-def _claims(conditions: Any, key: str) -> list[Claim]:
+def _claims(conditions: Any, host: str, claim: str) -> list[Claim]:
+    """The values required of ``host:claim`` (also ``host/slug:claim``: GitHub's enterprise
+    issuers put the enterprise slug after the host)."""
+    key = f"{host}:{claim}"
     return [
         Claim(v, t.operator.lower().startswith("stringlike"))
         for t in tests(conditions)
-        if t.key == key and t.requires
+        if t.requires
+        and (t.key == key or (t.key.startswith(host + "/") and t.key.endswith(":" + claim)))
         for v in t.values
     ]
+
+
+# Claims a repository chooses itself (a workflow's name, an environment's name, a branch):
+# a customised sub claim that starts with one of them is matched by any repository that picks
+# the same text (Checkov's list, checkov/common/util/oidc_utils.py).
+_CHOSEN_CLAIMS = ("workflow", "environment", "ref", "context", "head_ref", "base_ref")
 
 
 def _github(host: str, subs: list[Claim], auds: list[Claim]) -> Problem | None:
@@ -61,6 +71,13 @@ def _github(host: str, subs: list[Claim], auds: list[Claim]) -> Problem | None:
 
 def _github_sub(c: Claim) -> Problem | None:
     v = c.value
+    first = v.split(":", 1)[0]
+    if first in _CHOSEN_CLAIMS:
+        return (
+            f"GitHub Actions OIDC tokens of any repository that names its {first} to match "
+            f"(sub {v!r} starts with a claim the repository chooses)",
+            Severity.HIGH,
+        )
     if c.wild(v[:5]) or not v.startswith("repo:"):
         if c.wild(v.split(":", 1)[0]):
             return f"GitHub Actions OIDC tokens of any repository (sub {v!r})", Severity.HIGH
@@ -242,9 +259,7 @@ def web_identity_problem(federated: list[str], conditions: Any) -> Problem | Non
     for host in hosts:
         judge = next((j for pattern, j in _PROVIDERS if pattern.match(host)), None)
         if judge is not None:
-            found = judge(
-                host, _claims(conditions, f"{host}:sub"), _claims(conditions, f"{host}:aud")
-            )
+            found = judge(host, _claims(conditions, host, "sub"), _claims(conditions, host, "aud"))
         elif not any(k.startswith(host + ":") for k in keys):
             found = (
                 f"web identity provider {host} with no condition on its aud or sub claims",
