@@ -189,3 +189,24 @@ def test_one_finding_for_a_module_block_called_several_times(
     assert result.findings[0].message.endswith(
         "; in 2 instances: module.eu.aws_iam_policy.p, module.us.aws_iam_policy.p"
     )
+
+
+def test_a_console_user_whose_every_permission_needs_mfa_is_not_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KICS' authentication_without_mfa negative case: the only policy allows under MFA."""
+    users = """
+    resource "aws_iam_user" "u" { name = "u" }
+    resource "aws_iam_user_login_profile" "u" { user = aws_iam_user.u.name }
+    resource "aws_iam_user_policy" "u" {
+      name = "u"
+      user = aws_iam_user.u.name
+      policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole",
+        Resource = "arn:aws:iam::111122223333:role/ops",
+        Condition = { %s = { "aws:MultiFactorAuthPresent" = "true" } } }] })
+    }
+    """
+    gated = run(tmp_path / "a", monkeypatch, {"main.tf": users % "BoolIfExists"}, select=("LP033",))
+    assert found(gated) == []
+    open_ = run(tmp_path / "b", monkeypatch, {"main.tf": users % "Null"}, select=("LP033",))
+    assert [f.code for f in open_.findings] == ["LP033"]

@@ -240,6 +240,24 @@ def _enforces_mfa(stmt: Statement) -> bool:
     return broad and _denies_without_mfa(stmt.conditions)
 
 
+def _only_with_mfa(doc: PolicyDocument) -> bool:
+    """Every Allow of the document requires MFA (``aws:MultiFactorAuthPresent`` true)."""
+    from lpgen.conditions import requires_mfa, tests
+
+    def mfa(stmt: Statement) -> bool:
+        if requires_mfa(stmt.conditions):
+            return True
+        # BoolIfExists true: console sessions always carry the key, so they need MFA.
+        return any(
+            t.key == _MFA_PRESENT and t.operator.lower() == "boolifexists"
+            and t.values and all(v.lower() == "true" for v in t.values)
+            for t in tests(stmt.conditions)
+        )  # fmt: skip
+
+    allows = [s for s in doc.statements if s.is_allow]
+    return doc.unknown_reason is None and bool(allows) and all(mfa(s) for s in allows)
+
+
 def document_enforces_mfa(doc: PolicyDocument) -> bool:
     """Whether a policy document denies (nearly) everything to requests without MFA."""
     return doc.unknown_reason is None and any(_enforces_mfa(s) for s in doc.statements)
@@ -285,6 +303,8 @@ def check_credentials(ctx: CheckContext) -> Iterator[Finding]:
             docs += ctx.documents_of("group", g)
         if any(d is not None and document_enforces_mfa(d) for _a, d in docs):
             continue
+        if docs and all(d is not None and _only_with_mfa(d) for _a, d in docs):
+            continue  # every permission the user has needs MFA: nothing works without it
         if any(_unknown(ref, d) for ref, d in docs):
             continue  # a policy lpgen cannot read might be the one enforcing MFA
         via = f"groups: {short_list(groups, 5)}" if groups else "in no group"
