@@ -81,6 +81,19 @@ CASES = {
             "aws_iam_role.fail-misused-repo": "literal value",
         },
     ),
+    # KICS: cross-account assume-role policy without ExternalId or MFA. positive3 is the
+    # empty sts:ExternalId.
+    "kics/cross_account_iam_assume_role_policy_without_external_id_or_mfa": (
+        ("LP041",),
+        {"aws_iam_role.positive1", "aws_iam_role.positive2", "aws_iam_role.positive3"},
+        {
+            # Bool aws:MultiFactorAuthPresent true: KICS accepts it; lpgen reports the
+            # hub-and-spoke pattern at low severity, since the other account decides who its
+            # people are.
+            "aws_iam_role.negative2": "MFA-gated trust, low",
+        },
+        {},
+    ),
 }  # fmt: skip
 
 
@@ -94,4 +107,7 @@ def test_peer_cases(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
         inventory_options=InventoryOptions(account_id="123456789012"),
     )
     reported = {f.address for f in result.findings}
+    if case.startswith("kics/cross_account"):
+        severities = {f.address: f.severity.label for f in result.findings}
+        assert severities["aws_iam_role.negative2"] == "low"
     assert reported == (peer_fails - set(missing)) | set(extra)
