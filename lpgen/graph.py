@@ -19,12 +19,19 @@ from lpgen.model import ActionEntry, Inventory, Policy, PolicyDocument, Statemen
 from lpgen.snapshot import format_time, load_snapshot
 from lpgen.usage import EntityUsage, UsageIndex, assess_entity, assess_service, in_window
 
-NodeKind = Literal["user", "group", "role", "policy", "service"]
-EdgeKind = Literal["member_of", "attached", "grants"]
+NodeKind = Literal[
+    "user", "group", "role", "policy", "service",
+    # IAM Identity Center: identity store users and groups, permission sets, AWS accounts.
+    "sso_user", "sso_group", "permission_set", "account",
+]  # fmt: skip
+EdgeKind = Literal["member_of", "attached", "grants", "assigned", "provisioned"]
 UsageState = Literal["used", "unused", "unknown"]
 
-NODE_KINDS: tuple[NodeKind, ...] = ("user", "group", "role", "policy", "service")
-EDGE_KINDS: tuple[EdgeKind, ...] = ("member_of", "attached", "grants")
+NODE_KINDS: tuple[NodeKind, ...] = (
+    "user", "group", "role", "policy", "service", "sso_user", "sso_group", "permission_set",
+    "account",
+)  # fmt: skip
+EDGE_KINDS: tuple[EdgeKind, ...] = ("member_of", "attached", "grants", "assigned", "provisioned")
 
 # The service node a policy points at when it allows every service (`"*"`, or NotAction).
 ALL_SERVICES = "*"
@@ -194,6 +201,9 @@ class _Builder:
                     file=att.location.file,
                     line=att.location.line,
                 )
+        from lpgen.graph_sso import add_identity_center
+
+        add_identity_center(self)
         for pid in [n for n, d in self.g.nodes(data=True) if d["kind"] == "policy"]:
             self._add_grants(pid)
         if self.usage is not None:
@@ -616,7 +626,8 @@ def check_action(action: str) -> str:
 
 
 def find_who_can(ag: AccessGraph, action: str) -> WhoCan:
-    """Which users and roles can perform ``action``, and through which group and policy.
+    """Which users, roles and permission sets can perform ``action``, and through which
+    group and policy.
 
     Wildcards and NotAction are honoured; an explicit Deny that applies to every resource
     without a condition wins. Resource and Condition are not evaluated: a statement limited
@@ -624,7 +635,8 @@ def find_who_can(ag: AccessGraph, action: str) -> WhoCan:
     """
     action = check_action(action)
     entries: list[WhoCanEntry] = []
-    principals = ag.nodes_of("user") + ag.nodes_of("role")
+    # IAM Identity Center permission sets are principals too: what their sessions may do.
+    principals = ag.nodes_of("user") + ag.nodes_of("role") + ag.nodes_of("permission_set")
     for principal in principals:
         allows: list[Match] = []
         denies: list[Match] = []

@@ -224,9 +224,18 @@ _NODE_STYLE: dict[str, dict[str, str]] = {
         "color": "#1e40af",
     },
     "more": {"shape": "plaintext", "fillcolor": "white", "color": "#6b7280"},
-}
+    # IAM Identity Center.
+    "sso_user": {"shape": "ellipse", "fillcolor": "#e0f2fe", "color": "#075985"},
+    "sso_group": {"shape": "box", "style": "filled,rounded", "fillcolor": "#ccfbf1",
+                  "color": "#115e59"},
+    "permission_set": {"shape": "hexagon", "fillcolor": "#fae8ff", "color": "#86198f"},
+    "account": {"shape": "box3d", "fillcolor": "#f1f5f9", "color": "#334155"},
+}  # fmt: skip
 _UNUSED = "#9ca3af"
-_RANKS = (("user", "members"), ("group", "role"), ("policy",), ("service", "more"))
+_RANKS = (
+    ("user", "members", "sso_user"), ("group", "role", "sso_group"), ("permission_set",),
+    ("policy", "account"), ("service", "more"),
+)  # fmt: skip
 
 
 def _q(text: str) -> str:
@@ -400,6 +409,10 @@ _MERMAID_SHAPE: dict[str, tuple[str, str]] = {
     "aws-policy": ("[/", "/]"),
     "service": ("[(", ")]"),
     "more": ("[", "]"),
+    "sso_user": ("([", "])"),
+    "sso_group": ("[", "]"),
+    "permission_set": ("{{", "}}"),
+    "account": ("[[", "]]"),
 }
 _MERMAID_CLASS: dict[str, str] = {
     "user": "fill:#dbeafe,stroke:#1e40af,color:#111827",
@@ -410,6 +423,10 @@ _MERMAID_CLASS: dict[str, str] = {
     "aws-policy": "fill:#ffedd5,stroke:#9a3412,color:#111827",
     "service": "fill:#f3f4f6,stroke:#374151,color:#111827",
     "more": "fill:#ffffff,stroke:#9ca3af,color:#6b7280",
+    "sso_user": "fill:#e0f2fe,stroke:#075985,color:#111827",
+    "sso_group": "fill:#ccfbf1,stroke:#115e59,color:#111827",
+    "permission_set": "fill:#fae8ff,stroke:#86198f,color:#111827",
+    "account": "fill:#f1f5f9,stroke:#334155,color:#111827",
     "unused": "fill:#f9fafb,stroke:#9ca3af,stroke-dasharray:4 3,color:#6b7280",
     "note": "fill:#fffbeb,stroke:#d97706,color:#111827",
 }
@@ -664,7 +681,7 @@ def _who_can_lines(graph: Graph, who: WhoCan, bullet: str) -> list[str]:
     if not who.entries:
         return [f"{bullet}nobody"]
     for entry in who.entries:
-        kind = graph.nodes[entry.principal]["kind"]
+        kind = str(graph.nodes[entry.principal]["kind"]).replace("_", " ")
         lines.append(f"{bullet}{kind} {_name(graph, entry.principal)}: {entry.status}")
         sub = "  " + bullet
         lines.extend(f"{sub}allowed by {_match_text(graph, m)}" for m in entry.allows)

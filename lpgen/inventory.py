@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lpgen.model import (
+    DECLARATION_LISTS,
     AccessKey,
     Attachment,
     DocumentSource,
@@ -28,6 +29,7 @@ from lpgen.model import (
     User,
 )
 from lpgen.policydoc import document_from_value
+from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES
 from lpgen.terraform.loader import Instance, LoadOptions, load_tree, walk_instances
 from lpgen.terraform.relevance import RESOURCE_POLICY_TYPES
 from lpgen.terraform.values import SStr, Unknown
@@ -174,11 +176,23 @@ def _collect_unpaused(
                 obj.rtype in IAM_RESOURCE_TYPES
                 or obj.rtype in RESOURCE_POLICY_TYPES
                 or obj.rtype in GUARDRAIL_TYPES
+                or obj.rtype in SSO_RESOURCE_TYPES
             ):
-                accountant.account(obj, iam=obj.rtype in IAM_RESOURCE_TYPES)
+                accountant.account(
+                    obj, iam=obj.rtype in IAM_RESOURCE_TYPES or obj.rtype in SSO_RESOURCE_TYPES
+                )
         for obj in mi.resource_objs("data"):
             if obj.rtype == "aws_iam_policy_document":
                 accountant.account(obj, iam=False)
+            elif obj.rtype in SSO_DATA_TYPES:
+                from lpgen.sso import add_data_source
+
+                for inst in obj.instances().values():
+                    add_data_source(inv, inst)
+    from lpgen.declared_accounts import declared_accounts
+
+    for mi in roots:
+        inv.account_sources.extend(declared_accounts(mi))
     return _Partial(
         inv, builder.policy_refs, conditional.policy_refs, tree.unresolved, tree.warnings,
         tree.not_followed, set(tree.used_files),
@@ -208,11 +222,7 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
     first = partials[0].inv
     inv = Inventory(root=first.root, account_id=opts.account_id, partition=opts.partition)
     for part in partials:
-        for name in (
-            "groups", "users", "roles", "policies", "memberships", "attachments",
-            "access_keys", "login_profiles", "password_policies", "documents",
-            "resource_policies", "guardrails", "unresolved", "not_instantiated",
-        ):
+        for name in (*DECLARATION_LISTS, "unresolved", "not_instantiated", "account_sources"):
             getattr(inv, name).extend(getattr(part.inv, name))
         _merge_conditional(inv, part.inv)
     builder = _Builder(inv)
@@ -246,11 +256,7 @@ def _merge_conditional(inv: Inventory, part: Inventory) -> None:
         inv.conditional = Inventory(
             root=inv.root, account_id=inv.account_id, partition=inv.partition
         )
-    for name in (
-        "groups", "users", "roles", "policies", "memberships", "attachments",
-        "access_keys", "login_profiles", "password_policies", "documents",
-        "resource_policies", "guardrails", "unresolved",
-    ):
+    for name in (*DECLARATION_LISTS, "unresolved"):
         getattr(inv.conditional, name).extend(getattr(part.conditional, name))
     inv.conditions.update(part.conditions)
 
@@ -360,6 +366,11 @@ class _Builder:
 
     def add(self, inst: Instance) -> None:
         rtype = inst.obj.rtype
+        if rtype in SSO_RESOURCE_TYPES:
+            from lpgen.sso import add_resource
+
+            add_resource(self.inv, inst)
+            return
         getattr(self, "_" + rtype, self._resource_policy)(inst)
 
     def _base(self, inst: Instance, name_attr: str = "name") -> tuple[str | None, str, list[str]]:
@@ -663,11 +674,16 @@ class _Builder:
 
     def _aws_iam_account_password_policy(self, inst: Instance) -> None:
         settings: dict[str, Any] = {}
+        unknown: list[str] = []
         for key in inst.block.attrs:
             value = inst.attr(key)
             if not isinstance(value, Unknown):
                 settings[key] = value if not isinstance(value, str) else str(value)
-        self.inv.password_policies.append(PasswordPolicy(inst.address, inst.block.loc, settings))
+            else:
+                unknown.append(key)
+        self.inv.password_policies.append(
+            PasswordPolicy(inst.address, inst.block.loc, settings, unknown)
+        )
 
     def _resource_policy(self, inst: Instance) -> None:
         attr = RESOURCE_POLICY_TYPES.get(inst.obj.rtype)
@@ -687,6 +703,14 @@ class _Builder:
                 owner=inst.address,
                 description=inst.obj.rtype,
             )
+        )
+
+    def _aws_lambda_permission(self, inst: Instance) -> None:
+        from lpgen.resource_policies import lambda_permission_policy
+
+        values = {k: inst.attr(k) for k in inst.block.attrs}
+        self.inv.resource_policies.append(
+            lambda_permission_policy(inst.address, values, inst.block.loc)
         )
 
     def _aws_accessanalyzer_analyzer(self, inst: Instance) -> None:
@@ -720,6 +744,9 @@ class _Builder:
         self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
 
     def finish(self, also: Iterable[Policy] = ()) -> None:
+        from lpgen.sso import link_permission_sets
+
+        link_permission_sets(self.inv)
         known = [*also, *self.inv.policies]
         by_arn = {p.arn: p for p in known if p.arn}
         by_address = {p.address: p for p in known}
@@ -825,6 +852,11 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
         "password_policies": [
             {"address": pp.address, **_loc(pp.location)} for pp in inv.password_policies
         ],
+        **identity_center_json(inv),
+        "declared_accounts": [
+            {"account_id": a.account_id, "source": a.what, **_loc(a.location)}
+            for a in inv.account_sources
+        ],
         "unresolved": [
             {"address": u.address, "message": u.message, **_loc(u.location)} for u in inv.unresolved
         ],
@@ -843,6 +875,60 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
                 "line": u.location.line if u.location else None,
             }
             for u in inv.warnings
+        ],
+    }
+
+
+def identity_center_json(inv: Inventory) -> dict[str, Any]:
+    """The IAM Identity Center keys of the inventory JSON."""
+    from lpgen.sso import name_of
+
+    def ps_json(ps: Any) -> dict[str, Any]:
+        inline = ps.inline_policy
+        doc = inline.document if inline is not None else None
+        return {
+            "address": ps.address,
+            "name": ps.name,
+            **_loc(ps.location),
+            "session_duration": ps.session_duration,
+            "inline_policy": None if inline is None else {
+                "address": inline.address,
+                **_loc(inline.location),
+                "style": doc.style if doc else "unknown",
+                "statements": len(doc.statements) if doc else 0,
+            },
+            "managed_policy_arns": [p.arn for p in ps.policies if p.kind == "managed"],
+            "customer_managed_policies": [
+                {"name": p.name, "path": p.path, "address": p.address}
+                for p in ps.policies if p.kind == "customer_managed"
+            ],
+            "permissions_boundary": None if ps.boundary is None else (
+                ps.boundary.arn or ps.boundary.name
+            ),
+        }  # fmt: skip
+
+    return {
+        "permission_sets": [ps_json(ps) for ps in inv.permission_sets],
+        "account_assignments": [
+            {
+                "address": a.address,
+                "permission_set": a.permission_set,
+                "permission_set_name": name_of(inv, a.permission_set),
+                "principal_type": a.principal_type,
+                "principal": a.principal,
+                "principal_name": name_of(inv, a.principal),
+                "account": a.account,
+                **_loc(a.location),
+            }
+            for a in inv.account_assignments
+        ],
+        "identity_store": [
+            {"kind": e.kind, "name": e.name, "address": e.address, **_loc(e.location)}
+            for e in inv.identity_store
+        ],
+        "identity_store_memberships": [
+            {"group": m.group, "user": m.user, "address": m.address, **_loc(m.location)}
+            for m in inv.identity_memberships
         ],
     }
 
@@ -966,6 +1052,7 @@ def render_text(inv: Inventory) -> str:
                 if a.policy is None and a.policy_arn == arn
             )
             add(f"  {arn}: {', '.join(targets)}")
+    lines.extend(_identity_center_text(inv))
     problems = list(inv.unresolved) + list(inv.modules_not_followed)
     if problems or inv.warnings:
         add("")
@@ -982,6 +1069,31 @@ def render_text(inv: Inventory) -> str:
             at = f"{ni.location}: " if ni.location else ""
             add(f"  {at}{ni.address}: {ni.message}")
     return "\n".join(lines) + "\n"
+
+
+def _identity_center_text(inv: Inventory) -> list[str]:
+    """The "Permission sets" section of the text inventory (none when there are none)."""
+    from lpgen.sso import name_of
+
+    if not inv.permission_sets:
+        return []
+    out = ["", "Permission sets"]
+    for ps in sorted(inv.permission_sets, key=lambda p: (p.name or "", p.address)):
+        pols = [
+            "inline" if p.kind == "inline"
+            else (p.arn or p.name or "(unknown)") + (" (boundary)" if p.kind == "boundary" else "")
+            for p in ps.policies
+        ]  # fmt: skip
+        out.append(f"  {ps.name or '(unknown)'}  ({ps.address}, {ps.location})")
+        out.append(f"    policies: {', '.join(pols) if pols else '(none)'}")
+        assigned = sorted(
+            f"{(a.principal_type or '?').lower()} {name_of(inv, a.principal)} in "
+            f"{a.account or '(unknown)'}"
+            for a in inv.account_assignments
+            if a.permission_set == ps.address
+        )
+        out.append(f"    assigned: {', '.join(assigned) if assigned else '(nobody)'}")
+    return out
 
 
 __all__ = [

@@ -193,6 +193,8 @@ class PasswordPolicy:
     address: str
     location: Location
     settings: dict[str, Any] = field(default_factory=dict)
+    # Settings whose value could not be evaluated (not in ``settings``).
+    unknown: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -216,6 +218,82 @@ class Guardrail:
     address: str
     location: Location
     detail: str = ""
+
+
+@dataclass
+class PermissionSetPolicy:
+    """A policy given to a permission set: its inline policy, an AWS- or customer-managed
+    policy, or its permissions boundary (``kind``), by the resource that attaches it."""
+
+    kind: Literal["inline", "managed", "customer_managed", "boundary"]
+    address: str
+    location: Location
+    # Address of the permission set resource (None when the reference is not known).
+    permission_set: str | None
+    arn: str | None = None  # managed: the policy ARN
+    name: str | None = None  # customer-managed: the policy name (and path) in each account
+    path: str = "/"
+    # Inline: the policy, as other policies have it (address, name, location, document).
+    policy: Policy | None = None
+
+
+@dataclass
+class PermissionSet(Entity):
+    """An IAM Identity Center permission set (``aws_ssoadmin_permission_set``).
+
+    Its policies are attached by other resources; they are listed here once the tree is read.
+    """
+
+    description: str | None = None
+    session_duration: str | None = None
+    inline_policy: Policy | None = None
+    policies: list[PermissionSetPolicy] = field(default_factory=list)
+
+    @property
+    def boundary(self) -> PermissionSetPolicy | None:
+        return next((p for p in self.policies if p.kind == "boundary"), None)
+
+
+@dataclass
+class IdentityStoreEntity:
+    """A group or user of the Identity Center identity store (resource or data source)."""
+
+    kind: Literal["group", "user"]
+    address: str
+    name: str | None
+    location: Location
+
+
+@dataclass
+class IdentityStoreMembership:
+    """A user in an identity store group, by the addresses (or ids) of both."""
+
+    group: str | None
+    user: str | None
+    address: str
+    location: Location
+
+
+@dataclass
+class AccountAssignment:
+    """A permission set assigned to an identity store group or user in an AWS account."""
+
+    address: str
+    location: Location
+    permission_set: str | None  # address of the permission set resource
+    principal_type: str | None  # GROUP or USER
+    principal: str | None  # address of the identity store group/user, or its literal id
+    account: str | None  # the target account id, or the address it comes from
+
+
+@dataclass
+class AccountSource:
+    """An account the code names as the one a root is applied to (``allowed_account_ids``...)."""
+
+    account_id: str
+    # What said so: ``allowed_account_ids``, ``assume_role.role_arn``, ``var.account_id``.
+    what: str
+    location: Location | None = None
 
 
 @dataclass
@@ -260,6 +338,15 @@ class Inventory:
     # reason by address. They are in ``unresolved`` or ``not_instantiated``, not above.
     conditional: Inventory | None = None
     conditions: dict[str, str] = field(default_factory=dict)
+    # Accounts the code says it is applied to (provider allowed_account_ids, assume_role, ...).
+    account_sources: list[AccountSource] = field(default_factory=list)
+    # IAM Identity Center: permission sets, the policies given to them, the identity store
+    # and the account assignments.
+    permission_sets: list[PermissionSet] = field(default_factory=list)
+    permission_set_policies: list[PermissionSetPolicy] = field(default_factory=list)
+    identity_store: list[IdentityStoreEntity] = field(default_factory=list)
+    identity_memberships: list[IdentityStoreMembership] = field(default_factory=list)
+    account_assignments: list[AccountAssignment] = field(default_factory=list)
 
     def group_named(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
@@ -272,6 +359,16 @@ class Inventory:
 
     def policy_at(self, address: str) -> Policy | None:
         return next((p for p in self.policies if p.address == address), None)
+
+
+# The lists of an Inventory that hold what a tree declares (one item per instance); merging
+# partial inventories and judging declarations evaluated once go over exactly these.
+DECLARATION_LISTS = (
+    "groups", "users", "roles", "policies", "memberships", "attachments",
+    "access_keys", "login_profiles", "password_policies", "documents",
+    "resource_policies", "guardrails", "permission_sets", "permission_set_policies",
+    "identity_store", "identity_memberships", "account_assignments",
+)  # fmt: skip
 
 
 def iam_arn(partition: str, account_id: str, kind: str, name: str, path: str | None = "/") -> str:

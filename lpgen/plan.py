@@ -623,8 +623,21 @@ class _Builder:
             k: v for k, v in (self.values(res) or {}).items()
             if v is not None and k not in ("id", "expire_passwords") and self.known(res, k)
         }  # fmt: skip
+        unknown = [k for k in (self.values(res) or {}) if not self.known(res, k)]
         self.inv.password_policies.append(
-            PasswordPolicy(res.address, self.location(res.address), settings)
+            PasswordPolicy(res.address, self.location(res.address), settings, unknown)
+        )
+
+    def _aws_lambda_permission(self, res: PlanResource) -> None:
+        from lpgen.resource_policies import lambda_permission_policy
+        from lpgen.terraform.values import Unknown
+
+        values: dict[str, Any] = dict(self.values(res) or {})
+        for key in ("source_arn", "source_account", "principal_org_id"):
+            if values.get(key) is None and res.unknown(key):
+                values[key] = Unknown(f"{key} is known only after apply")
+        self.inv.resource_policies.append(
+            lambda_permission_policy(res.address, values, self.location(res.address))
         )
 
     def _resource_policy(self, res: PlanResource) -> None:

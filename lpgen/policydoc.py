@@ -70,6 +70,11 @@ def document_from_value(value: Any, *, where: Location | None = None) -> PolicyD
     return PolicyDocument(unknown_reason="policy is not a JSON document", location=where)
 
 
+def document_from_data(data: Any) -> PolicyDocument:
+    """A PolicyDocument from plain data lpgen built itself (a statement from arguments)."""
+    return _from_structure(data, style="unknown")
+
+
 def _from_structure(data: Any, *, style: str) -> PolicyDocument:
     doc = PolicyDocument(style=style)  # type: ignore[arg-type]
     if isinstance(data, Unknown):
@@ -121,6 +126,8 @@ def _statement(index: int, raw: Any, *, list_note: str | None) -> Statement:
     st.sid = str(sid) if isinstance(sid, str) else None
     st.actions, a_loc, a_list, a_note = _actions(raw, "Action", st)
     st.not_actions, n_loc, n_list, n_note = _actions(raw, "NotAction", st)
+    if st.not_actions == [] and st.actions is not None:
+        st.not_actions = None  # an empty NotAction beside Action (a null module input) is none
     st.actions_location = a_loc if st.actions is not None else n_loc
     st.actions_is_list = a_list if st.actions is not None else n_list
     st.resources = _strings(raw.get("Resource"), st, "Resource")

@@ -256,6 +256,11 @@ class FakeIam:
             self.account_calls[account] += 1
             delay = self._rng.uniform(*self.latency) if self.latency[1] > 0 else 0.0
             roll = self._rng.random()
+            if account in self.account_throttle:
+                # Per account the share is exact, not drawn: calls interleave across threads,
+                # so a shared random sequence would leave the count to chance.
+                n = self.account_calls[account]
+                roll = 0.0 if int(n * throttle_rate) > int((n - 1) * throttle_rate) else 1.0
         if delay:
             time.sleep(delay)
         try:

@@ -120,8 +120,8 @@ def test_bad_input_exits_two(args: tuple[str, ...], message: str) -> None:
 
 
 def test_select_and_ignore() -> None:
-    _code, out, _err = invoke(*ACME, "--select", "LP01", "--ignore", "LP011")
-    assert [line.split()[1] for line in out.splitlines()[:-1]] == ["LP013"]
+    _code, out, _err = invoke(*ACME, "--select", "LP01", "--ignore", "LP011,LP018")
+    assert [line.split()[1] for line in out.splitlines()[:-1]] == ["LP013", "LP016"]
     code, out, _err = invoke(*ACME, "--select", "unused-permissions", "--fail-on", "high")
     assert code == 0
     assert out.endswith("5 findings (5 medium).\n")
@@ -149,7 +149,8 @@ def test_inline_suppression_on_the_resource(tmp_path: Path) -> None:
     )
     policies.write_text(text, encoding="utf-8")
     code, out, err = invoke(str(tree), "--no-git")
-    assert out.splitlines()[-1] == "1 finding (1 high); 2 suppressed."
+    # One LP011 for the policy (ec2:* and autoscaling:*), one suppressed comment.
+    assert out.splitlines()[-1] == "10 findings (2 high, 8 low); 1 suppressed."
     assert code == 1
     assert err.endswith(": lpgen:ignore LP013: needs a code and a reason; ignored.\n")
 
@@ -159,9 +160,9 @@ def test_baseline_adopts_the_gate_and_fails_only_on_new_findings(tmp_path: Path)
     baseline = tmp_path / "baseline.json"
     code, out, err = invoke(str(tree), "--no-git", "--baseline", str(baseline),
                             "--write-baseline")  # fmt: skip
-    assert (code, out, err) == (0, "", f"Wrote 3 findings to {baseline}.\n")
+    assert (code, out, err) == (0, "", f"Wrote 11 findings to {baseline}.\n")
     code, out, _err = invoke(str(tree), "--no-git", "--baseline", str(baseline))
-    assert (code, out) == (0, "No findings; 3 in the baseline.\n")
+    assert (code, out) == (0, "No findings; 11 in the baseline.\n")
     # Editing lines above the findings keeps them baselined; a new problem fails the gate.
     users = tree / "users.tf"
     users.write_text("\n\n" + users.read_text(encoding="utf-8") + """
@@ -179,7 +180,7 @@ def test_output_file(tmp_path: Path) -> None:
     code, out, _err = invoke(*ACME, "--format", "json", "-o", str(target))
     assert (code, out) == (1, "")
     data = json.loads(target.read_text(encoding="utf-8"))
-    assert data["summary"]["total"] == 8
+    assert data["summary"]["total"] == 16
 
 
 def test_github_annotations_of_a_plan() -> None:
@@ -198,7 +199,7 @@ def test_config_file_sets_defaults(tmp_path: Path) -> None:
     tree = copy_acme(tmp_path)
     (tree / ".lpgen.toml").write_text('[check]\nignore = ["LP011"]\nfail_on = "critical"\n')
     code, out, _err = invoke(str(tree), "--no-git")
-    assert (code, out.splitlines()[-1]) == (0, "1 finding (1 high).")
+    assert (code, out.splitlines()[-1]) == (0, "10 findings (2 high, 8 low).")
 
 
 # --- docs and integration ------------------------------------------------------------------

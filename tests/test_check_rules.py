@@ -70,10 +70,21 @@ def test_acme_raises_no_false_alarm_on_its_good_practice(monkeypatch: pytest.Mon
     monkeypatch.chdir(ACME)
     result = run_check(".", options=CheckOptions(use_git=False))
     assert found(result) == [
+        ("LP018", "policies.tf", 66),  # ec2:StartInstances ... on "*" (low)
         ("LP013", "policies.tf", 71),  # lambda:UpdateFunctionCode on "*"
-        ("LP011", "policies/platform.json", 20),  # ec2:*
-        ("LP011", "policies/platform.json", 21),  # autoscaling:*
+        ("LP018", "policies.tf", 96),  # kinesis:PutRecord on "*"
+        ("LP018", "policies.tf", 108),  # athena:StartQueryExecution ... on "*"
+        ("LP016", "policies.tf", 141),  # redshift:GetClusterCredentials on "*"
+        ("LP018", "policies.tf", 141),  # redshift-data:ExecuteStatement on "*"
+        ("LP018", "policies.tf", 168),  # budgets:ModifyBudget on "*"
+        ("LP011", "policies/platform.json", 20),  # ec2:* and autoscaling:*, one finding
+        ("LP018", "policies/platform.json", 23),  # route53:ChangeResourceRecordSets on "*"
+        ("LP018", "roles.tf", 65),  # ecr:PutImage ... on "*"
+        ("LP018", "templates/oncall.json.tpl", 13),  # ssm:StartSession ... on "*"
     ]
+    # No finding on its trusts (OIDC pinned to repository and branch, partner with an
+    # external id), its MFA guard, its password policy or its guardrail module.
+    assert not [f for f in result.findings if f.code[:4] in ("LP03", "LP04", "LP05")]
 
 
 def test_acme_with_snapshot_names_what_trim_removes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,13 +150,14 @@ def test_full_admin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         }
         """,
     })  # fmt: skip
-    # A condition makes "*" not plain admin, but it still allows every escalation.
+    # Under a condition "*" on "*" is still admin for whoever meets it (high, not critical).
     assert found(result, "LP010", "LP011", "LP013") == [
         ("LP010", "iam.tf", 6),
-        ("LP013", "iam.tf", 15),
+        ("LP010", "iam.tf", 14),
         ("LP010", "iam.tf", 29),
     ]
     assert result.findings[0].severity is Severity.CRITICAL
+    assert result.findings[1].severity is Severity.HIGH
     assert result.findings[2].message == (
         "AWS-managed policy AdministratorAccess (every action on every resource) is attached "
         "to role 'break-glass'"
@@ -180,7 +192,8 @@ def test_service_wildcard_points_at_the_entry(
         """,
     })  # fmt: skip
     assert found(result, "LP011") == [("LP011", "doc.tf", 5)]
-    assert "every s3 action (s3:*)" in result.findings[0].message
+    lp011 = next(f for f in result.findings if f.code == "LP011")
+    assert "every s3 action (s3:*)" in lp011.message
 
 
 def test_allow_not_action(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,10 +259,14 @@ def test_privilege_escalation_in_a_module_with_for_each(
         }
         """,
     })  # fmt: skip
+    # One finding for the block, naming the module instances it covers.
     assert [(f.address, f.file) for f in result.findings if f.code == "LP013"] == [
-        ('module.team["a"].aws_iam_policy.this', "modules/team/main.tf"),
-        ('module.team["b"].aws_iam_policy.this', "modules/team/main.tf"),
+        ("module.team.aws_iam_policy.this", "modules/team/main.tf"),
     ]
+    assert result.findings[0].message == (
+        "Policy 'team-a' allows iam:CreateAccessKey on every resource (statement 1); "
+        'in 2 instances: ["a"], ["b"]'
+    )
 
 
 def test_iam_full_access_attachment_is_privilege_escalation(
@@ -301,14 +318,12 @@ def test_inline_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         """,
     })  # fmt: skip
     lp020 = [(f.address, f.message) for f in result.findings if f.code == "LP020"]
-    assert [a for a, _ in lp020] == [
-        "aws_iam_group_policy.g",
-        'aws_iam_role_policy.copy["r1"]',
-        'aws_iam_role_policy.copy["r2"]',
-    ]
+    # One finding per block, naming its instances.
+    assert [a for a, _ in lp020] == ["aws_iam_group_policy.g", "aws_iam_role_policy.copy"]
     assert lp020[1][1] == (
         "Inline policy 'copy' of role 'r1' repeats the document of 3 other inline policies "
-        "(group 'analysts', role 'r2', user 'alice'); make it one customer-managed policy"
+        "(group 'analysts', role 'r2', user 'alice'); make it one customer-managed policy; "
+        'in 2 instances: ["r1"], ["r2"]'
     )
     assert [f.address for f in result.findings if f.code == "LP021"] == ["aws_iam_user_policy.u"]
 
@@ -393,7 +408,13 @@ resource "aws_iam_group_policy_attachment" "mfa" {
   policy_arn = aws_iam_policy.mfa.arn
 }
 resource "aws_iam_account_password_policy" "this" {
-  minimum_password_length = 14
+  minimum_password_length      = 14
+  password_reuse_prevention    = 24
+  require_uppercase_characters = true
+  require_lowercase_characters = true
+  require_numbers              = true
+  require_symbols              = true
+  max_password_age             = 90
 }
 """
 
@@ -546,13 +567,20 @@ def test_cross_account_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("aws_iam_role.vendor", Severity.HIGH),
     ]
     assert result.notes == ()
-    # Without the account, other accounts cannot be told from this one: nothing, and a note.
+    # Without the account, a literal account is still reported, one severity lower, saying so.
     unknown = run(tmp_path, monkeypatch, {})
-    assert found(unknown, "LP041") == []
-    assert unknown.notes == (
-        "Note: LP041 skipped account 111122223333, 444455556666: the account this tree is "
-        "applied to is not known (give --account-id or --snapshot).",
+    got = [(f.address, f.severity) for f in unknown.findings if f.code == "LP041"]
+    assert got == [
+        ("aws_sqs_queue_policy.jobs", Severity.LOW),
+        ("aws_iam_role.vendor", Severity.MEDIUM),
+        ("aws_iam_role.own", Severity.MEDIUM),
+    ]
+    assert unknown.findings[1].message == (
+        "Role 'vendor' can be assumed from account 444455556666 without an sts:ExternalId or "
+        "aws:PrincipalOrgID condition; the account this tree is applied to is not known, so it "
+        "could not be compared (statement 1)"
     )
+    assert unknown.notes == ()
 
 
 GITHUB_TRUST = """

@@ -173,6 +173,8 @@ def test_check_a_plan_alone(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LP003", "aws_iam_policy.developers"),
         ("LP013", "aws_iam_policy.ci"),
         ("LP013", "aws_iam_policy.developers"),
+        ("LP015", "aws_iam_policy.ci"),
+        ("LP018", "aws_iam_policy.developers"),
         ("LP023", "aws_iam_group.data"),
         ("LP040", "module.bucket.aws_s3_bucket_policy.this"),
     ]
@@ -187,10 +189,12 @@ def test_check_a_plan_with_its_source(monkeypatch: pytest.MonkeyPatch) -> None:
     assert got == [
         ("LP023", "main.tf", 8, "low"),
         ("LP003", "main.tf", 23, "high"),
+        ("LP018", "main.tf", 33, "low"),
         ("LP002", "main.tf", 39, "high"),
         ("LP013", "main.tf", 39, "high"),
         ("LP002", "main.tf", 59, "high"),
         ("LP013", "main.tf", 59, "high"),
+        ("LP015", "main.tf", 59, "medium"),
         ("LP002", "main.tf", 65, "high"),
         ("LP040", "modules/bucket/main.tf", 9, "critical"),
         # The deleted policy has no line left in the source: it points at the plan.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from lpgen.findings import Finding, Severity
-from lpgen.model import Inventory, Location, Policy, PolicyDocument, Statement
+from lpgen.model import Inventory, Location, PermissionSet, Policy, PolicyDocument, Statement
 
 if TYPE_CHECKING:
     from lpgen.check import CheckOptions
@@ -182,6 +182,23 @@ def identity_policies(inv: Inventory) -> Iterator[tuple[Policy, PolicyDocument]]
         doc = p.document
         if doc is not None and doc.unknown_reason is None:
             yield p, doc
+
+
+def permission_set_policies(
+    inv: Inventory,
+) -> Iterator[tuple[Policy, PolicyDocument, str, PermissionSet | None]]:
+    """Every readable inline policy of an Identity Center permission set, with a name for it
+    and its permission set (None when the tree does not declare it)."""
+    by_address = {ps.address: ps for ps in inv.permission_sets}
+    for item in inv.permission_set_policies:
+        policy = item.policy
+        doc = policy.document if policy is not None else None
+        if item.kind != "inline" or policy is None or doc is None or doc.unknown_reason:
+            continue
+        ps = by_address.get(item.permission_set or "")
+        name = ps.name or ps.address if ps is not None else item.permission_set
+        what = f"Inline policy of permission set '{name}'" if name else "Inline policy"
+        yield policy, doc, what, ps
 
 
 def where(policy: Policy, stmt: Statement | None = None) -> Location:

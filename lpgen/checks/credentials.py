@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lpgen.checks.context import CheckContext, short_list
@@ -123,6 +123,86 @@ NO_PASSWORD_POLICY = register(
     )
 )
 
+WEAK_PASSWORD_POLICY = register(
+    Rule(
+        code="LP035",
+        name="weak-password-policy",
+        title="Account password policy is weaker than the CIS AWS Foundations Benchmark",
+        severity=Severity.MEDIUM,
+        rationale=(
+            "The CIS AWS Foundations Benchmark asks for passwords of at least 14 characters "
+            "that cannot reuse any of the last 24, with upper- and lower-case letters, numbers "
+            "and symbols, expiring after at most 90 days, which users may change themselves. A "
+            "setting left out takes AWS's "
+            "default (6 characters in Terraform's provider, no reuse prevention, no expiry), "
+            "which lets console users pick passwords that fall to guessing and survive leaks."
+        ),
+        fix=(
+            "Set `minimum_password_length = 14`, `password_reuse_prevention = 24`, "
+            "`require_uppercase_characters`, `require_lowercase_characters`, "
+            "`require_numbers` and `require_symbols` to true, and `max_password_age = 90` "
+            "(`lpgen baseline` writes such a policy), and `allow_users_to_change_password = "
+            "true`."
+        ),
+        references=(
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html",
+            "https://www.cisecurity.org/benchmark/amazon_web_services",
+        ),
+    )
+)
+
+# (setting, what CIS asks, the test) for aws_iam_account_password_policy.
+_CIS_PASSWORD: tuple[tuple[str, str], ...] = (
+    ("minimum_password_length", ">= 14"),
+    ("password_reuse_prevention", ">= 24"),
+    ("require_uppercase_characters", "true"),
+    ("require_lowercase_characters", "true"),
+    ("require_numbers", "true"),
+    ("require_symbols", "true"),
+    ("max_password_age", "<= 90"),
+    # Not CIS, but without it users cannot change an expiring or leaked password themselves.
+    ("allow_users_to_change_password", "true"),
+)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def password_policy_gaps(settings: dict[str, Any], unknown: Iterable[str] = ()) -> list[str]:
+    """What a password policy's settings miss of the CIS benchmark (unknown settings pass)."""
+    gaps: list[str] = []
+    skip = set(unknown)
+    for name, want in _CIS_PASSWORD:
+        if name in skip:
+            continue
+        value = settings.get(name)
+        if name == "allow_users_to_change_password":
+            # The provider's default is true: only an explicit false is a gap.
+            if value is False or str(value).lower() == "false":
+                gaps.append(f"{name} false")
+            continue
+        if want == "true":
+            if value is not True and str(value).lower() != "true":
+                gaps.append(f"{name} {'not set' if value is None else str(value).lower()}")
+            continue
+        number = _number(value)
+        limit = float(want.split()[1])
+        if number is None or number == 0:
+            gaps.append(f"{name} not set (CIS: {want})")
+        elif (want.startswith(">=") and number < limit) or (
+            want.startswith("<=") and number > limit
+        ):
+            gaps.append(f"{name} {value:g} (CIS: {want})" if isinstance(value, float)
+                        else f"{name} {value} (CIS: {want})")  # fmt: skip
+    return gaps
+
+
 _MFA_PRESENT = "aws:multifactorauthpresent"
 _MFA_AGE = "aws:multifactorauthage"
 
@@ -160,13 +240,31 @@ def _enforces_mfa(stmt: Statement) -> bool:
     return broad and _denies_without_mfa(stmt.conditions)
 
 
+def _only_with_mfa(doc: PolicyDocument) -> bool:
+    """Every Allow of the document requires MFA (``aws:MultiFactorAuthPresent`` true)."""
+    from lpgen.conditions import requires_mfa, tests
+
+    def mfa(stmt: Statement) -> bool:
+        if requires_mfa(stmt.conditions):
+            return True
+        # BoolIfExists true: console sessions always carry the key, so they need MFA.
+        return any(
+            t.key == _MFA_PRESENT and t.operator.lower() == "boolifexists"
+            and t.values and all(v.lower() == "true" for v in t.values)
+            for t in tests(stmt.conditions)
+        )  # fmt: skip
+
+    allows = [s for s in doc.statements if s.is_allow]
+    return doc.unknown_reason is None and bool(allows) and all(mfa(s) for s in allows)
+
+
 def document_enforces_mfa(doc: PolicyDocument) -> bool:
     """Whether a policy document denies (nearly) everything to requests without MFA."""
     return doc.unknown_reason is None and any(_enforces_mfa(s) for s in doc.statements)
 
 
 def check_credentials(ctx: CheckContext) -> Iterator[Finding]:
-    """LP030-LP034."""
+    """LP030-LP035."""
     inv = ctx.inventory
     console = {lp.user for lp in inv.login_profiles if lp.user is not None}
     for key in inv.access_keys:
@@ -205,6 +303,8 @@ def check_credentials(ctx: CheckContext) -> Iterator[Finding]:
             docs += ctx.documents_of("group", g)
         if any(d is not None and document_enforces_mfa(d) for _a, d in docs):
             continue
+        if docs and all(d is not None and _only_with_mfa(d) for _a, d in docs):
+            continue  # every permission the user has needs MFA: nothing works without it
         if any(_unknown(ref, d) for ref, d in docs):
             continue  # a policy lpgen cannot read might be the one enforcing MFA
         via = f"groups: {short_list(groups, 5)}" if groups else "in no group"
@@ -214,6 +314,15 @@ def check_credentials(ctx: CheckContext) -> Iterator[Finding]:
             location=lp.location,
             address=lp.address,
         )
+    for pp in inv.password_policies:
+        gaps = password_policy_gaps(pp.settings, pp.unknown)
+        if gaps:
+            yield ctx.finding(
+                "LP035",
+                f"Account password policy is weaker than CIS: {', '.join(gaps)}",
+                location=pp.location,
+                address=pp.address,
+            )
     if inv.login_profiles and not inv.password_policies:
         first = min(inv.login_profiles, key=lambda lp: (lp.location.file, lp.location.line))
         yield ctx.finding(

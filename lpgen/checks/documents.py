@@ -42,6 +42,9 @@ def _documents(inv: Inventory) -> Iterator[tuple[str, str, PolicyDocument, Locat
     for rp in inv.resource_policies:
         if rp.document is not None:
             yield rp.address, "policy", rp.document, rp.location
+    for psp in inv.permission_set_policies:
+        if psp.policy is not None and psp.policy.document is not None:
+            yield psp.address, "inline_policy", psp.policy.document, psp.location
 
 
 def check_documents(ctx: CheckContext) -> Iterator[Finding]:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from lpgen.catalog import matches
 from lpgen.checks.context import CheckContext, short_list, statement_key, statement_label
+from lpgen.checks.oidc import web_identity_problem
+from lpgen.conditions import (
+    ORG_KEYS,
+    RESTRICTING_KEYS,
+    arn_account_pinned,
+    external_id,
+    requires_mfa,
+    restricts,
+    wide_values,
+)
 from lpgen.findings import Finding, Rule, Severity, register
 from lpgen.model import Policy, PolicyDocument, Statement
 
@@ -87,26 +96,8 @@ WEB_IDENTITY = register(
     )
 )
 
-# Condition keys that pin who may use a statement with a "*" principal (IAM User Guide,
-# "AWS global condition context keys"; the keys IAM Access Analyzer treats as restricting).
-_RESTRICTING = frozenset(
-    k.lower()
-    for k in (
-        "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount",
-        "aws:PrincipalArn", "aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner",
-        "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceVpc", "aws:SourceVpce",
-        "aws:SourceIp", "aws:userid", "kms:CallerAccount",
-    )
-)  # fmt: skip
-_TRUST_GUARDS = frozenset(
-    k.lower()
-    for k in ("sts:ExternalId", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:SourceOrgID")
-)
-_RESOURCE_GUARDS = frozenset(
-    k.lower() for k in ("aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:SourceOrgID")
-)
+_TRUST_GUARDS = frozenset({"sts:externalid"} | ORG_KEYS)
 _ACCOUNT = re.compile(r"^(?:(\d{12})|arn:[^:]+:(?:iam|sts)::(\d{12}):.*)$")
-GITHUB = "token.actions.githubusercontent.com"
 _RESOURCE_NAMES = {
     "aws_s3_bucket_policy": "S3 bucket policy",
     "aws_sqs_queue_policy": "SQS queue policy",
@@ -118,41 +109,33 @@ _RESOURCE_NAMES = {
     "aws_glacier_vault": "Glacier vault policy",
     "aws_elasticsearch_domain_policy": "Elasticsearch domain policy",
     "aws_opensearch_domain_policy": "OpenSearch domain policy",
+    "aws_s3_bucket": "S3 bucket policy",
+    "aws_sqs_queue": "SQS queue policy",
+    "aws_sns_topic": "SNS topic policy",
+    "aws_secretsmanager_secret": "Secrets Manager secret policy",
+    "aws_elasticsearch_domain": "Elasticsearch domain policy",
+    "aws_opensearch_domain": "OpenSearch domain policy",
+    "aws_efs_file_system_policy": "EFS file system policy",
+    "aws_glue_resource_policy": "Glue resource policy",
+    "aws_api_gateway_rest_api": "API Gateway resource policy",
+    "aws_api_gateway_rest_api_policy": "API Gateway resource policy",
+    "aws_ses_identity_policy": "SES identity policy",
+    "aws_cloudwatch_log_destination_policy": "CloudWatch Logs destination policy",
+    "aws_cloudwatch_log_resource_policy": "CloudWatch Logs resource policy",
+    "aws_backup_vault_policy": "Backup vault policy",
+    "aws_ecrpublic_repository_policy": "ECR Public repository policy",
+    "aws_s3_access_point": "S3 access point policy",
+    "aws_kinesis_resource_policy": "Kinesis resource policy",
+    "aws_dynamodb_resource_policy": "DynamoDB resource policy",
+    "aws_codeartifact_domain_permissions_policy": "CodeArtifact domain policy",
+    "aws_codeartifact_repository_permissions_policy": "CodeArtifact repository policy",
+    "aws_media_store_container_policy": "MediaStore container policy",
+    "aws_schemas_registry_policy": "EventBridge schema registry policy",
+    "aws_lambda_permission": "Lambda permission",
 }
 
 
-def _strings(value: Any) -> list[str] | None:
-    """The strings of a principal value; None when some part is not known."""
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, str) for v in items):
-        return None
-    return [str(v) for v in items]
-
-
-def _positive_keys(conditions: Any) -> dict[str, list[str]]:
-    """Condition keys (lower-case) tested with an operator that requires a match, and values.
-
-    Negated operators and ``...IfExists`` (which passes when the key is absent) pin nothing.
-    """
-    out: dict[str, list[str]] = {}
-    if not isinstance(conditions, dict):
-        return out
-    for operator, pairs in conditions.items():
-        op = str(operator).split(":", 1)[-1].lower()
-        if "not" in op or op.endswith("ifexists") or op == "null" or not isinstance(pairs, dict):
-            continue
-        for key, value in pairs.items():
-            items = value if isinstance(value, list) else [value]
-            out.setdefault(str(key).lower(), []).extend(str(v) for v in items)
-    return out
-
-
-def _pinned(conditions: Any, keys: frozenset[str]) -> bool:
-    found = _positive_keys(conditions)
-    return any(k in keys and vals and all(v != "*" for v in vals) for k, vals in found.items())
-
-
-def _principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]:
+def principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None]:
     """(public, AWS principals, Federated principals or None when there are none)."""
     p = stmt.principals
     if stmt.not_principals is not None:
@@ -161,17 +144,24 @@ def _principal_parts(stmt: Statement) -> tuple[bool, list[str], list[str] | None
         return True, [], []
     if not isinstance(p, dict):
         return False, [], []
-    aws = _strings(p.get("AWS", [])) or []
-    public = "*" in aws
+    raw_aws = p.get("AWS", [])
+    # Parts known only after apply are left out; the literal ones are still judged.
+    items = raw_aws if isinstance(raw_aws, list) else [raw_aws]
+    aws = [str(a) for a in items if isinstance(a, str)]
+    # "arn:aws:iam::*:role/x": a wildcard account is any account (IAM rejects wildcards in
+    # principals, so where it is accepted it means everyone).
+    wild = [a for a in aws if a == "*" or (a.startswith("arn:") and not arn_account_pinned(a))]
+    public = bool(wild)
+    named = [a for a in aws if a not in wild]
     if "Federated" not in p:
-        return public, [a for a in aws if a != "*"], None
+        return public, named, None
     # A provider ARN known only after apply leaves the list empty: judged by its conditions.
     raw = p["Federated"]
     federated = [str(f) for f in (raw if isinstance(raw, list) else [raw]) if isinstance(f, str)]
-    return public, [a for a in aws if a != "*"], federated
+    return public, named, federated
 
 
-def _documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDocument, str]]:
+def documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDocument, str]]:
     """(address, resource policy or None for a trust policy, document, what it is)."""
     for role in ctx.inventory.roles:
         doc = role.assume_role_policy
@@ -184,20 +174,24 @@ def _documents(ctx: CheckContext) -> Iterator[tuple[str, Policy | None, PolicyDo
             yield rp.address, rp, doc, kind
 
 
-def _actions(stmt: Statement) -> str:
+def describe_actions(stmt: Statement) -> str:
     if stmt.actions is not None:
         return short_list((e.value for e in stmt.actions), 4)
     return "every action but " + short_list(e.value for e in stmt.not_actions or [])
 
 
+def account_of(principal: str) -> str | None:
+    m = _ACCOUNT.match(principal)
+    return (m.group(1) or m.group(2)) if m else None
+
+
 def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
     """LP040-LP042 over role trust policies and resource policies."""
-    unknown_accounts: set[str] = set()
     locations = {
         **{r.address: r.location for r in ctx.inventory.roles},
         **{p.address: p.location for p in ctx.inventory.resource_policies},
     }
-    for address, resource, doc, what in _documents(ctx):
+    for address, resource, doc, what in documents(ctx):
         trust = resource is None
         for stmt in doc.statements:
             if not stmt.is_allow:
@@ -205,96 +199,96 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
             label = statement_label(stmt)
             key = statement_key(stmt)
             loc = stmt.location or locations.get(address)
-            public, accounts, federated = _principal_parts(stmt)
-            if public and not _pinned(stmt.conditions, _RESTRICTING):
-                verb = "can be assumed by" if trust else f"allows {_actions(stmt)} to"
+            public, accounts, federated = principal_parts(stmt)
+            if public and not restricts(stmt.conditions, RESTRICTING_KEYS):
+                verb = "can be assumed by" if trust else f"allows {describe_actions(stmt)} to"
+                wide = wide_values(stmt.conditions, RESTRICTING_KEYS)
+                why = (
+                    f"with a condition that matches everyone ({wide[0][0]} {wide[0][1]!r})"
+                    if wide
+                    else "with no condition that limits who"
+                )
                 yield ctx.finding(
                     "LP040",
-                    f"{what} {verb} any AWS principal, with no condition that limits who ({label})",
+                    f"{what} {verb} any AWS principal, {why} ({label})",
                     location=loc,
                     address=address,
                     qualifier=key,
                 )
                 continue
-            guards = _TRUST_GUARDS if trust else _RESOURCE_GUARDS
-            external = []
-            if _pinned(stmt.conditions, guards):
-                accounts = []
-            for principal in accounts:
-                m = _ACCOUNT.match(principal)
-                if m is None:
-                    continue
-                account = m.group(1) or m.group(2)
-                own = ctx.is_own_account(account)
-                if own is None:
-                    unknown_accounts.add(account)
-                elif not own:
-                    external.append(account)
-            if external:
-                names = short_list(sorted(set(external)), 4)
-                if trust:
-                    text = (
-                        f"{what} can be assumed from account {names} without an "
-                        f"sts:ExternalId or aws:PrincipalOrgID condition ({label})"
-                    )
-                else:
-                    text = (
-                        f"{what} allows {_actions(stmt)} to account {names} without an "
-                        f"aws:PrincipalOrgID condition ({label})"
-                    )
+            finding = _cross_account(ctx, what, stmt, accounts, trust=trust)
+            if finding is not None:
+                text, severity = finding
                 yield ctx.finding(
-                    "LP041",
-                    text,
-                    location=loc,
-                    address=address,
-                    qualifier=key,
-                    severity=None if trust else Severity.MEDIUM,
+                    "LP041", text, location=loc, address=address, qualifier=key, severity=severity
                 )
             if trust and _web_identity(stmt) and federated is not None:
-                problem = _web_identity_problem(federated, stmt.conditions)
+                problem = web_identity_problem(federated, stmt.conditions)
                 if problem:
                     yield ctx.finding(
                         "LP042",
-                        f"{what} trusts {problem} ({label})",
+                        f"{what} trusts {problem[0]} ({label})",
                         location=loc,
                         address=address,
                         qualifier=key,
+                        severity=problem[1],
                     )
-    if unknown_accounts:
-        ctx.notes.append(
-            f"Note: LP041 skipped account {short_list(sorted(unknown_accounts), 4)}: the account "
-            "this tree is applied to is not known (give --account-id or --snapshot)."
+
+
+def _cross_account(
+    ctx: CheckContext, what: str, stmt: Statement, accounts: list[str], *, trust: bool
+) -> tuple[str, Severity] | None:
+    """LP041's message and severity for a statement naming other accounts, or None.
+
+    A trust with a real external id or organization condition is guarded. A trust that
+    requires MFA is the hub-and-spoke pattern (people of a central identity account): low.
+    When the tree's own account is not known, a literal account is still reported (medium),
+    saying that it could not be compared.
+    """
+    guards = _TRUST_GUARDS if trust else ORG_KEYS
+    if external_id(stmt.conditions) or restricts(stmt.conditions, ORG_KEYS - {"sts:externalid"}):
+        return None
+    if not trust and restricts(stmt.conditions, guards):
+        return None
+    external: list[str] = []
+    unknown: list[str] = []
+    for principal in accounts:
+        account = account_of(principal)
+        if account is None:
+            continue
+        own = ctx.is_own_account(account)
+        if own is None:
+            unknown.append(account)
+        elif not own:
+            external.append(account)
+    if not external and not unknown:
+        return None
+    names = short_list(sorted(set(external or unknown)), 4)
+    label = statement_label(stmt)
+    mfa = trust and requires_mfa(stmt.conditions)
+    if trust:
+        text = (
+            f"{what} can be assumed from account {names} without an sts:ExternalId or "
+            "aws:PrincipalOrgID condition"
         )
+    else:
+        text = (
+            f"{what} allows {describe_actions(stmt)} to account {names} without an "
+            "aws:PrincipalOrgID condition"
+        )
+    if mfa:
+        text += " (MFA required: people of a central account)"
+    if not external:
+        text += "; the account this tree is applied to is not known, so it could not be compared"
+    text += f" ({label})"
+    if mfa:
+        severity = Severity.LOW
+    elif not trust:
+        severity = Severity.MEDIUM if external else Severity.LOW
+    else:
+        severity = Severity.HIGH if external else Severity.MEDIUM
+    return text, severity
 
 
 def _web_identity(stmt: Statement) -> bool:
     return any(matches(e.value, "sts:AssumeRoleWithWebIdentity") for e in stmt.actions or [])
-
-
-def _provider(federated: str) -> str:
-    """``arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com`` -> its host."""
-    if ":oidc-provider/" in federated:
-        return federated.split(":oidc-provider/", 1)[1].lower()
-    return federated.lower()
-
-
-def _web_identity_problem(federated: list[str], conditions: Any) -> str | None:
-    """What is wrong with a web-identity trust, or None when identities are pinned."""
-    keys = _positive_keys(conditions)
-    providers = [_provider(f) for f in federated if ":saml-provider/" not in f]
-    if not federated:
-        # The provider ARN is computed (known after apply): judge by the condition keys.
-        providers = sorted({k.rsplit(":", 1)[0] for k in keys if ":" in k and "aws:" not in k})
-        if not providers and not keys:
-            return "a web identity provider with no condition at all"
-    for host in providers:
-        if host.startswith(GITHUB):
-            subs = keys.get(f"{GITHUB}:sub", [])
-            if not subs:
-                return "GitHub Actions OIDC tokens with no condition on the sub claim"
-            wide = [s for s in subs if s == "*" or s.lower().startswith(("repo:*", "*"))]
-            if wide:
-                return f"GitHub Actions OIDC tokens of any repository (sub {wide[0]!r})"
-        elif not any(k.startswith(host + ":") for k in keys):
-            return f"web identity provider {host} with no condition on its aud or sub claims"
-    return None

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from lpgen.catalog import PRIVESC_ACTIONS, matches
 from lpgen.checks.context import (
     CheckContext,
     describe_policy,
     identity_policies,
+    permission_set_policies,
     short_list,
     statement_key,
     statement_label,
     where,
 )
 from lpgen.findings import Finding, Rule, Severity, register
-from lpgen.model import Location
+from lpgen.model import ActionEntry, Location, PermissionSet, Policy, PolicyDocument, Statement
 from lpgen.semantics import (
     document_allows,
     is_full_admin,
@@ -33,7 +35,9 @@ FULL_ADMIN = register(
             "An Allow of every action (`*`) on every resource (`*`) without a condition makes "
             "whoever holds the policy an administrator of the account: they can read every "
             "secret, delete every resource, and grant themselves or anyone else any other "
-            "permission. The AWS-managed AdministratorAccess policy is the same grant."
+            "permission. The AWS-managed AdministratorAccess policy is the same grant. Under a "
+            "Condition (MFA, a source IP, a tag) it is still administrator access for whoever "
+            "meets it, reported at high severity."
         ),
         fix=(
             "Grant the services and actions the principal needs (`lpgen trim` with a snapshot "
@@ -130,65 +134,142 @@ def _managed_name(arn: str | None) -> str | None:
     return arn.rsplit("/", 1)[-1]
 
 
+def _condition_keys(stmt: Statement) -> str:
+    conditions = stmt.conditions if isinstance(stmt.conditions, dict) else {}
+    keys = [str(k) for pairs in conditions.values() if isinstance(pairs, dict) for k in pairs]
+    return short_list(dict.fromkeys(keys), 3) or "unknown"
+
+
 def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
-    """LP010-LP013 over every identity policy and AWS-managed attachment."""
+    """LP010-LP013 over every identity policy, permission set and AWS-managed attachment."""
     for policy, doc in identity_policies(ctx.inventory):
-        what = describe_policy(policy)
-        for stmt in doc.statements:
-            if not stmt.is_allow:
+        yield from _judge_policy(ctx, policy, doc, describe_policy(policy).capitalize())
+    for inline, ps_doc, what, ps in permission_set_policies(ctx.inventory):
+        for f in _judge_policy(ctx, inline, ps_doc, what):
+            yield _bounded(f, ps) if ps is not None else f
+    by_address = {p.address: p for p in ctx.inventory.permission_sets}
+    for item in ctx.inventory.permission_set_policies:
+        name = _managed_name(item.arn) if item.kind == "managed" else None
+        owner = by_address.get(item.permission_set or "")
+        target = f"permission set '{owner.name or owner.address}'" if owner else "a permission set"
+        found: Finding | None = None
+        if name in ADMIN_MANAGED_POLICIES:
+            found = ctx.finding(
+                "LP010",
+                f"AWS-managed policy {name} (every action on every resource) is attached to "
+                f"{target}",
+                location=item.location,
+                address=item.address,
+            )
+        elif name in PRIVESC_MANAGED_POLICIES:
+            found = ctx.finding(
+                "LP013",
+                f"AWS-managed policy {name} (every IAM action, including privilege "
+                f"escalation) is attached to {target}",
+                location=item.location,
+                address=item.address,
+            )
+        if found is not None:
+            yield _bounded(found, owner) if owner is not None else found
+    yield from _attachments(ctx)
+
+
+def _bounded(f: Finding, ps: PermissionSet) -> Finding:
+    """A permission set with a permissions boundary gets at most what the boundary allows:
+    the finding stays (the grant is still wider than meant) one severity lower."""
+    boundary = ps.boundary
+    if boundary is None:
+        return f
+    name = boundary.name or boundary.arn or boundary.address
+    lower = Severity(max(Severity.LOW, f.severity - 1))
+    return replace(f, severity=lower, message=f"{f.message}; limited by permissions boundary "
+                   f"{name}")  # fmt: skip
+
+
+def _judge_policy(
+    ctx: CheckContext, policy: Policy, doc: PolicyDocument, what: str
+) -> Iterator[Finding]:
+    """LP010-LP013 over the statements of one identity policy (``what`` names it).
+
+    Service wildcards make one LP011 per policy, naming every service and statement.
+    """
+    wildcards: list[tuple[str, ActionEntry]] = []
+    for stmt in doc.statements:
+        if not stmt.is_allow:
+            continue
+        label = statement_label(stmt)
+        key = statement_key(stmt)
+        if is_full_admin(stmt):
+            yield ctx.finding(
+                "LP010",
+                f"{what} allows every action on every resource ({label})",
+                location=where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+            )
+            continue
+        if is_full_admin(replace(stmt, conditions=None)):
+            yield ctx.finding(
+                "LP010",
+                f"{what} allows every action on every resource under a "
+                f"condition ({_condition_keys(stmt)}) ({label})",
+                location=where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+                severity=Severity.HIGH,
+            )
+            continue
+        if stmt.not_actions is not None:
+            star = resources_are_star(stmt)
+            scope = "on every resource" if star else "on the resources listed"
+            yield ctx.finding(
+                "LP012",
+                f"{what} allows every action except "
+                f"{short_list(e.value for e in stmt.not_actions)} {scope} ({label})",
+                location=where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+                severity=None if star else Severity.MEDIUM,
+            )
+            continue
+        if not resources_are_star(stmt) or stmt.actions is None:
+            continue
+        for entry in service_wildcards(stmt):
+            wildcards.append((label, entry))
+        found: list[str] = []
+        first: Location | None = None
+        for action in sorted(PRIVESC_ACTIONS, key=str.lower):
+            entry_hit = next((e for e in stmt.actions if matches(e.value, action)), None)
+            if entry_hit is None or document_allows(doc, action) is False:
                 continue
-            label = statement_label(stmt)
-            key = statement_key(stmt)
-            if is_full_admin(stmt):
-                yield ctx.finding(
-                    "LP010",
-                    f"{what.capitalize()} allows every action on every resource ({label})",
-                    location=where(policy, stmt),
-                    address=policy.address,
-                    qualifier=key,
-                )
-                continue
-            if stmt.not_actions is not None:
-                star = resources_are_star(stmt)
-                scope = "on every resource" if star else "on the resources listed"
-                yield ctx.finding(
-                    "LP012",
-                    f"{what.capitalize()} allows every action except "
-                    f"{short_list(e.value for e in stmt.not_actions)} {scope} ({label})",
-                    location=where(policy, stmt),
-                    address=policy.address,
-                    qualifier=key,
-                    severity=None if star else Severity.MEDIUM,
-                )
-                continue
-            if not resources_are_star(stmt) or stmt.actions is None:
-                continue
-            for entry in service_wildcards(stmt):
-                service = entry.value.split(":", 1)[0].lower()
-                yield ctx.finding(
-                    "LP011",
-                    f"{what.capitalize()} allows every {service} action ({entry.value}) on "
-                    f"every resource ({label})",
-                    location=entry.location or where(policy, stmt),
-                    address=policy.address,
-                    qualifier=f"{key}:{entry.value.lower()}",
-                )
-            found: list[str] = []
-            first: Location | None = None
-            for action in sorted(PRIVESC_ACTIONS, key=str.lower):
-                entry_hit = next((e for e in stmt.actions if matches(e.value, action)), None)
-                if entry_hit is None or document_allows(doc, action) is False:
-                    continue
-                found.append(action)
-                first = first or entry_hit.location
-            if found:
-                yield ctx.finding(
-                    "LP013",
-                    f"{what.capitalize()} allows {short_list(found)} on every resource ({label})",
-                    location=first or where(policy, stmt),
-                    address=policy.address,
-                    qualifier=key,
-                )
+            found.append(action)
+            first = first or entry_hit.location
+        if found:
+            yield ctx.finding(
+                "LP013",
+                f"{what} allows {short_list(found)} on every resource ({label})",
+                location=first or where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+            )
+    if wildcards:
+        entries = [e for _, e in wildcards]
+        services = list(dict.fromkeys(e.value.split(":", 1)[0].lower() for e in entries))
+        patterns = short_list(dict.fromkeys(e.value for e in entries))
+        which = (
+            f"every {services[0]} action" if len(services) == 1
+            else f"every action of {short_list(services)}"
+        )  # fmt: skip
+        labels = ", ".join(dict.fromkeys(label for label, _ in wildcards))
+        yield ctx.finding(
+            "LP011",
+            f"{what} allows {which} ({patterns}) on every resource ({labels})",
+            location=entries[0].location or policy.location,
+            address=policy.address,
+        )
+
+
+def _attachments(ctx: CheckContext) -> Iterator[Finding]:
     for att in ctx.inventory.attachments:
         name = _managed_name(att.policy_arn)
         target = f"{att.target_type} '{att.target or '?'}'"

@@ -23,11 +23,38 @@ RESOURCE_POLICY_TYPES: dict[str, str] = {
     "aws_glacier_vault": "access_policy",
     "aws_elasticsearch_domain_policy": "access_policies",
     "aws_opensearch_domain_policy": "access_policies",
+    # Policies set on the resource itself, and the other resource-policy resources.
+    "aws_s3_bucket": "policy",
+    "aws_sqs_queue": "policy",
+    "aws_sns_topic": "policy",
+    "aws_secretsmanager_secret": "policy",
+    "aws_elasticsearch_domain": "access_policies",
+    "aws_opensearch_domain": "access_policies",
+    "aws_efs_file_system_policy": "policy",
+    "aws_glue_resource_policy": "policy",
+    "aws_api_gateway_rest_api": "policy",
+    "aws_api_gateway_rest_api_policy": "policy",
+    "aws_ses_identity_policy": "policy",
+    "aws_cloudwatch_log_destination_policy": "access_policy",
+    "aws_cloudwatch_log_resource_policy": "policy_document",
+    "aws_backup_vault_policy": "policy",
+    "aws_ecrpublic_repository_policy": "policy",
+    "aws_s3_access_point": "policy",
+    "aws_kinesis_resource_policy": "policy",
+    "aws_dynamodb_resource_policy": "policy",
+    "aws_codeartifact_domain_permissions_policy": "policy_document",
+    "aws_codeartifact_repository_permissions_policy": "policy_document",
+    "aws_media_store_container_policy": "policy",
+    "aws_schemas_registry_policy": "policy",
+    # Not a policy attribute: one statement written as arguments (lpgen.resource_policies).
+    "aws_lambda_permission": "principal",
 }
 
-# IAM itself, Access Analyzer analyzers, and EventBridge patterns on root activity (which
-# always name userIdentity).
-_IAM = re.compile(r"aws_iam_|aws_accessanalyzer_analyzer|userIdentity")
+# IAM itself (and IAM Identity Center), Access Analyzer analyzers, and EventBridge patterns
+# on root activity (which always name userIdentity).
+_IAM = re.compile(
+    r"aws_iam_|aws_accessanalyzer_analyzer|userIdentity|aws_ssoadmin_|aws_identitystore_"
+)
 _RESOURCE_POLICY = re.compile(
     r"resource[ \t]+\"(" + "|".join(RESOURCE_POLICY_TYPES) + r")\"[ \t]+\"[^\"]*\"[ \t]*\{"
 )

@@ -16,6 +16,13 @@ data "aws_iam_policy_document" "alerts" {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
     }
+
+    # Only this account's rule may publish (no other account's rule through EventBridge).
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.root_activity.arn]
+    }
   }
 }
 
