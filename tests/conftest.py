@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "terraform_examples"
-SHARED = ROOT.parent / "shared"
 
 # Tests never talk to a real AWS account.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

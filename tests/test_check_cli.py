@@ -7,17 +7,16 @@ import os
 import shutil
 from pathlib import Path
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from lpgen.check import check_rules
 from lpgen.cli import main
+from tests.sarif import sarif_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "check"
 DOCS = ROOT / "docs"
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-2.1.0.json"
 UPDATE = bool(os.environ.get("LPGEN_UPDATE_GOLDEN"))
 ACME = ["terraform_examples/acme", "--snapshot", "terraform_examples/acme/snapshot.json",
         "--no-git"]  # fmt: skip
@@ -44,12 +43,6 @@ def test_acme_report_in_every_format(fmt: str) -> None:
     if UPDATE:
         golden.write_text(out, encoding="utf-8")
     assert out == golden.read_text(encoding="utf-8")
-
-
-def sarif_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
 
 
 def test_sarif_is_valid_and_points_at_the_resources() -> None:
