@@ -28,6 +28,7 @@ from lpgen.findings import (
     suppressions_near,
 )
 from lpgen.model import Inventory, Location
+from lpgen.paths import prefix_under_root, relative_to_root
 
 if TYPE_CHECKING:
     from lpgen.inventory import InventoryOptions
@@ -101,6 +102,7 @@ def run_check(
     base: str | os.PathLike[str] | None = None,
     options: CheckOptions | None = None,
     inventory_options: InventoryOptions | None = None,
+    names_root: Path | None = None,
 ) -> CheckResult:
     """Read the inputs, run every selected check whose inputs are given, filter, sort.
 
@@ -116,7 +118,8 @@ def run_check(
         or any(not isinstance(s, (str, os.PathLike)) for s in snapshots)
     ):
         return _run_check(path, plan=plan, snapshots=snapshots, base=base, options=options,
-                          inventory_options=inventory_options)  # fmt: skip
+                          inventory_options=inventory_options,
+                          names_root=names_root)  # fmt: skip
     from lpgen.terraform.cache import cached_result, file_digest, git_head
 
     opts = options or CheckOptions()
@@ -126,6 +129,7 @@ def run_check(
         os.fspath(path),
         repr(opts),
         repr(inventory_options),
+        str(names_root),
         *(file_digest(Path(s)) for s in snapshots),  # type: ignore[arg-type]
         file_digest(Path(opts.baseline)) if opts.baseline is not None else "",
         git_head(root) if opts.use_git and snapshots else "",
@@ -135,7 +139,11 @@ def run_check(
         root,
         parts,
         lambda: _run_check(
-            path, snapshots=snapshots, options=opts, inventory_options=inventory_options
+            path,
+            snapshots=snapshots,
+            options=opts,
+            inventory_options=inventory_options,
+            names_root=names_root,
         ),
         files_of=lambda r: r.inventory.files if r.inventory is not None else [],
         exclude=inventory_options.exclude if inventory_options is not None else (),
@@ -151,6 +159,7 @@ def _run_check(
     base: str | os.PathLike[str] | None = None,
     options: CheckOptions | None = None,
     inventory_options: InventoryOptions | None = None,
+    names_root: Path | None = None,
 ) -> CheckResult:
     from lpgen.inventory import InventoryOptions, build_inventory
     from lpgen.snapshot import Snapshot, load_snapshot
@@ -220,11 +229,20 @@ def _run_check(
         ran.extend(rule(c) for c in codes)
         findings.extend(f for f in _run(check, ctx) if f.code in selected)
 
-    base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
+    # Files are named relative to ``root`` (the CLI passes the repository root, see
+    # lpgen.paths); without one, relative to the current directory (PATH as typed).
+    root = names_root or Path()
+    if names_root is None:
+        base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
+    else:
+        base_dir = prefix_under_root(path, names_root) if path is not None else None
     findings = [_rebase(f, base_dir, plan_file) for f in findings]
+    if plan_file is not None:
+        shown_plan = relative_to_root(plan_file, root) or plan_file
+        findings = [replace(f, file=shown_plan) if f.file == plan_file else f for f in findings]
     findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
     resources = _resource_locations(inventory, source, base_dir, plan_file)
-    kept, suppressed, warnings = _suppress(findings, resources)
+    kept, suppressed, warnings = _suppress(findings, resources, _commented_reader(root))
     notes = list(ctx.notes) + warnings
     shown = kept
     baselined = 0
@@ -248,7 +266,7 @@ def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:
 
 
 def _rebase(f: Finding, base: str | None, plan_file: str | None) -> Finding:
-    """Make a tree-relative file relative to where lpgen runs (PATH as typed)."""
+    """Make a tree-relative file relative to the repository root (``base``: PATH under it)."""
     if f.file is None or f.file == plan_file or base is None or posixpath.isabs(f.file):
         return f
     joined = posixpath.normpath(posixpath.join(Path(base).as_posix(), f.file))
@@ -278,14 +296,21 @@ def _resource_locations(
     return out
 
 
-def _read_commented(name: str) -> str | None:
-    """A finding's file, when it can hold comments (Terraform, not JSON or plans)."""
-    if not name.endswith((".tf", ".tfvars", ".tpl")):
-        return None
-    try:
-        return Path(name).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def _commented_reader(root: Path) -> Callable[[str], str | None]:
+    """Read a finding's file (named relative to ``root``) when it can hold comments."""
+
+    def read(name: str) -> str | None:
+        if not name.endswith((".tf", ".tfvars", ".tpl")):
+            return None
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
+
+
+_read_commented = _commented_reader(Path())
 
 
 def _suppress(

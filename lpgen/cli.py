@@ -247,6 +247,32 @@ def write_output(text: str, output: str | None) -> None:
     write_atomic(Path(output), text)
 
 
+def category_option(func: Any) -> Any:
+    """``--category``: the SARIF automationDetails category (one per tree and job)."""
+    return click.option(
+        "--category",
+        metavar="NAME",
+        help="SARIF category (automationDetails.id), so that runs over different trees "
+        "keep their own alerts [default: lpgen/COMMAND, plus PATH under the repository root].",
+    )(func)
+
+
+def report_context(
+    command: str, path: str | None, category: str | None, *, evidence: str | None = None
+) -> dict[str, Any]:
+    """Where report file names are relative to, the SARIF anchor and the category."""
+    from lpgen.paths import account_anchor, display_root, file_anchor, prefix_under_root
+
+    root = display_root(path)
+    anchor = account_anchor(path, root) if path is not None else None
+    if anchor is None:
+        anchor = file_anchor(evidence, root)
+    if category is None:
+        under = prefix_under_root(path, root) if path is not None else None
+        category = f"lpgen/{command}" + (f"/{under}" if under else "")
+    return {"root": str(root), "anchor": anchor, "category": category}
+
+
 def _days_option(name: str, help: str) -> Callable[[FC], FC]:
     """A number of days, 90 by default (the audit thresholds)."""
     return click.option(
@@ -305,6 +331,7 @@ def _days_option(name: str, help: str) -> Callable[[FC], FC]:
 @click.option("--profile", help="AWS profile (when the report is fetched from AWS).")
 @click.option("--region", help="AWS region (when the report is fetched from AWS).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@category_option
 @tree_options
 def audit(
     path: str | None,
@@ -320,6 +347,7 @@ def audit(
     profile: str | None,
     region: str | None,
     output: str | None,
+    category: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -337,6 +365,7 @@ def audit(
     from lpgen.audit import AuditOptions, audit_rules, describe_timing, run_audit
     from lpgen.credreport import make_iam_client, parse_time
     from lpgen.findings import exit_code
+    from lpgen.paths import display_root
     from lpgen.render import Report, render
 
     now = None
@@ -363,13 +392,18 @@ def audit(
         report_file=credential_report,
         iam_client_factory=lambda: make_iam_client(profile=profile, region=region),
         inventory_options=inventory_options(var_file, variables) if path else None,
+        root=display_root(path),
     )
     if result.inventory is not None:
         warn_skipped(result.inventory)
     for note in (*result.notes, *describe_timing(result, wall_clock=datetime.now(timezone.utc))):
         click.echo(note, err=True)
     report = Report(
-        findings=result.findings, command="audit", rules=audit_rules(), suppressed=result.suppressed
+        findings=result.findings,
+        command="audit",
+        rules=audit_rules(),
+        suppressed=result.suppressed,
+        **report_context("audit", path, category, evidence=credential_report),
     )
     write_output(render(fmt, report), output)
     click.get_current_context().exit(exit_code(result.findings, fail_on))
@@ -903,6 +937,7 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
 @click.option("--strict", is_flag=True,
               help="Fail (exit 2) on a .tf file that cannot be parsed, instead of warning.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@category_option
 @tree_options
 def check(
     path: str | None,
@@ -920,6 +955,7 @@ def check(
     git: bool,
     strict: bool,
     output: str | None,
+    category: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -936,6 +972,7 @@ def check(
     from lpgen.check import CheckOptions, run_check
     from lpgen.findings import exit_code
     from lpgen.findings import write_baseline as save_baseline
+    from lpgen.paths import display_root
     from lpgen.render import Report, render
 
     ctx = click.get_current_context()
@@ -960,6 +997,7 @@ def check(
         inventory_options=inventory_options(
             var_file, variables, account_id=account_id, strict=strict
         ),
+        names_root=display_root(path),
     )
     if result.inventory is not None:
         warn_skipped(result.inventory)
@@ -971,6 +1009,7 @@ def check(
         click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.", err=True)
         return
     report = Report(findings=result.findings, command="check", rules=result.rules,
-                    suppressed=result.suppressed, baselined=result.baselined)
+                    suppressed=result.suppressed, baselined=result.baselined,
+                    **report_context("check", path, category, evidence=plan_file))
     write_output(render(fmt, report), output)
     ctx.exit(exit_code(result.findings, fail_on))

@@ -15,16 +15,18 @@ from typing import Any
 
 from lpgen.errors import InputError
 
+# The project's home (pyproject's [project.urls]); its docs/ folder is browsable there.
+PROJECT_URL = "https://github.com/lpgen/lpgen"
+PROJECT_DOCS_URL = f"{PROJECT_URL}/blob/main/docs/"
 
-def docs_url() -> str | None:
-    """Base URL of the published docs (``LPGEN_DOCS_URL``), or None to cite repository paths.
+
+def docs_url() -> str:
+    """Base URL of the docs: ``LPGEN_DOCS_URL`` when set, else the project's docs/ folder.
 
     Teams that host lpgen's docs (or a fork) set it so SARIF ``helpUri`` and markdown links
-    point there; without it, reports name the page as ``docs/checks/<CODE>.md``.
+    point there.
     """
-    base = os.environ.get("LPGEN_DOCS_URL", "").strip()
-    if not base:
-        return None
+    base = os.environ.get("LPGEN_DOCS_URL", "").strip() or PROJECT_DOCS_URL
     return base if base.endswith("/") else base + "/"
 
 
@@ -80,15 +82,13 @@ class Rule:
         return f"docs/checks/{self.code}.md"
 
     @property
-    def help_uri(self) -> str | None:
-        base = docs_url()
-        return f"{base}checks/{self.code}.md" if base else None
+    def help_uri(self) -> str:
+        return f"{docs_url()}checks/{self.code}.md"
 
     @property
     def help_link(self) -> str:
-        """A markdown link to the rule's page, or its repository path."""
-        uri = self.help_uri
-        return f"[Documentation]({uri})" if uri else f"Documentation: `{self.help_path}`"
+        """A markdown link to the rule's page."""
+        return f"[Documentation: {self.code}]({self.help_uri})"
 
 
 RULES: dict[str, Rule] = {}

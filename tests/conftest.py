@@ -15,6 +15,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("LPGEN_DOCS_URL", None)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lpgen.check import check_rules
 from lpgen.cli import main
-from tests.sarif import sarif_validator
+from tests.sarif import multitool, multitool_problems, sarif_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "check"
@@ -39,6 +39,7 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_acme_report_in_every_format(fmt: str) -> None:
     code, out, err = invoke(*ACME, "--format", fmt)
     assert (code, err) == (1, "")
+    out = out.replace(ROOT.as_uri() + "/", "file:///CHECKOUT/")  # SARIF's %SRCROOT%
     golden = DATA / f"acme.{EXTENSIONS[fmt]}"
     if UPDATE:
         golden.write_text(out, encoding="utf-8")
@@ -52,7 +53,8 @@ def test_sarif_is_valid_and_points_at_the_resources() -> None:
     errors = list(sarif_validator().iter_errors(log))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
     run = log["runs"][0]
-    assert run["automationDetails"] == {"id": "lpgen/check/"}
+    assert run["automationDetails"] == {"id": "lpgen/check/terraform_examples/acme/"}
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": ROOT.as_uri() + "/"}}
     rules = run["tool"]["driver"]["rules"]
     # Every rule that ran is listed with its help text, those needing a plan are not.
     ids = [r["id"] for r in rules]
@@ -65,6 +67,27 @@ def test_sarif_is_valid_and_points_at_the_resources() -> None:
     }  # fmt: skip
     assert ("LP013", "terraform_examples/acme/policies.tf", 71) in located
     assert ("LP011", "terraform_examples/acme/policies/platform.json", 20) in located
+
+
+def test_sarif_category_and_paths_do_not_depend_on_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT / "terraform_examples")
+    code, out, _err = invoke("acme", "--no-git", "--format", "sarif", "--category", "iam/acme")
+    assert code == 1
+    run = json.loads(out)["runs"][0]
+    assert run["automationDetails"] == {"id": "iam/acme/"}
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in run["results"]}  # fmt: skip
+    assert "terraform_examples/acme/policies.tf" in uris
+    code, text, _err = invoke("acme", "--no-git", "--format", "github")
+    assert "::warning file=terraform_examples/acme/" in text or "file=terraform_examples/acme/" in text
+
+
+@pytest.mark.skipif(multitool() is None, reason="SARIF Multitool not installed (npm)")
+def test_check_sarif_passes_github_code_scanning_rules(tmp_path: Path) -> None:
+    _code, out, _err = invoke(*ACME, "--format", "sarif")
+    assert multitool_problems(json.loads(out), tmp_path) == []
 
 
 def test_sarif_of_a_plan_is_valid() -> None:
