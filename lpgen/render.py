@@ -43,6 +43,9 @@ class Report:
     anchor: tuple[str, int] | None = None
     # SARIF automationDetails category; None: ``lpgen/<command>``.
     category: str | None = None
+    # Text: colour the severities (ANSI); leave out the summary line.
+    color: bool = False
+    quiet: bool = False
 
     def sorted_findings(self) -> list[Finding]:
         return sort_findings(self.findings)
@@ -68,16 +71,31 @@ def summary_line(report: Report) -> str:
 # --- text -------------------------------------------------------------------------------
 
 
+# ANSI SGR codes of each severity's label on a terminal.
+ANSI_SEVERITY = {
+    Severity.CRITICAL: "1;31",
+    Severity.HIGH: "31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
+
+
 def render_text(report: Report) -> str:
-    """One line per finding, ``file:line: CODE severity message [address]``, then a summary."""
+    """One line per finding, ``file:line: CODE severity message [address]``, then a summary
+    (not with ``quiet``, so that a pre-commit hook prints one line per problem)."""
     out = []
     for f in report.sorted_findings():
         where = f"{f.where}: " if f.where else ""
         address = f" [{f.address}]" if f.address else ""
         message = " ".join(f.message.splitlines())  # one line per finding, whatever the message
-        out.append(f"{where}{f.code} {f.severity.label} {message}{address}")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+        label = f.severity.label
+        if report.color:
+            label = f"\x1b[{ANSI_SEVERITY[f.severity]}m{label}\x1b[0m"
+        out.append(f"{where}{f.code} {label} {message}{address}")
+    if not report.quiet:
+        out.append(summary_line(report))
+    return "\n".join(out) + "\n" if out else ""
 
 
 # --- json -------------------------------------------------------------------------------
