@@ -47,6 +47,14 @@ def common_params() -> list[click.Parameter]:
             help="Also say which config file is used and what file names are relative to.",
         ),
         click.Option(
+            ["--config"],
+            metavar="FILE",
+            expose_value=False,
+            type=click.Path(dir_okay=False),
+            help="Read settings from FILE (a .lpgen.toml, or a pyproject.toml with "
+            "[tool.lpgen]) instead of looking for one from PATH upwards.",
+        ),
+        click.Option(
             ["--color/--no-color"],
             default=None,
             expose_value=False,
@@ -62,6 +70,26 @@ class LpgenCommand(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(common_params())
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as exc:
+            # A bad value from the config file: blame the file and key, not the flag.
+            param = exc.param
+            config = ctx.meta.get("lpgen.config_file")
+            if param is None or param.name is None or config is None:
+                raise
+            if ctx.get_parameter_source(param.name) != click.core.ParameterSource.DEFAULT_MAP:
+                raise
+            from lpgen.config import config_key, key_line
+
+            key = config_key(ctx.meta.get("lpgen.config_table", {}), self.name or "", param.name)
+            raise LpgenError(
+                f"invalid value for config key '{key}': {exc.message}",
+                file=config,
+                line=key_line(Path(config), key.rpartition(".")[2]),
+            ) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         config = ctx.meta.get("lpgen.config_file")
@@ -113,6 +141,24 @@ def _error_prefix() -> str:
     return click.style("Error:", fg="red", bold=True) if use_color(err=True) else "Error:"
 
 
+def _config_arg(args: list[str]) -> Path | None:
+    """``--config FILE`` among a command's arguments (read before the command parses them)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--config" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--config="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        path = Path(value)
+        if not path.is_file():
+            raise LpgenError("config file not found", file=value)
+        return path
+    return None
+
+
 class LpgenGroup(click.Group):
     """Turns library exceptions into one-line messages and exit codes, in one place."""
 
@@ -160,10 +206,12 @@ class LpgenGroup(click.Group):
                     start = Path(arg)
                     break
             try:
-                found = find_config(start)
+                found = _config_arg(args) or find_config(start)
                 if found is not None:
-                    ctx.default_map = default_map(read_config(found))
+                    table = read_config(found)
+                    ctx.default_map = default_map(table)
                     ctx.meta["lpgen.config_file"] = str(found)
+                    ctx.meta["lpgen.config_table"] = table
             except LpgenError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 ctx.exit(EXIT_USAGE)
