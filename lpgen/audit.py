@@ -22,6 +22,8 @@ from lpgen.findings import (
     Rule,
     Severity,
     apply_suppressions,
+    filter_new,
+    load_baseline,
     rebase_findings,
     register,
     rules,
@@ -288,6 +290,10 @@ class AuditOptions:
     # CSV the newest time it records.
     now: datetime | None = None
     ignore: tuple[str, ...] = ()
+    # Codes, prefixes or rule names to report only (empty: all), as check --select.
+    select: tuple[str, ...] = ()
+    # A baseline file (check's format): findings it lists are left out and counted.
+    baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +306,10 @@ class AuditResult:
     notes: tuple[str, ...] = field(default=())
     # The Terraform read from PATH, when one was given.
     inventory: Inventory | None = None
+    # Findings left out because the baseline lists them; every finding before the baseline
+    # (what --write-baseline records).
+    baselined: int = 0
+    unbaselined: tuple[Finding, ...] = ()
 
 
 def evaluation_time(report: CredentialReport, now: datetime | None) -> tuple[datetime, str]:
@@ -707,13 +717,23 @@ def run_audit(
     if root is not None and report.source is not None:
         shown = relative_to_root(report.source, root) or report.source
         findings = [replace(f, file=shown) if f.file == report.source else f for f in findings]
-    findings = select_findings(findings, ignore=options.ignore)
+    findings = select_findings(findings, select=options.select, ignore=options.ignore)
     if path is not None:
-        outcome = apply_suppressions(findings, _terraform_reader(root or Path()))
+        # until= dates are compared with the time ages are measured at.
+        outcome = apply_suppressions(
+            findings, _terraform_reader(root or Path()), today=now.date()
+        )
         findings = outcome.kept
         suppressed = len(outcome.suppressed)
-        notes += [f"Warning: {s}: needs a code and a reason; ignored." for s in outcome.unjustified]
+        notes += outcome.warnings()
+    unbaselined = tuple(findings)
+    baselined = 0
+    if options.baseline is not None:
+        findings, known = filter_new(findings, load_baseline(options.baseline))
+        baselined = len(known)
     return AuditResult(
+        baselined=baselined,
+        unbaselined=unbaselined,
         findings=tuple(findings),
         report=report,
         now=now,

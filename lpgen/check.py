@@ -11,6 +11,7 @@ import os
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,9 @@ class CheckOptions:
     use_git: bool = True
     # A baseline file: findings whose fingerprint it lists are left out.
     baseline: str | None = None
+    # The day ``lpgen:ignore ... until=`` dates are compared with (the CLI: today, UTC);
+    # None: no comment expires.
+    today: date | None = None
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -242,7 +246,9 @@ def _run_check(
         findings = [replace(f, file=shown_plan) if f.file == plan_file else f for f in findings]
     findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
     resources = _resource_locations(inventory, source, base_dir, plan_file)
-    kept, suppressed, warnings = _suppress(findings, resources, _commented_reader(root))
+    kept, suppressed, warnings = _suppress(
+        findings, resources, _commented_reader(root), today=opts.today
+    )
     notes = list(ctx.notes) + warnings
     shown = kept
     baselined = 0
@@ -317,9 +323,12 @@ def _suppress(
     findings: list[Finding],
     resources: dict[str, Location],
     read: Callable[[str], str | None] = _read_commented,
+    *,
+    today: date | None = None,
 ) -> tuple[list[Finding], int, list[str]]:
     """Inline ``lpgen:ignore`` comments, at the finding's line or at its resource's block."""
-    outcome = apply_suppressions(findings, read)
+    outcome = apply_suppressions(findings, read, today=today)
+    expired = list(outcome.expired)
     suppressed = len(outcome.suppressed)
     kept: list[Finding] = []
     texts: dict[str, str | None] = {}
@@ -332,9 +341,10 @@ def _suppress(
             texts[loc.file] = read(loc.file)
         text = texts[loc.file]
         near = suppressions_near(text, loc.line, file=loc.file) if text else []
-        if any(s.covers(f.code) and s.justified for s in near):
+        if any(s.honours(f.code, today) for s in near):
             suppressed += 1
         else:
+            expired += [s for s in near if s.honours(f.code) and s not in expired]
             kept.append(f)
-    warnings = [f"Warning: {s}: needs a code and a reason; ignored." for s in outcome.unjustified]
-    return kept, suppressed, warnings
+    outcome.expired = expired
+    return kept, suppressed, outcome.warnings()

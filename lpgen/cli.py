@@ -530,12 +530,23 @@ def _days_option(name: str, help: str) -> Callable[[FC], FC]:
     "generated; for a bare CSV file, the newest time the report records.",
 )
 @click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Report only findings of these codes, code prefixes or rule names "
+    "(comma separated, repeatable).",
+)
+@click.option(
     "--ignore",
     multiple=True,
     metavar="CODES",
     help="Leave out findings of these codes, code prefixes or rule names "
     "(comma separated, repeatable).",
 )
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out the findings listed in FILE (see --write-baseline).")
+@click.option("--write-baseline", is_flag=True,
+              help="Record the current findings in the --baseline FILE and exit 0.")
 @click.option("--profile", help="AWS profile (when the report is fetched from AWS).")
 @click.option("--region", help="AWS region (when the report is fetched from AWS).")
 @output_option()
@@ -551,7 +562,10 @@ def audit(
     inactive_days: int,
     root_password_days: int,
     now_text: str | None,
+    select: tuple[str, ...],
     ignore: tuple[str, ...],
+    baseline: str | None,
+    write_baseline: bool,
     profile: str | None,
     region: str | None,
     output: tuple[str, ...],
@@ -574,6 +588,7 @@ def audit(
     from lpgen.audit import AuditOptions, audit_rules, describe_timing, run_audit
     from lpgen.credreport import make_iam_client, parse_time
     from lpgen.findings import exit_code
+    from lpgen.findings import write_baseline as save_baseline
     from lpgen.paths import display_root
     from lpgen.render import Report, render
 
@@ -586,15 +601,17 @@ def audit(
             raise click.BadParameter(
                 f"not an ISO 8601 time: {now_text!r}", param_hint="'--now'"
             ) from None
-    if isinstance(ignore, str):
-        ignore = (ignore,)
+    if write_baseline and not baseline:
+        raise click.UsageError("--write-baseline needs --baseline FILE")
     options = AuditOptions(
         max_key_age=max_key_age,
         max_password_age=max_password_age,
         inactive_days=inactive_days,
         root_password_days=root_password_days,
         now=now,
-        ignore=tuple(c.strip() for item in ignore for c in item.split(",") if c.strip()),
+        ignore=_codes(ignore),
+        select=_codes(select),
+        baseline=None if write_baseline else baseline,
     )
     result = run_audit(
         path,
@@ -608,11 +625,17 @@ def audit(
         warn_skipped(result.inventory)
     for line in (*result.notes, *describe_timing(result, wall_clock=datetime.now(timezone.utc))):
         tell(line)
+    if write_baseline:
+        assert baseline is not None
+        count = save_baseline(baseline, result.unbaselined)
+        note(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.")
+        return
     report = Report(
         findings=result.findings,
         command="audit",
         rules=audit_rules(),
         suppressed=result.suppressed,
+        baselined=result.baselined,
         quiet=is_quiet(),
         **report_context("audit", path, category, evidence=credential_report),
     )
@@ -1196,6 +1219,7 @@ def check(
     Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input.
     """
     from dataclasses import replace
+    from datetime import datetime, timezone
 
     from lpgen.check import CheckOptions, run_check
     from lpgen.findings import exit_code
@@ -1216,6 +1240,7 @@ def check(
         keep=_codes((ctx.default_map or {}).get("keep") or ()),
         use_git=git,
         baseline=None if write_baseline else baseline,
+        today=datetime.now(timezone.utc).date(),
     )
     result = run_check(
         path,

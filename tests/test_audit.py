@@ -440,3 +440,44 @@ def test_cli_sarif_without_a_file_to_anchor_at_says_so(in_data: Path, tmp_path: 
                          "--format", "sarif")  # fmt: skip
     assert code == 2 and out == ""
     assert "Error: SARIF needs a file in the repository for every result" in err
+
+
+def test_cli_select_baseline_and_write_baseline(in_data: Path, tmp_path: Path) -> None:
+    code, out, _ = run("audit", "--credential-report", "report.csv", "--select", "LP10",
+                       "--quiet")  # fmt: skip
+    assert code == 1
+    assert {line.split()[1] for line in out.splitlines()} == {"LP101", "LP102", "LP103", "LP104"}
+    baseline = tmp_path / "audit-baseline.json"
+    code, out, err = run("audit", "--credential-report", "report.csv", "--baseline",
+                         str(baseline), "--write-baseline")  # fmt: skip
+    assert (code, out) == (0, "")
+    assert err.endswith(f"Wrote {len(EXPECTED)} findings to {baseline}.\n")
+    code, out, _ = run("audit", "--credential-report", "report.csv", "--baseline", str(baseline))
+    assert code == 0
+    assert out == f"No findings; {len(EXPECTED)} in the baseline.\n"
+    code, _out, err = run("audit", "--credential-report", "report.csv", "--write-baseline")
+    assert code == 2 and "--write-baseline needs --baseline FILE" in err
+
+
+def test_inline_ignore_expires(in_data: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(DATA / "tree", tree)
+    iam = tree / "iam.tf"
+    text = iam.read_text(encoding="utf-8")
+    assert "# lpgen:ignore LP110 break-glass" in text
+
+    def alice_lp110(until: str) -> tuple[bool, str]:
+        iam.write_text(text.replace("# lpgen:ignore LP110 ", f"# lpgen:ignore LP110 {until} "))
+        _code, out, err = run("audit", str(tree), "--credential-report", "report.csv")
+        return any("LP110" in line and "alice" in line for line in out.splitlines()), err
+
+    # Ages are measured at 2026-11-20: a comment valid until then still silences...
+    assert alice_lp110("until=2026-11-20") == (False, MEASURED)
+    # ...one that expired the day before does not, and says so.
+    shown, err = alice_lp110("until=2026-11-19")
+    assert shown
+    assert "iam.tf:6: lpgen:ignore LP110: expired on 2026-11-19; the finding is reported again." in err
+    iam.write_text(text.replace("# lpgen:ignore LP110 ", "# lpgen:ignore LP110 until=2026-13-01 "))
+    code, _out, err = run("audit", str(tree), "--credential-report", "report.csv")
+    assert code == 2
+    assert err.endswith("iam.tf:6: lpgen:ignore: invalid date '2026-13-01' (until=YYYY-MM-DD)\n")

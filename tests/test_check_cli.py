@@ -268,3 +268,22 @@ def test_strict_turns_an_unparseable_file_into_an_error(tmp_path: Path) -> None:
     assert invoke(str(tmp_path), "--strict") == (
         2, "", "Error: main.tf:2: cannot parse HCL: unexpected '='\n"
     )
+
+
+def test_inline_ignore_until_a_date(tmp_path: Path) -> None:
+    tree = tmp_path / "acme"
+    shutil.copytree(ROOT / "terraform_examples" / "acme", tree)
+    policies = tree / "policies.tf"
+    text = policies.read_text(encoding="utf-8")
+    marked = text.replace(
+        '"lambda:UpdateFunctionCode",',
+        '"lambda:UpdateFunctionCode", # lpgen:ignore LP013 until=2000-01-01 deploys, OPS-9', 1,
+    )
+    assert marked != text
+    policies.write_text(marked, encoding="utf-8")
+    _code, out, err = invoke(str(tree), "--no-git")
+    assert "LP013" in out  # expired: reported again
+    assert "lpgen:ignore LP013: expired on 2000-01-01; the finding is reported again." in err
+    policies.write_text(marked.replace("until=2000-01-01", "until=2999-01-01"), encoding="utf-8")
+    _code, out, err = invoke(str(tree), "--no-git")
+    assert "LP013" not in out and "expired" not in err
