@@ -247,7 +247,7 @@ def test_pre_commit_hooks_run_lpgen_check() -> None:
     hooks = text.split("\n- ")[1:]
     by_id = {h.split("\n", 1)[0].removeprefix("id: "): h for h in hooks}
     assert sorted(by_id) == ["lpgen-check", "lpgen-trim-check"]
-    assert "\n  entry: lpgen check\n" in by_id["lpgen-check"]
+    assert "\n  entry: lpgen check --quiet\n" in by_id["lpgen-check"]
     for hook in hooks:
         for key in ("name", "entry", "language", "pass_filenames: false"):
             assert f"\n  {key}" in hook
