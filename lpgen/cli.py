@@ -317,10 +317,20 @@ def _globs(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def warn_skipped(inv: Any) -> None:
-    """Read-only commands go on without unparseable files, saying so on stderr."""
+def warn_skipped(inv: Any, *, from_repository_root: bool = True) -> None:
+    """Read-only commands go on without unparseable files, saying so on stderr (the file
+    named relative to the repository root, as in the reports; inventory names files
+    relative to PATH)."""
+    from lpgen.paths import display_root, prefix_under_root
+
+    prefix = None
+    if from_repository_root and inv.warnings:
+        prefix = prefix_under_root(inv.root, display_root(inv.root))
     for w in inv.warnings:
-        click.echo(f"Warning: {w.location}: {w.message} (file skipped)", err=True)
+        where = w.location
+        if prefix and where is not None:
+            where = f"{prefix}/{where}"
+        click.echo(f"Warning: {where}: {w.message} (file skipped)", err=True)
 
 
 @main.command()
@@ -370,7 +380,7 @@ def inventory(
             var_file, variables, account_id=account_id, partition=partition, strict=strict
         ),
     )
-    warn_skipped(inv)
+    warn_skipped(inv, from_repository_root=False)
     text = render_json(inv) if fmt == "json" else render_text(inv)
     write_output(text, output)
 

@@ -171,3 +171,13 @@ def test_trim_memberships_points_at_the_tfvars_line(tmp_path: Path) -> None:
                         "--no-git", "--memberships")  # fmt: skip
     line = next(x for x in out.splitlines() if "bob from group ops" in x)
     assert line.strip().startswith("terraform.tfvars:3: candidate, not edited")
+
+
+def test_a_skipped_file_is_named_as_findings_are(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "infra" / "acme" / "broken.tf").write_text('resource "aws_iam_user" "x" {\n')
+    monkeypatch.chdir(repo / "infra" / "acme")
+    _code, _out, err = invoke("check", ".", "--no-git")
+    assert err.startswith("Warning: infra/acme/broken.tf:")
+    assert err.rstrip().endswith("(file skipped)")
