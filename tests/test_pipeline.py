@@ -181,3 +181,37 @@ def test_a_skipped_file_is_named_as_findings_are(
     _code, _out, err = invoke("check", ".", "--no-git")
     assert err.startswith("Warning: infra/acme/broken.tf:")
     assert err.rstrip().endswith("(file skipped)")
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
+    """Run lpgen with stdout and stderr on a pseudo-terminal; what the terminal shows."""
+    import os
+    import pty
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "lpgen", *args], stdout=follower,
+                            stderr=follower, env={**os.environ, **env})  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    return shown
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="no pseudo-terminals")
+def test_colour_on_a_real_terminal_unless_no_color() -> None:
+    args = ["check", str(ACME), "--no-git"]
+    assert b"\x1b[31mhigh\x1b[0m" in _on_a_terminal(args, {"NO_COLOR": ""})
+    assert b"\x1b[" not in _on_a_terminal(args, {"NO_COLOR": "1"})
+    assert b"\x1b[" not in _on_a_terminal([*args, "--no-color"], {"NO_COLOR": ""})
+    err = _on_a_terminal(["check", str(ACME), "--select", "nonsense"], {"NO_COLOR": ""})
+    assert err.startswith(b"\x1b[31m\x1b[1mError:\x1b[0m unknown check code or name 'nonsense'")
