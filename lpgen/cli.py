@@ -317,15 +317,12 @@ def _globs(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def warn_skipped(inv: Any, *, from_repository_root: bool = True) -> None:
+def warn_skipped(inv: Any) -> None:
     """Read-only commands go on without unparseable files, saying so on stderr (the file
-    named relative to the repository root, as in the reports; inventory names files
-    relative to PATH)."""
+    named relative to the repository root, as in the reports)."""
     from lpgen.paths import display_root, prefix_under_root
 
-    prefix = None
-    if from_repository_root and inv.warnings:
-        prefix = prefix_under_root(inv.root, display_root(inv.root))
+    prefix = prefix_under_root(inv.root, display_root(inv.root)) if inv.warnings else None
     for w in inv.warnings:
         where = w.location
         if prefix and where is not None:
@@ -380,8 +377,11 @@ def inventory(
             var_file, variables, account_id=account_id, partition=partition, strict=strict
         ),
     )
-    warn_skipped(inv, from_repository_root=False)
-    text = render_json(inv) if fmt == "json" else render_text(inv)
+    warn_skipped(inv)
+    from lpgen.paths import display_root, prefix_under_root, shown_locations
+
+    shown = shown_locations(inv, prefix_under_root(path, display_root(path)))
+    text = render_json(shown) if fmt == "json" else render_text(shown)
     write_output(text, output)
 
 
@@ -919,8 +919,12 @@ def graph(
         options=GraphOptions(days=days),
         inventory_options=inventory_options(var_file, variables, account_id=account_id),
     )
+    from lpgen.paths import display_root, prefix_under_root, shown_graph_files
+
+    prefix = prefix_under_root(path, display_root(path))
+    shown_graph_files(result.graph, prefix)
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {prefix + '/' if prefix else ''}{warning}", err=True)
     data: str | bytes
     if analyze:
         data = render_analysis(result.graph, run_analysis(result, who_can=who_can), fmt)

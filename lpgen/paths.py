@@ -7,12 +7,16 @@ match the repository), or relative to PATH when it is not in a git work tree.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import re
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 __all__ = [
     "account_anchor",
@@ -20,6 +24,8 @@ __all__ = [
     "file_anchor",
     "prefix_under_root",
     "relative_to_root",
+    "shown_graph_files",
+    "shown_locations",
 ]
 
 
@@ -109,3 +115,41 @@ def file_anchor(file: str | os.PathLike[str] | None, root: Path) -> tuple[str, i
         return None
     rel = relative_to_root(file, root)
     return (rel, 1) if rel is not None else None
+
+
+def shown_locations(obj: _T, prefix: str | None) -> _T:
+    """A copy of a dataclass (an Inventory) whose list items' ``location`` and
+    ``entry_location`` name files ``prefix/FILE``: for reports only, never for edits."""
+    if not prefix or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return obj
+    from lpgen.model import Location
+
+    def moved(item: Any) -> Any:
+        if not dataclasses.is_dataclass(item) or isinstance(item, type):
+            return item
+        changes = {}
+        for name in ("location", "entry_location"):
+            loc = getattr(item, name, None)
+            if isinstance(loc, Location):
+                changes[name] = dataclasses.replace(loc, file=posixpath.join(prefix, loc.file))
+        return dataclasses.replace(item, **changes) if changes else item
+
+    lists = {
+        f.name: [moved(x) for x in getattr(obj, f.name)]
+        for f in dataclasses.fields(obj)
+        if f.init and isinstance(getattr(obj, f.name), list)
+    }
+    return dataclasses.replace(obj, **lists)
+
+
+def shown_graph_files(graph: Any, prefix: str | None) -> None:
+    """Name the ``file`` attribute of every node and edge of a networkx graph
+    ``prefix/FILE`` (the graph is built for this one report)."""
+    if not prefix:
+        return
+    for _node, data in graph.nodes(data=True):
+        if data.get("file"):
+            data["file"] = posixpath.join(prefix, data["file"])
+    for _u, _v, data in graph.edges(data=True):
+        if data.get("file"):
+            data["file"] = posixpath.join(prefix, data["file"])
