@@ -215,3 +215,14 @@ def test_colour_on_a_real_terminal_unless_no_color() -> None:
     assert b"\x1b[" not in _on_a_terminal([*args, "--no-color"], {"NO_COLOR": ""})
     err = _on_a_terminal(["check", str(ACME), "--select", "nonsense"], {"NO_COLOR": ""})
     assert err.startswith(b"\x1b[31m\x1b[1mError:\x1b[0m unknown check code or name 'nonsense'")
+
+
+def test_inventory_and_graph_name_files_from_the_repository_root(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo / "infra" / "acme")
+    _c, inv, _ = invoke("inventory", ".", "--format", "json")
+    assert "infra/acme/groups.tf" in {g["file"] for g in json.loads(inv)["groups"]}
+    _c, graph, _ = invoke("graph", ".", "--format", "json")
+    files = {n["file"] for n in json.loads(graph)["nodes"] if n.get("file")}
+    assert files and all(f.startswith("infra/acme/") for f in files)
