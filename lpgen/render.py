@@ -403,8 +403,9 @@ def render_github(report: Report) -> str:
         props.append(f"title={gh_escape_property(f.code)}")
         message = f.message + (f" [{f.address}]" if f.address else "")
         out.append(f"::{GITHUB_LEVEL[f.severity]} {','.join(props)}::{gh_escape_data(message)}")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+    if not report.quiet:
+        out.append(summary_line(report))
+    return "\n".join(out) + "\n" if out else ""
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {

@@ -90,11 +90,16 @@ def test_check_sarif_passes_github_code_scanning_rules(tmp_path: Path) -> None:
     assert multitool_problems(json.loads(out), tmp_path) == []
 
 
-def test_sarif_of_a_plan_is_valid() -> None:
+def test_sarif_of_a_plan_is_valid(tmp_path: Path) -> None:
     code, out, _err = invoke("--plan", "tests/data/check/plan/plan.json", "--format", "sarif",
                              "--snapshot", "terraform_examples/acme/snapshot.json")  # fmt: skip
     assert code == 1
-    assert not list(sarif_validator().iter_errors(json.loads(out)))
+    log = json.loads(out)
+    assert not list(sarif_validator().iter_errors(log))
+    results = log["runs"][0]["results"]
+    assert results and all("physicalLocation" in r["locations"][0] for r in results)
+    if multitool() is not None:
+        assert multitool_problems(log, tmp_path) == []
 
 
 @pytest.mark.parametrize(
