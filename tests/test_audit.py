@@ -28,7 +28,7 @@ from lpgen.cli import main
 from lpgen.credreport import parse_credential_report, read_credential_report
 from lpgen.findings import Severity
 from lpgen.model import AccessKey, Inventory, Location, LoginProfile, User
-from tests.sarif import multitool, multitool_problems
+from tests.sarif import multitool, multitool_problems, schema_errors
 
 DATA = Path(__file__).parent / "data" / "audit"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -430,6 +430,7 @@ def test_cli_sarif_anchors_account_findings_at_the_provider_block(
     assert ("infra/svc.tf", 11) in by_rule["LP124"]
     root_key = next(r for r in run_["results"] if r["ruleId"] == "LP101")
     assert root_key["message"]["text"].endswith(f"(see {tmp_path / 'report.csv'}:2)")
+    assert schema_errors(json.loads(out)) == []
     if multitool() is not None:
         assert multitool_problems(json.loads(out), tmp_path) == []
 
