@@ -213,7 +213,7 @@ class LpgenGroup(click.Group):
                     ctx.meta["lpgen.config_file"] = str(found)
                     ctx.meta["lpgen.config_table"] = table
             except LpgenError as exc:
-                click.echo(f"Error: {exc}", err=True)
+                click.echo(f"{_error_prefix()} {exc}", err=True, color=use_color(err=True))
                 ctx.exit(EXIT_USAGE)
         return super().parse_args(ctx, args)
 
