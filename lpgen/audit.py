@@ -22,12 +22,15 @@ from lpgen.findings import (
     Rule,
     Severity,
     apply_suppressions,
+    filter_new,
+    load_baseline,
     rebase_findings,
     register,
     rules,
     select_findings,
 )
 from lpgen.model import Inventory, Location
+from lpgen.paths import prefix_under_root, relative_to_root
 
 # --- rules (LP100-LP199 are audit findings) ------------------------------------------------
 
@@ -287,6 +290,10 @@ class AuditOptions:
     # CSV the newest time it records.
     now: datetime | None = None
     ignore: tuple[str, ...] = ()
+    # Codes, prefixes or rule names to report only (empty: all), as check --select.
+    select: tuple[str, ...] = ()
+    # A baseline file (check's format): findings it lists are left out and counted.
+    baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,10 @@ class AuditResult:
     notes: tuple[str, ...] = field(default=())
     # The Terraform read from PATH, when one was given.
     inventory: Inventory | None = None
+    # Findings left out because the baseline lists them; every finding before the baseline
+    # (what --write-baseline records).
+    baselined: int = 0
+    unbaselined: tuple[Finding, ...] = ()
 
 
 def evaluation_time(report: CredentialReport, now: datetime | None) -> tuple[datetime, str]:
@@ -677,6 +688,7 @@ def run_audit(
     report_file: str | None = None,
     iam_client_factory: Callable[[], Any] | None = None,
     inventory_options: Any = None,
+    root: Path | None = None,
 ) -> AuditResult:
     """Read (or fetch) the report, find problems, tie them to ``path``'s Terraform, filter."""
     if report_file is not None:
@@ -694,16 +706,34 @@ def run_audit(
         from lpgen.inventory import build_inventory
 
         inventory = build_inventory(path, options=inventory_options)
-        base = None if os.path.normpath(path) == "." else path
+        # Files are named relative to ``root`` (the CLI passes the repository root, see
+        # lpgen.paths); without one, relative to the current directory (PATH as typed).
+        if root is None:
+            base = None if os.path.normpath(path) == "." else path
+        else:
+            base = prefix_under_root(path, root)
         findings, more = attach_terraform(findings, report, inventory, base=base)
         notes += more
-    findings = select_findings(findings, ignore=options.ignore)
+    if root is not None and report.source is not None:
+        shown = relative_to_root(report.source, root) or report.source
+        findings = [replace(f, file=shown) if f.file == report.source else f for f in findings]
+    findings = select_findings(findings, select=options.select, ignore=options.ignore)
     if path is not None:
-        outcome = apply_suppressions(findings, _read_terraform)
+        # until= dates are compared with the time ages are measured at.
+        outcome = apply_suppressions(
+            findings, _terraform_reader(root or Path()), today=now.date()
+        )
         findings = outcome.kept
         suppressed = len(outcome.suppressed)
-        notes += [f"Warning: {s}: needs a code and a reason; ignored." for s in outcome.unjustified]
+        notes += outcome.warnings()
+    unbaselined = tuple(findings)
+    baselined = 0
+    if options.baseline is not None:
+        findings, known = filter_new(findings, load_baseline(options.baseline))
+        baselined = len(known)
     return AuditResult(
+        baselined=baselined,
+        unbaselined=unbaselined,
         findings=tuple(findings),
         report=report,
         now=now,
@@ -714,13 +744,16 @@ def run_audit(
     )
 
 
-def _read_terraform(name: str) -> str | None:
-    if not name.endswith(".tf"):  # JSON has no comments to suppress with
-        return None
-    try:
-        return Path(name).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def _terraform_reader(root: Path) -> Callable[[str], str | None]:
+    def read(name: str) -> str | None:
+        if not name.endswith(".tf"):  # JSON has no comments to suppress with
+            return None
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
 
 
 def _duration(delta: timedelta) -> str:

@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from lpgen.findings import (
     suppressions_near,
 )
 from lpgen.model import DECLARATION_LISTS, Inventory, Location
+from lpgen.paths import prefix_under_root, relative_to_root
 
 if TYPE_CHECKING:
     from lpgen.inventory import InventoryOptions
@@ -57,6 +59,9 @@ class CheckOptions:
     # no instance of (count 0, an empty for_each). Declarations whose instances are not known
     # are still checked.
     as_applied: bool = False
+    # The day ``lpgen:ignore ... until=`` dates are compared with (the CLI: today, UTC);
+    # None: no comment expires.
+    today: date | None = None
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -107,6 +112,7 @@ def run_check(
     base: str | os.PathLike[str] | None = None,
     options: CheckOptions | None = None,
     inventory_options: InventoryOptions | None = None,
+    names_root: Path | None = None,
 ) -> CheckResult:
     """Read the inputs, run every selected check whose inputs are given, filter, sort.
 
@@ -122,7 +128,8 @@ def run_check(
         or any(not isinstance(s, (str, os.PathLike)) for s in snapshots)
     ):
         return _run_check(path, plan=plan, snapshots=snapshots, base=base, options=options,
-                          inventory_options=inventory_options)  # fmt: skip
+                          inventory_options=inventory_options,
+                          names_root=names_root)  # fmt: skip
     from lpgen.terraform.cache import cached_result, file_digest, git_head
 
     opts = options or CheckOptions()
@@ -132,6 +139,7 @@ def run_check(
         os.fspath(path),
         repr(opts),
         repr(inventory_options),
+        str(names_root),
         *(file_digest(Path(s)) for s in snapshots),  # type: ignore[arg-type]
         file_digest(Path(opts.baseline)) if opts.baseline is not None else "",
         git_head(root) if opts.use_git and snapshots else "",
@@ -141,7 +149,11 @@ def run_check(
         root,
         parts,
         lambda: _run_check(
-            path, snapshots=snapshots, options=opts, inventory_options=inventory_options
+            path,
+            snapshots=snapshots,
+            options=opts,
+            inventory_options=inventory_options,
+            names_root=names_root,
         ),
         files_of=lambda r: r.inventory.files if r.inventory is not None else [],
         exclude=inventory_options.exclude if inventory_options is not None else (),
@@ -158,6 +170,7 @@ def _run_check(
     base: str | os.PathLike[str] | None = None,
     options: CheckOptions | None = None,
     inventory_options: InventoryOptions | None = None,
+    names_root: Path | None = None,
 ) -> CheckResult:
     from lpgen.inventory import InventoryOptions, build_inventory
     from lpgen.snapshot import Snapshot, load_snapshot
@@ -244,13 +257,24 @@ def _run_check(
     if plan is None and source is not None:
         findings.extend(_conditional_findings(ctx, source, findings, selected, opts))
 
-    base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
+    # Files are named relative to ``root`` (the CLI passes the repository root, see
+    # lpgen.paths); without one, relative to the current directory (PATH as typed).
+    root = names_root or Path()
+    if names_root is None:
+        base_dir = None if path is None or os.path.normpath(path) == "." else os.fspath(path)
+    else:
+        base_dir = prefix_under_root(path, names_root) if path is not None else None
     findings = merge_instances(_rebase(f, base_dir, plan_file) for f in findings)
+    if plan_file is not None:
+        shown_plan = relative_to_root(plan_file, root) or plan_file
+        findings = [replace(f, file=shown_plan) if f.file == plan_file else f for f in findings]
     findings = select_findings(findings, select=opts.select, ignore=opts.ignore)
     resources = _resource_locations(inventory, source, base_dir, plan_file)
     for address, loc in list(resources.items()):
         resources.setdefault(_INSTANCE_KEY.sub("", address), loc)
-    kept, suppressed, warnings = _suppress(findings, resources)
+    kept, suppressed, warnings = _suppress(
+        findings, resources, _commented_reader(root), today=opts.today
+    )
     notes = list(ctx.notes) + warnings
     shown = kept
     baselined = 0
@@ -403,7 +427,7 @@ def _run(check: Check, ctx: CheckContext) -> Iterable[Finding]:
 
 
 def _rebase(f: Finding, base: str | None, plan_file: str | None) -> Finding:
-    """Make a tree-relative file relative to where lpgen runs (PATH as typed)."""
+    """Make a tree-relative file relative to the repository root (``base``: PATH under it)."""
     if f.file is None or f.file == plan_file or base is None or posixpath.isabs(f.file):
         return f
     joined = posixpath.normpath(posixpath.join(Path(base).as_posix(), f.file))
@@ -435,23 +459,33 @@ def _resource_locations(
     return out
 
 
-def _read_commented(name: str) -> str | None:
-    """A finding's file, when it can hold comments (Terraform, not JSON or plans)."""
-    if not name.endswith((".tf", ".tfvars", ".tpl")):
-        return None
-    try:
-        return Path(name).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def _commented_reader(root: Path) -> Callable[[str], str | None]:
+    """Read a finding's file (named relative to ``root``) when it can hold comments."""
+
+    def read(name: str) -> str | None:
+        if not name.endswith((".tf", ".tfvars", ".tpl")):
+            return None
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
+
+
+_read_commented = _commented_reader(Path())
 
 
 def _suppress(
     findings: list[Finding],
     resources: dict[str, Location],
     read: Callable[[str], str | None] = _read_commented,
+    *,
+    today: date | None = None,
 ) -> tuple[list[Finding], int, list[str]]:
     """Inline ``lpgen:ignore`` comments, at the finding's line or at its resource's block."""
-    outcome = apply_suppressions(findings, read)
+    outcome = apply_suppressions(findings, read, today=today)
+    expired = list(outcome.expired)
     suppressed = len(outcome.suppressed)
     kept: list[Finding] = []
     texts: dict[str, str | None] = {}
@@ -464,9 +498,10 @@ def _suppress(
             texts[loc.file] = read(loc.file)
         text = texts[loc.file]
         near = suppressions_near(text, loc.line, file=loc.file) if text else []
-        if any(s.covers(f.code) and s.justified for s in near):
+        if any(s.honours(f.code, today) for s in near):
             suppressed += 1
         else:
+            expired += [s for s in near if s.honours(f.code) and s not in expired]
             kept.append(f)
-    warnings = [f"Warning: {s}: needs a code and a reason; ignored." for s in outcome.unjustified]
-    return kept, suppressed, warnings
+    outcome.expired = expired
+    return kept, suppressed, outcome.warnings()

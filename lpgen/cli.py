@@ -20,16 +20,156 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+FINDINGS_FORMATS = ["text", "json", "sarif", "markdown", "github"]
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"lpgen.{param.name}"] = value
+    return value
+
+
+def common_params() -> list[click.Parameter]:
+    """Options every command takes (added by LpgenCommand, so each command has them)."""
+    return [
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Print only the report, warnings and errors: no progress, notes or summary "
+            "lines.",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Also say which config file is used and what file names are relative to.",
+        ),
+        click.Option(
+            ["--config"],
+            metavar="FILE",
+            expose_value=False,
+            type=click.Path(dir_okay=False),
+            help="Read settings from FILE (a .lpgen.toml, or a pyproject.toml with "
+            "[tool.lpgen]) instead of looking for one from PATH upwards.",
+        ),
+        click.Option(
+            ["--color/--no-color"],
+            default=None,
+            expose_value=False,
+            callback=_remember,
+            help="Colour the output [default: on a terminal, unless NO_COLOR is set].",
+        ),
+    ]
+
+
+class LpgenCommand(click.Command):
+    """A command with the common options (--quiet, --verbose, --color/--no-color)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(common_params())
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as exc:
+            # A bad value from the config file: blame the file and key, not the flag.
+            param = exc.param
+            config = ctx.meta.get("lpgen.config_file")
+            if param is None or param.name is None or config is None:
+                raise
+            if ctx.get_parameter_source(param.name) != click.core.ParameterSource.DEFAULT_MAP:
+                raise
+            from lpgen.config import config_key, key_line
+
+            key = config_key(ctx.meta.get("lpgen.config_table", {}), self.name or "", param.name)
+            raise LpgenError(
+                f"invalid value for config key '{key}': {exc.message}",
+                file=config,
+                line=key_line(Path(config), key.rpartition(".")[2]),
+            ) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        config = ctx.meta.get("lpgen.config_file")
+        verbose(f"config: {config}" if config else "config: none found")
+        return super().invoke(ctx)
+
+
+def _meta(name: str) -> Any:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(f"lpgen.{name}") if ctx is not None else None
+
+
+def is_quiet() -> bool:
+    return bool(_meta("quiet"))
+
+
+def use_color(*, err: bool = False) -> bool:
+    """--color/--no-color, else off when NO_COLOR is set (https://no-color.org), else a tty."""
+    chosen = _meta("color")
+    if chosen is not None:
+        return bool(chosen)
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = sys.stderr if err else sys.stdout
+    return stream.isatty()
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr (report age, what was written); not with --quiet."""
+    if not is_quiet():
+        click.echo(text, err=True)
+
+
+def tell(line: str) -> None:
+    """A library note: warnings always go to stderr, other notes not with --quiet."""
+    if line.startswith(("Warning", "Error")):
+        click.echo(line, err=True)
+    else:
+        note(line)
+
+
+def verbose(text: str) -> None:
+    """A line on stderr with --verbose only."""
+    if _meta("verbose") and not is_quiet():
+        click.echo(f"lpgen: {text}", err=True)
+
+
+def _error_prefix() -> str:
+    return click.style("Error:", fg="red", bold=True) if use_color(err=True) else "Error:"
+
+
+def _config_arg(args: list[str]) -> Path | None:
+    """``--config FILE`` among a command's arguments (read before the command parses them)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--config" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--config="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        path = Path(value)
+        if not path.is_file():
+            raise LpgenError("config file not found", file=value)
+        return path
+    return None
 
 
 class LpgenGroup(click.Group):
     """Turns library exceptions into one-line messages and exit codes, in one place."""
 
+    command_class = LpgenCommand
+    group_class = type  # subgroups (snapshot) are LpgenGroups too
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LpgenError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"{_error_prefix()} {exc}", err=True, color=use_color(err=True))
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -68,11 +208,14 @@ class LpgenGroup(click.Group):
                     start = Path(arg)
                     break
             try:
-                found = find_config(start)
+                found = _config_arg(args) or find_config(start)
                 if found is not None:
-                    ctx.default_map = default_map(read_config(found))
+                    table = read_config(found)
+                    ctx.default_map = default_map(table)
+                    ctx.meta["lpgen.config_file"] = str(found)
+                    ctx.meta["lpgen.config_table"] = table
             except LpgenError as exc:
-                click.echo(f"Error: {exc}", err=True)
+                click.echo(f"{_error_prefix()} {exc}", err=True, color=use_color(err=True))
                 ctx.exit(EXIT_USAGE)
         return super().parse_args(ctx, args)
 
@@ -91,11 +234,6 @@ def main() -> None:
 
 # --- inventory -------------------------------------------------------------------------
 # (commands are added below, one section each)
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta[f"lpgen.{param.name}"] = value
-    return value
 
 
 def tree_options(func: Any) -> Any:
@@ -223,15 +361,21 @@ def _globs(value: Any) -> tuple[str, ...]:
 
 
 def warn_skipped(inv: Any, *, strict: bool = False) -> bool:
-    """Read-only commands go on without unparseable files, saying so on stderr.
+    """Read-only commands go on without unparseable files, saying so on stderr (the file
+    named relative to the repository root, as in the reports).
 
     They also say, in one line, when IAM declarations could not be fully evaluated. Returns
     True when that makes a ``--strict`` run fail (exit 2, once the output is written).
     """
     from lpgen.accounting import summary_line
+    from lpgen.paths import display_root, prefix_under_root
 
+    prefix = prefix_under_root(inv.root, display_root(inv.root)) if inv.warnings else None
     for w in inv.warnings:
-        click.echo(f"Warning: {w.location}: {w.message} (file skipped)", err=True)
+        where = w.location
+        if prefix and where is not None:
+            where = f"{prefix}/{where}"
+        click.echo(f"Warning: {where}: {w.message} (file skipped)", err=True)
     line = summary_line(inv)
     if line is not None:
         click.echo(f"{'Error' if strict else 'Warning'}: {line}", err=True)
@@ -288,6 +432,9 @@ def inventory(
         ),
     )
     failed = warn_skipped(inv, strict=strict)
+    from lpgen.paths import display_root, prefix_under_root, shown_locations
+
+    shown = shown_locations(inv, prefix_under_root(path, display_root(path)))
     amap = root_accounts(path)
     if fmt == "json":
         import json
@@ -295,13 +442,13 @@ def inventory(
         from lpgen.account_map import account_map_to_json
         from lpgen.inventory import inventory_to_json
 
-        data = inventory_to_json(inv)
+        data = inventory_to_json(shown)
         data["accounts"] = account_map_to_json(amap)
         text = json.dumps(data, indent=2) + "\n"
     else:
         from lpgen.account_map import render_account_map
 
-        text = render_text(inv) + render_account_map(amap)
+        text = render_text(shown) + render_account_map(amap)
     write_output(text, output)
     if failed:
         click.get_current_context().exit(EXIT_USAGE)
@@ -345,6 +492,83 @@ def snapshot_args(values: tuple[str, ...], *, covering: str | None = None) -> tu
     return expanded
 
 
+def format_option(choices: list[str], help: str = "Output format") -> Callable[[FC], FC]:
+    """``--format``, repeatable: several reports from one run (see output_option)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        multiple=True,
+        help=f"{help} [default: text]; repeatable, each format but one with -o FORMAT=FILE.",
+    )
+
+
+def output_option(what: str = "the report") -> Callable[[FC], FC]:
+    """``-o FILE`` or ``-o FORMAT=FILE`` (repeatable), as Checkov's ``-o cli -o sarif``."""
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        multiple=True,
+        metavar="[FORMAT=]FILE",
+        help=f"Write {what} to FILE instead of stdout; FORMAT=FILE writes that format to "
+        "FILE, beside the others (repeatable).",
+    )
+
+
+def plan_outputs(
+    formats: tuple[str, ...] | str, outputs: tuple[str, ...] | str, choices: list[str]
+) -> list[tuple[str, str | None]]:
+    """Which format goes where: ``[(format, FILE or None for stdout)]``, in a stable order.
+
+    ``-o FORMAT=FILE`` adds FORMAT (no --format needed); a plain ``-o FILE`` takes the one
+    --format that has no file. At most one format goes to stdout.
+    """
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    outputs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+    files: dict[str, str] = {}
+    plain: list[str] = []
+    for item in outputs:
+        name, sep, file = item.partition("=")
+        if sep and name in choices:
+            if not file:
+                raise click.BadParameter(f"no file after '{name}='", param_hint="'-o'")
+            if name in files:
+                raise click.BadParameter(f"{name} given twice", param_hint="'-o'")
+            files[name] = file
+        else:
+            plain.append(item)
+    wanted = list(dict.fromkeys(formats))
+    unfiled = [f for f in wanted if f not in files]
+    if not wanted or (not unfiled and plain):
+        unfiled = ["text"] if "text" not in files else []
+        wanted = [*unfiled, *wanted]
+    if len(plain) > 1:
+        raise click.UsageError("-o FILE given more than once: use -o FORMAT=FILE for each")
+    if plain:
+        if len(unfiled) != 1:
+            raise click.UsageError("-o FILE needs exactly one --format without a file")
+        files[unfiled[0]] = plain[0]
+        unfiled = []
+    if len(unfiled) > 1:
+        raise click.UsageError(
+            f"--format {' and '.join(unfiled)} would all go to stdout: "
+            "give -o FORMAT=FILE for all but one"
+        )
+    order = [*wanted, *(f for f in files if f not in wanted)]
+    return [(f, files.get(f)) for f in order]
+
+
+def emit(plan: list[tuple[str, str | None]], render_one: Callable[[str, bool], str]) -> None:
+    """Render each planned format once (``render_one(fmt, color)``) and write it."""
+    for fmt, file in plan:
+        if file is None:
+            color = fmt == "text" and use_color()
+            click.echo(render_one(fmt, color), nl=False, color=color)
+        else:
+            write_output(render_one(fmt, False), file)
+
+
 def write_output(text: str, output: str | None) -> None:
     """Print, or write FILE atomically."""
     if output is None:
@@ -353,6 +577,32 @@ def write_output(text: str, output: str | None) -> None:
     from lpgen.fsutil import write_atomic
 
     write_atomic(Path(output), text)
+
+
+def category_option(func: Any) -> Any:
+    """``--category``: the SARIF automationDetails category (one per tree and job)."""
+    return click.option(
+        "--category",
+        metavar="NAME",
+        help="SARIF category (automationDetails.id), so that runs over different trees "
+        "keep their own alerts [default: lpgen/COMMAND, plus PATH under the repository root].",
+    )(func)
+
+
+def report_context(
+    command: str, path: str | None, category: str | None, *, evidence: str | None = None
+) -> dict[str, Any]:
+    """Where report file names are relative to, the SARIF anchor and the category."""
+    from lpgen.paths import account_anchor, display_root, file_anchor, prefix_under_root
+
+    root = display_root(path)
+    anchor = account_anchor(path, root) if path is not None else None
+    if anchor is None:
+        anchor = file_anchor(evidence, root)
+    if category is None:
+        under = prefix_under_root(path, root) if path is not None else None
+        category = f"lpgen/{command}" + (f"/{under}" if under else "")
+    return {"root": str(root), "anchor": anchor, "category": category}
 
 
 def _days_option(name: str, help: str) -> Callable[[FC], FC]:
@@ -375,14 +625,7 @@ def _days_option(name: str, help: str) -> Callable[[FC], FC]:
     help="Read the credential report from FILE (the CSV, or the JSON `aws iam "
     "get-credential-report` prints) instead of asking AWS for it.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif", "markdown", "github"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(["text", "json", "sarif", "markdown", "github"])
 @click.option(
     "--fail-on",
     type=click.Choice(["info", "low", "medium", "high", "critical", "never"], case_sensitive=False),
@@ -404,30 +647,46 @@ def _days_option(name: str, help: str) -> Callable[[FC], FC]:
     "generated; for a bare CSV file, the newest time the report records.",
 )
 @click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Report only findings of these codes, code prefixes or rule names "
+    "(comma separated, repeatable).",
+)
+@click.option(
     "--ignore",
     multiple=True,
     metavar="CODES",
     help="Leave out findings of these codes, code prefixes or rule names "
     "(comma separated, repeatable).",
 )
+@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out the findings listed in FILE (see --write-baseline).")
+@click.option("--write-baseline", is_flag=True,
+              help="Record the current findings in the --baseline FILE and exit 0.")
 @click.option("--profile", help="AWS profile (when the report is fetched from AWS).")
 @click.option("--region", help="AWS region (when the report is fetched from AWS).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@output_option()
+@category_option
 @tree_options
 def audit(
     path: str | None,
     credential_report: str | None,
-    fmt: str,
+    fmt: tuple[str, ...],
     fail_on: str,
     max_key_age: int,
     max_password_age: int,
     inactive_days: int,
     root_password_days: int,
     now_text: str | None,
+    select: tuple[str, ...],
     ignore: tuple[str, ...],
+    baseline: str | None,
+    write_baseline: bool,
     profile: str | None,
     region: str | None,
-    output: str | None,
+    output: tuple[str, ...],
+    category: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -440,13 +699,17 @@ def audit(
 
     Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input.
     """
+    from dataclasses import replace
     from datetime import datetime, timezone
 
     from lpgen.audit import AuditOptions, audit_rules, describe_timing, run_audit
     from lpgen.credreport import make_iam_client, parse_time
     from lpgen.findings import exit_code
+    from lpgen.findings import write_baseline as save_baseline
+    from lpgen.paths import display_root
     from lpgen.render import Report, render
 
+    outputs = plan_outputs(fmt, output, FINDINGS_FORMATS)
     now = None
     if now_text:
         try:
@@ -455,15 +718,17 @@ def audit(
             raise click.BadParameter(
                 f"not an ISO 8601 time: {now_text!r}", param_hint="'--now'"
             ) from None
-    if isinstance(ignore, str):
-        ignore = (ignore,)
+    if write_baseline and not baseline:
+        raise click.UsageError("--write-baseline needs --baseline FILE")
     options = AuditOptions(
         max_key_age=max_key_age,
         max_password_age=max_password_age,
         inactive_days=inactive_days,
         root_password_days=root_password_days,
         now=now,
-        ignore=tuple(c.strip() for item in ignore for c in item.split(",") if c.strip()),
+        ignore=_codes(ignore),
+        select=_codes(select),
+        baseline=None if write_baseline else baseline,
     )
     result = run_audit(
         path,
@@ -471,15 +736,28 @@ def audit(
         report_file=credential_report,
         iam_client_factory=lambda: make_iam_client(profile=profile, region=region),
         inventory_options=inventory_options(var_file, variables) if path else None,
+        root=display_root(path),
     )
     if result.inventory is not None:
         warn_skipped(result.inventory)
-    for note in (*result.notes, *describe_timing(result, wall_clock=datetime.now(timezone.utc))):
-        click.echo(note, err=True)
+    for line in (*result.notes, *describe_timing(result, wall_clock=datetime.now(timezone.utc))):
+        tell(line)
+    if write_baseline:
+        assert baseline is not None
+        count = save_baseline(baseline, result.unbaselined)
+        note(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.")
+        return
     report = Report(
-        findings=result.findings, command="audit", rules=audit_rules(), suppressed=result.suppressed
+        findings=result.findings,
+        command="audit",
+        rules=audit_rules(),
+        suppressed=result.suppressed,
+        baselined=result.baselined,
+        quiet=is_quiet(),
+        **report_context("audit", path, category, evidence=credential_report),
     )
-    write_output(render(fmt, report), output)
+    verbose(f"file names are relative to {report.root}")
+    emit(outputs, lambda f, color: render(f, replace(report, color=color)))
     click.get_current_context().exit(exit_code(result.findings, fail_on))
 
 
@@ -526,7 +804,6 @@ def audit(
     metavar="SECONDS",
     help="Stop waiting after this long; unfinished entities are recorded as errors.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--org",
     is_flag=True,
@@ -585,6 +862,14 @@ def audit(
     help="With --org/--accounts: skip accounts whose snapshot in --out is younger than AGE "
     "(90m, 12h, 2d).",
 )
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0.1),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="When stderr is not a terminal (CI), print a progress line this often.",
+)
 @tree_options
 def collect(
     path: str,
@@ -596,7 +881,7 @@ def collect(
     granularity: str,
     concurrency: int,
     timeout: float,
-    quiet: bool,
+    progress_interval: float,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
     org: bool = False,
@@ -625,12 +910,12 @@ def collect(
     from lpgen.collect import (
         AwsOptions,
         CollectOptions,
-        TerminalProgress,
         open_clients,
         render_collect_summary,
         run_collect,
     )
     from lpgen.inventory import build_inventory
+    from lpgen.progress import progress_for
 
     options = CollectOptions(
         granularity="SERVICE_LEVEL" if granularity == "service" else "ACTION_LEVEL",
@@ -680,7 +965,11 @@ def collect(
             org_options=OrgOptions(
                 out_dir=Path(out), assume=assume, max_age=age, shard=shard_kn
             ),
-            progress=None if quiet or not sys.stderr.isatty() else TerminalProgress(sys.stderr),
+            progress=progress_for(
+                sys.stderr,
+                quiet=is_quiet(),
+                interval=None if sys.stderr.isatty() else progress_interval,
+            ),
             account_map=root_accounts(path),
         )
         click.echo(render_org_summary(org_result))
@@ -694,7 +983,8 @@ def collect(
             concurrency=concurrency,
         )
     )
-    progress = None if quiet or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
+    progress = progress_for(sys.stderr, quiet=is_quiet(),
+                            interval=None if sys.stderr.isatty() else progress_interval)
     result = run_collect(inv, clients=clients, options=options, out=out, progress=progress)
     click.echo(render_collect_summary(result))
     click.get_current_context().exit(EXIT_FINDINGS if result.problems else EXIT_OK)
@@ -916,8 +1206,12 @@ def graph(
             var_file, variables, account_id=account_id, strict=strict
         ),
     )
+    from lpgen.paths import display_root, prefix_under_root, shown_graph_files
+
+    prefix = prefix_under_root(path, display_root(path))
+    shown_graph_files(result.graph, prefix)
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {prefix + '/' if prefix else ''}{warning}", err=True)
     if result.unevaluated is not None:
         click.echo(f"{'Error' if strict else 'Warning'}: {result.unevaluated}", err=True)
     data: str | bytes
@@ -978,14 +1272,7 @@ def graph(
     is_flag=True,
     help="Exit 1 when edits are pending (for CI); nothing is written.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(["text", "json", "markdown"], "Report format")
 @click.option(
     "--keep",
     multiple=True,
@@ -1016,12 +1303,7 @@ def graph(
     metavar="DAYS",
     help="Warn when a snapshot is older than this (0: never).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the report to FILE instead of stdout.",
-)
+@output_option()
 @tree_options
 def trim(
     path: str,
@@ -1031,13 +1313,13 @@ def trim(
     diff: bool,
     out_dir: str | None,
     check: bool,
-    fmt: str,
+    fmt: tuple[str, ...],
     keep: tuple[str, ...],
     git: bool,
     memberships: bool,
     account_id: str | None,
     max_snapshot_age: int,
-    output: str | None,
+    output: tuple[str, ...],
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -1045,17 +1327,29 @@ def trim(
 
     Decides per action with the evidence (last use, window, snapshot), then edits only the
     spans that hold removed actions. Without --write, --diff, --out or --check it only
-    reports. Exit status: 0 done (or nothing to do), 1 with --check when edits are pending,
-    2 bad input or a file that cannot be edited safely (then nothing is written).
+    reports; --check prints one line per policy with edits pending (the full report with
+    --format or -o). Exit status: 0 done (or nothing to do), 1 with --check when edits are
+    pending, 2 bad input or a file that cannot be edited safely (then nothing is written).
     """
+    from lpgen.paths import display_root, prefix_under_root
     from lpgen.rewrite import render_diff, write_copy, write_in_place
     from lpgen.trim import TrimOptions, run_trim
-    from lpgen.trim_report import render_trim, summary_line
+    from lpgen.trim_report import pending_lines, render_trim, shown_under, summary_line
 
     ctx = click.get_current_context()
     if write + diff + check + (out_dir is not None) > 1:
         raise click.UsageError("--write, --diff, --out and --check are mutually exclusive")
     mode = "write" if write else "diff" if diff else "check" if check else None
+    if isinstance(fmt, str):
+        fmt = (fmt,)
+    if isinstance(output, str):
+        output = (output,)
+    outputs = plan_outputs(fmt, output, ["text", "json", "markdown"])
+    if mode == "diff":  # stdout holds the diff: reports go to files only
+        outputs = [(f, file) for f, file in outputs if file is not None]
+    elif mode == "check" and not fmt:
+        # A hook: one line per pending policy on stdout, unless --format asks for a report.
+        outputs = [("pending", None), *((f, file) for f, file in outputs if file is not None)]
     config_keep = (ctx.default_map or {}).get("keep") or ()
     if isinstance(config_keep, str):
         config_keep = (config_keep,)
@@ -1067,8 +1361,8 @@ def trim(
     from lpgen.filetx import leftovers, recover
 
     # What an interrupted --write left: undone by the next --write, reported otherwise.
-    for note in recover(Path(path)) if mode == "write" else leftovers(Path(path)):
-        click.echo(f"Warning: {note}", err=True)
+    for leftover in recover(Path(path)) if mode == "write" else leftovers(Path(path)):
+        click.echo(f"Warning: {leftover}", err=True)
     result = run_trim(
         Path(path),
         snapshot_args(snapshots, covering=path),
@@ -1087,23 +1381,30 @@ def trim(
         click.echo(f"Warning: {warning} (file skipped)", err=True)
     if result.unevaluated is not None:
         click.echo(f"Warning: {result.unevaluated}", err=True)
+    root = display_root(path)
+    verbose(f"file names are relative to {root}")
+    shown = shown_under(result, prefix_under_root(path, root))
+
+    def render_one(f: str, _color: bool) -> str:
+        return pending_lines(shown) if f == "pending" else render_trim(f, shown)
+
     if mode == "diff":
         click.echo(render_diff(result.changes), nl=False)
-        if output:
-            write_output(render_trim(fmt, result), output)
-        click.echo(summary_line(result), err=True)
+        emit(outputs, render_one)
+        note(summary_line(result))
         return
     if mode == "write":
         written = write_in_place(result.root, result.changes)
-        click.echo(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''}.", err=True)
+        note(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''}.")
     elif out_dir is not None:
         written = write_copy(result.root, Path(out_dir), result.changes)
-        click.echo(
+        note(
             f"Wrote a copy of the tree to {out_dir} ({len(written)} file"
-            f"{'s' if len(written) != 1 else ''} changed).",
-            err=True,
+            f"{'s' if len(written) != 1 else ''} changed)."
         )
-    write_output(render_trim(fmt, result), output)
+    emit(outputs, render_one)
+    if mode == "check" and outputs[0][0] == "pending":
+        note(summary_line(result))
     if mode == "check" and result.pending:
         ctx.exit(EXIT_FINDINGS)
 
@@ -1194,8 +1495,7 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
               "compare PATH against without a plan.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
               help="Usage window, in days back from each snapshot's time.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown",
-              "github"]), default="text", show_default=True, help="Output format.")
+@format_option(["text", "json", "sarif", "markdown", "github"])
 @click.option("--fail-on", type=click.Choice(["info", "low", "medium", "high", "critical",
               "never"], case_sensitive=False), default="high", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
@@ -1219,7 +1519,8 @@ def _codes(values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
 @click.option("--as-applied", is_flag=True,
               help="The variable values given are the ones applied: leave out findings on "
               "declarations they create no instance of (count 0, an empty for_each).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@output_option()
+@category_option
 @tree_options
 def check(
     path: str | None,
@@ -1227,7 +1528,7 @@ def check(
     snapshots: tuple[str, ...],
     base_dir: str | None,
     days: int,
-    fmt: str,
+    fmt: tuple[str, ...],
     fail_on: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -1237,7 +1538,8 @@ def check(
     git: bool,
     strict: bool,
     as_applied: bool,
-    output: str | None,
+    output: tuple[str, ...],
+    category: str | None,
     var_file: tuple[str, ...],
     variables: tuple[str, ...],
 ) -> None:
@@ -1251,9 +1553,13 @@ def check(
 
     Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input.
     """
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
     from lpgen.check import CheckOptions, run_check
     from lpgen.findings import exit_code
     from lpgen.findings import write_baseline as save_baseline
+    from lpgen.paths import display_root
     from lpgen.render import Report, render
 
     ctx = click.get_current_context()
@@ -1261,6 +1567,7 @@ def check(
         raise click.UsageError("give the Terraform PATH, --plan PLAN.json, or both")
     if write_baseline and not baseline:
         raise click.UsageError("--write-baseline needs --baseline FILE")
+    outputs = plan_outputs(fmt, output, FINDINGS_FORMATS)
     options = CheckOptions(
         days=days,
         select=_codes(select),
@@ -1269,6 +1576,7 @@ def check(
         use_git=git,
         baseline=None if write_baseline else baseline,
         as_applied=as_applied,
+        today=datetime.now(timezone.utc).date(),
     )
     result = run_check(
         path,
@@ -1279,18 +1587,22 @@ def check(
         inventory_options=inventory_options(
             var_file, variables, account_id=account_id, strict=strict
         ),
+        names_root=display_root(path),
     )
     failed = False
     if result.inventory is not None:
         failed = warn_skipped(result.inventory, strict=strict)
-    for note in result.notes:
-        click.echo(note, err=True)
+    for line in result.notes:
+        tell(line)
     if write_baseline:
         assert baseline is not None
         count = save_baseline(baseline, result.unbaselined)
-        click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.", err=True)
+        note(f"Wrote {count} finding{'s' if count != 1 else ''} to {baseline}.")
         return
     report = Report(findings=result.findings, command="check", rules=result.rules,
-                    suppressed=result.suppressed, baselined=result.baselined)
-    write_output(render(fmt, report), output)
+                    suppressed=result.suppressed, baselined=result.baselined,
+                    quiet=is_quiet(),
+                    **report_context("check", path, category, evidence=plan_file))
+    verbose(f"file names are relative to {report.root}")
+    emit(outputs, lambda f, color: render(f, replace(report, color=color)))
     ctx.exit(EXIT_USAGE if failed else exit_code(result.findings, fail_on))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,28 +36,52 @@ KNOWN_KEYS: dict[str, str] = {
     "granularity": "collect: action or service",
     "timeout": "collect: overall timeout in seconds",
     "accounts": "table: root module path = account ids it is applied to",
+    "snapshot": "trim/check/graph: Access Advisor snapshot files",
 }
 COMMANDS = ("inventory", "collect", "trim", "graph", "check", "audit", "baseline", "snapshot")
 
 
+def _has_lpgen_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return "lpgen" in data.get("tool", {})
+
+
 def find_config(start: Path) -> Path | None:
-    """Return the nearest ``.lpgen.toml`` or ``pyproject.toml`` with a ``[tool.lpgen]`` table."""
+    """Return the nearest ``.lpgen.toml`` or ``pyproject.toml`` with a ``[tool.lpgen]`` table.
+
+    Both in one directory is an error naming both: which one wins would be a guess.
+    """
     here = start.resolve()
     if here.is_file():
         here = here.parent
     for directory in (here, *here.parents):
         dotfile = directory / ".lpgen.toml"
+        pyproject = directory / "pyproject.toml"
+        in_pyproject = pyproject.is_file() and _has_lpgen_table(pyproject)
+        if dotfile.is_file() and in_pyproject:
+            raise InputError(
+                f"both {dotfile} and [tool.lpgen] in {pyproject} configure lpgen: keep one "
+                "(or choose with --config FILE)"
+            )
         if dotfile.is_file():
             return dotfile
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
-                continue
-            if "lpgen" in data.get("tool", {}):
-                return pyproject
+        if in_pyproject:
+            return pyproject
     return None
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line of ``key = ...`` in a config file (``-`` or ``_`` spelling), if it is there."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    spelled = "[-_]".join(re.escape(part) for part in key.split("_"))
+    match = re.search(rf"^[ \t]*{spelled}[ \t]*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -82,12 +107,36 @@ def read_config(path: Path) -> dict[str, Any]:
     return table
 
 
+# Config keys named in the singular for an option that repeats (``snapshot = "s.json"``).
+PARAM_NAMES = {"snapshot": "snapshots", "var_file": "var_file"}
+LIST_KEYS = frozenset({"snapshot", "keep", "select", "ignore", "var_file", "exclude"})
+
+
+def _param(key: str, value: Any) -> tuple[str, Any]:
+    name = key.replace("-", "_")
+    if name in LIST_KEYS and isinstance(value, str):
+        value = [value]
+    return PARAM_NAMES.get(name, name), value
+
+
+def config_key(table: dict[str, Any], command: str, param: str) -> str:
+    """The key a parameter's default came from: ``check.fail_on`` or ``fail_on``."""
+    names = {param, *(k for k, v in PARAM_NAMES.items() if v == param)}
+    for key in table.get(command, {}) if isinstance(table.get(command), dict) else ():
+        if key.replace("-", "_") in names:
+            return f"{command}.{key}"
+    for key in table:
+        if key.replace("-", "_") in names:
+            return key
+    return param
+
+
 def default_map(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Turn a config table into click's ``default_map`` (flags given on the command line win)."""
-    shared = {k.replace("-", "_"): v for k, v in table.items() if k not in COMMANDS}
+    shared = dict(_param(k, v) for k, v in table.items() if k not in COMMANDS)
     result: dict[str, dict[str, Any]] = {}
     for command in COMMANDS:
         merged = dict(shared)
-        merged.update({k.replace("-", "_"): v for k, v in table.get(command, {}).items()})
+        merged.update(_param(k, v) for k, v in table.get(command, {}).items())
         result[command] = merged
     return result

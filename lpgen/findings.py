@@ -10,21 +10,24 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from lpgen.errors import InputError
 
+# The project's home (pyproject's [project.urls]); its docs/ folder is browsable there.
+PROJECT_URL = "https://github.com/lpgen/lpgen"
+PROJECT_DOCS_URL = f"{PROJECT_URL}/blob/main/docs/"
 
-def docs_url() -> str | None:
-    """Base URL of the published docs (``LPGEN_DOCS_URL``), or None to cite repository paths.
+
+def docs_url() -> str:
+    """Base URL of the docs: ``LPGEN_DOCS_URL`` when set, else the project's docs/ folder.
 
     Teams that host lpgen's docs (or a fork) set it so SARIF ``helpUri`` and markdown links
-    point there; without it, reports name the page as ``docs/checks/<CODE>.md``.
+    point there.
     """
-    base = os.environ.get("LPGEN_DOCS_URL", "").strip()
-    if not base:
-        return None
+    base = os.environ.get("LPGEN_DOCS_URL", "").strip() or PROJECT_DOCS_URL
     return base if base.endswith("/") else base + "/"
 
 
@@ -80,15 +83,13 @@ class Rule:
         return f"docs/checks/{self.code}.md"
 
     @property
-    def help_uri(self) -> str | None:
-        base = docs_url()
-        return f"{base}checks/{self.code}.md" if base else None
+    def help_uri(self) -> str:
+        return f"{docs_url()}checks/{self.code}.md"
 
     @property
     def help_link(self) -> str:
-        """A markdown link to the rule's page, or its repository path."""
-        uri = self.help_uri
-        return f"[Documentation]({uri})" if uri else f"Documentation: `{self.help_path}`"
+        """A markdown link to the rule's page."""
+        return f"[Documentation: {self.code}]({self.help_uri})"
 
 
 RULES: dict[str, Rule] = {}
@@ -281,16 +282,19 @@ _CODES_THEN_REASON = re.compile(
     r"^(?P<codes>LP\d{3}(?:\s*,\s*LP\d{3})*)(?:\s+(?P<reason>.*))?$", re.IGNORECASE
 )
 _COMMENT_ONLY = re.compile(r"^\s*(?:#|//|/\*)")
+_UNTIL = re.compile(r"(?:^|\s)until=(\S+)(?=\s|$)")
 
 
 @dataclass(frozen=True)
 class Suppression:
-    """One ``# lpgen:ignore CODE[,CODE] reason`` comment."""
+    """One ``# lpgen:ignore CODE[,CODE] [until=YYYY-MM-DD] reason`` comment."""
 
     file: str | None
     line: int
     codes: tuple[str, ...]
     reason: str
+    # Honoured up to and including this day; None: no expiry.
+    until: date | None = None
 
     @property
     def justified(self) -> bool:
@@ -298,6 +302,13 @@ class Suppression:
 
     def covers(self, code: str) -> bool:
         return code in self.codes
+
+    def expired(self, today: date | None) -> bool:
+        return self.until is not None and today is not None and today > self.until
+
+    def honours(self, code: str, today: date | None = None) -> bool:
+        """Silences ``code``: covers it, gives a reason and has not expired."""
+        return self.covers(code) and self.justified and not self.expired(today)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.file else f"line {self.line}"
@@ -318,7 +329,19 @@ def parse_suppression(line_text: str, *, line: int, file: str | None = None) -> 
         return Suppression(file=file, line=line, codes=(), reason=rest)
     codes = tuple(c.strip().upper() for c in parts.group("codes").split(","))
     reason = (parts.group("reason") or "").strip()
-    return Suppression(file=file, line=line, codes=codes, reason=reason)
+    until: date | None = None
+    found = _UNTIL.search(reason)
+    if found is not None:
+        try:
+            until = date.fromisoformat(found.group(1))
+        except ValueError:
+            raise InputError(
+                f"lpgen:ignore: invalid date {found.group(1)!r} (until=YYYY-MM-DD)",
+                file=file,
+                line=line,
+            ) from None
+        reason = (reason[: found.start()] + reason[found.end() :]).strip()
+    return Suppression(file=file, line=line, codes=codes, reason=reason, until=until)
 
 
 def suppressions_near(text: str, line: int, *, file: str | None = None) -> list[Suppression]:
@@ -347,12 +370,14 @@ def suppressions_near(text: str, line: int, *, file: str | None = None) -> list[
     return found
 
 
-def find_suppression(finding: Finding, text: str) -> Suppression | None:
-    """The justified suppression covering ``finding`` in its file's ``text``, if any."""
+def find_suppression(
+    finding: Finding, text: str, today: date | None = None
+) -> Suppression | None:
+    """The justified, unexpired suppression covering ``finding`` in ``text``, if any."""
     if finding.line is None:
         return None
     for s in suppressions_near(text, finding.line, file=finding.file):
-        if s.covers(finding.code) and s.justified:
+        if s.honours(finding.code, today):
             return s
     return None
 
@@ -363,20 +388,34 @@ class SuppressionResult:
     suppressed: list[tuple[Finding, Suppression]] = field(default_factory=list)
     # Comments that would have matched but give no reason (or no valid code): not honoured.
     unjustified: list[Suppression] = field(default_factory=list)
+    # Comments past their until= date: the finding is reported again.
+    expired: list[Suppression] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """One warning line per comment not honoured."""
+        return [f"Warning: {s}: needs a code and a reason; ignored." for s in self.unjustified] + [
+            f"Warning: {s}: expired on {s.until}; the finding is reported again."
+            for s in self.expired
+        ]
 
 
 def apply_suppressions(
-    findings: Iterable[Finding], read_source: Callable[[str], str | None]
+    findings: Iterable[Finding],
+    read_source: Callable[[str], str | None],
+    *,
+    today: date | None = None,
 ) -> SuppressionResult:
-    """Drop findings silenced by an inline comment with a reason.
+    """Drop findings silenced by an inline comment with a reason (and not expired).
 
     ``read_source(file)`` returns a finding's file text (None when unreadable, e.g. a
     JSON file or a credential report). A comment without a reason silences nothing and is
-    returned in ``unjustified`` so the caller can warn about it.
+    returned in ``unjustified`` so the caller can warn about it; one whose ``until=`` day
+    is before ``today`` is returned in ``expired``.
     """
     result = SuppressionResult()
     cache: dict[str, str | None] = {}
     seen_unjustified: set[tuple[str | None, int]] = set()
+    seen_expired: set[tuple[str | None, int]] = set()
     for f in findings:
         text = None
         if f.file is not None and f.line is not None:
@@ -387,11 +426,14 @@ def apply_suppressions(
             result.kept.append(f)
             continue
         near = suppressions_near(text, f.line, file=f.file)
-        good = next((s for s in near if s.covers(f.code) and s.justified), None)
+        good = next((s for s in near if s.honours(f.code, today)), None)
         if good is not None:
             result.suppressed.append((f, good))
             continue
         for s in near:
+            if s.honours(f.code) and s.expired(today) and (s.file, s.line) not in seen_expired:
+                seen_expired.add((s.file, s.line))
+                result.expired.append(s)
             relevant = not s.codes or (s.covers(f.code) and not s.justified)
             if relevant and (s.file, s.line) not in seen_unjustified:
                 seen_unjustified.add((s.file, s.line))

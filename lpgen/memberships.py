@@ -299,19 +299,12 @@ def plan_membership_trim(
 
 
 def _where(m: Membership, text_of: Callable[[str], str | None]) -> Location:
-    """Where to point a reader: the list entry when it is in the resource or in locals."""
+    """Where to point a reader: the list entry that names the user, wherever it lives (the
+    resource, locals, a variable default, a .tfvars file); else the resource."""
     entry = m.entry_location
     if entry is None or not entry.has_span:
         return m.location
-    if _in_block(entry, m.location):
-        return entry
-    text = text_of(entry.file)
-    in_locals = (
-        text is not None
-        and entry.syntax == "hcl"
-        and _entry_context(text, entry.file, entry).block == "locals"
-    )
-    return entry if in_locals else m.location
+    return entry
 
 
 def _in_block(entry: Location, block: Location) -> bool:

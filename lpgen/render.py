@@ -6,12 +6,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lpgen import __version__
 from lpgen.errors import InputError
 from lpgen.findings import (
+    PROJECT_URL,
     RULES,
     Finding,
     Rule,
@@ -33,6 +35,17 @@ class Report:
     # Findings silenced by inline comments / already in the baseline (shown in summaries).
     suppressed: int = 0
     baselined: int = 0
+    # The directory file names are relative to (the repository root, see lpgen.paths):
+    # SARIF's %SRCROOT%. None: not known (relative names resolve against the checkout).
+    root: str | None = None
+    # Where SARIF anchors a finding with no file in the repository (account-level findings:
+    # the root user, users the Terraform does not declare): ``(file, line)`` under root.
+    anchor: tuple[str, int] | None = None
+    # SARIF automationDetails category; None: ``lpgen/<command>``.
+    category: str | None = None
+    # Text: colour the severities (ANSI); leave out the summary line.
+    color: bool = False
+    quiet: bool = False
 
     def sorted_findings(self) -> list[Finding]:
         return sort_findings(self.findings)
@@ -58,16 +71,31 @@ def summary_line(report: Report) -> str:
 # --- text -------------------------------------------------------------------------------
 
 
+# ANSI SGR codes of each severity's label on a terminal.
+ANSI_SEVERITY = {
+    Severity.CRITICAL: "1;31",
+    Severity.HIGH: "31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
+
+
 def render_text(report: Report) -> str:
-    """One line per finding, ``file:line: CODE severity message [address]``, then a summary."""
+    """One line per finding, ``file:line: CODE severity message [address]``, then a summary
+    (not with ``quiet``, so that a pre-commit hook prints one line per problem)."""
     out = []
     for f in report.sorted_findings():
         where = f"{f.where}: " if f.where else ""
         address = f" [{f.address}]" if f.address else ""
         message = " ".join(f.message.splitlines())  # one line per finding, whatever the message
-        out.append(f"{where}{f.code} {f.severity.label} {message}{address}")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+        label = f.severity.label
+        if report.color:
+            label = f"\x1b[{ANSI_SEVERITY[f.severity]}m{label}\x1b[0m"
+        out.append(f"{where}{f.code} {label} {message}{address}")
+    if not report.quiet:
+        out.append(summary_line(report))
+    return "\n".join(out) + "\n" if out else ""
 
 
 # --- json -------------------------------------------------------------------------------
@@ -113,12 +141,16 @@ SARIF_LEVEL = {
     Severity.INFO: "note",
 }
 # GitHub code scanning reads this score: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, < 4 low.
+# Info findings score 1.0 (GitHub shows them as low): every rule has a score, so that
+# every lpgen alert is a security alert with a severity.
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.5",
     Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
 }
+SRCROOT = "%SRCROOT%"
 
 
 def _rules_for(report: Report) -> list[Rule | str]:
@@ -137,8 +169,7 @@ def _sarif_rule(r: Rule | str) -> dict[str, Any]:
     if isinstance(r, str):
         return {"id": r}
     props: dict[str, Any] = {"tags": ["security", "iam"]}
-    if r.severity in SECURITY_SEVERITY:
-        props["security-severity"] = SECURITY_SEVERITY[r.severity]
+    props["security-severity"] = SECURITY_SEVERITY[r.severity]
     props["severity"] = r.severity.label
     markdown = f"{r.rationale}\n\n**Fix:** {r.fix}\n\n{r.help_link}"
     rule: dict[str, Any] = {
@@ -150,27 +181,40 @@ def _sarif_rule(r: Rule | str) -> dict[str, Any]:
         "defaultConfiguration": {"level": SARIF_LEVEL[r.severity]},
         "properties": props,
     }
-    if r.help_uri:
-        rule["helpUri"] = r.help_uri
+    rule["helpUri"] = r.help_uri
     return rule
 
 
-def _artifact(file: str) -> dict[str, Any]:
-    """A relative path resolves against %SRCROOT% (the repository); an absolute one is a URI."""
+def _in_repository(file: str | None) -> bool:
+    """A relative name that stays under the root (code scanning shows only those)."""
+    if not file:
+        return False
     path = file.replace("\\", "/")
-    if path.startswith("/"):
-        return {"uri": "file://" + quote(path)}
-    if re.match(r"^[A-Za-z]:/", path):
-        return {"uri": "file:///" + quote(path)}
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+    return not (path.startswith(("/", "../")) or path == ".." or re.match(r"^[A-Za-z]:/", path))
 
 
-def _sarif_result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _artifact(file: str) -> dict[str, Any]:
+    """A path relative to %SRCROOT% (the repository root)."""
+    return {"uri": quote(file.replace("\\", "/")), "uriBaseId": SRCROOT}
+
+
+def _sarif_result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]:
     location: dict[str, Any] = {}
-    if f.file:
-        physical: dict[str, Any] = {"artifactLocation": _artifact(f.file)}
-        if f.line and f.line >= 1:
-            physical["region"] = {"startLine": f.line}
+    file, line = f.file, f.line
+    message = f.message
+    if not _in_repository(file):
+        if report.anchor is None:
+            raise InputError(
+                f"SARIF needs a file in the repository for every result, and {f.code} "
+                f"({f.subject or f.where or f.message}) has none: give the Terraform PATH "
+                "(account-level findings are then anchored at its provider block)"
+            )
+        if file:  # the evidence is elsewhere (a credential report outside the repository)
+            message += f" (see {f.where})"
+        file, line = report.anchor
+    if file:
+        physical: dict[str, Any] = {"artifactLocation": _artifact(file)}
+        physical["region"] = {"startLine": line if line and line >= 1 else 1}
         location["physicalLocation"] = physical
     if f.address:
         location["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
@@ -180,7 +224,7 @@ def _sarif_result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "ruleId": f.code,
         "ruleIndex": index[f.code],
         "level": SARIF_LEVEL[f.severity],
-        "message": {"text": f.message},
+        "message": {"text": message},
     }
     if location:
         result["locations"] = [location]
@@ -193,24 +237,25 @@ def sarif_log(report: Report) -> dict[str, Any]:
     """The SARIF 2.1.0 log as plain data."""
     listed = _rules_for(report)
     index = {(r if isinstance(r, str) else r.code): i for i, r in enumerate(listed)}
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "lpgen",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_sarif_rule(r) for r in listed],
-                    }
-                },
-                "automationDetails": {"id": f"lpgen/{report.command}/"},
-                "results": [_sarif_result(f, index) for f in report.sorted_findings()],
+    category = (report.category or f"lpgen/{report.command}").strip("/")
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "lpgen",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": PROJECT_URL,
+                "rules": [_sarif_rule(r) for r in listed],
             }
-        ],
+        },
+        # GitHub takes the part before the last "/" as the category: one per tree and job.
+        "automationDetails": {"id": f"{category}/"},
     }
+    if report.root is not None:
+        root_uri = Path(report.root).resolve().as_uri()
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": root_uri.rstrip("/") + "/"}}
+    run["results"] = [_sarif_result(f, index, report) for f in report.sorted_findings()]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def render_sarif(report: Report) -> str:
@@ -235,9 +280,35 @@ def _md_code(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
+def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
+    """Most severe first; within a severity, by file and line (the usual order)."""
+    return sorted(findings, key=lambda f: (-int(f.severity), *f.sort_key()))
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _html_inline(text: str) -> str:
+    """Authored Markdown with code spans, for an HTML element (``<summary>``) where Markdown
+    is not rendered: escape HTML, turn code spans into ``<code>``."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _CODE_SPAN.sub(r"<code>\1</code>", escaped)
+
+
+def _references(r: Rule) -> str:
+    links = [f"[{urlsplit(ref).netloc}]({ref})" if ref.startswith("https://") else ref
+             for ref in r.references]  # fmt: skip
+    return " · ".join([r.help_link, *links])
+
+
 def render_markdown(report: Report) -> str:
-    """A pull-request comment: counts by severity, a table, then details and fix per rule."""
-    findings = report.sorted_findings()
+    """A pull-request comment: counts by severity, a table, then details and fix per rule.
+
+    Rule titles, rationale and fixes are lpgen's own Markdown and are kept as such; what
+    comes from the Terraform or AWS (messages, addresses, file and user names) is escaped.
+    Findings are listed most severe first.
+    """
+    findings = _by_severity(report.findings)
     out = []
     n = len(findings)
     if n == 0:
@@ -266,7 +337,7 @@ def render_markdown(report: Report) -> str:
     out.append("| --- | --- | --- | --- |")
     for f in findings[:MARKDOWN_MAX_ROWS]:
         r = RULES.get(f.code)
-        code = f"[{f.code}]({r.help_uri})" if r and r.help_uri else f.code
+        code = f"[{f.code}]({r.help_uri})" if r else f.code
         where = _md_code(f.where or f.subject or "")
         text = md_escape(f.message)
         if f.address:
@@ -277,20 +348,22 @@ def render_markdown(report: Report) -> str:
         out.append(f"…and {n - MARKDOWN_MAX_ROWS} more (see the full report).")
     out.append("")
     per_rule: dict[str, int] = {}
-    for f in findings:
+    for f in findings:  # most severe rule first, as in the table
         per_rule[f.code] = per_rule.get(f.code, 0) + 1
-    for code in sorted(per_rule):
+    for code in per_rule:
         r = RULES.get(code)
         if r is None:
             continue
         out.append("<details>")
-        out.append(f"<summary><b>{code}</b> {md_escape(r.title)} ({per_rule[code]})</summary>")
+        out.append(
+            f"<summary><b>{code}</b> {_html_inline(r.title)} ({per_rule[code]})</summary>"
+        )
         out.append("")
-        out.append(md_escape(r.rationale))
+        out.append(r.rationale)
         out.append("")
-        out.append(f"**Fix:** {md_escape(r.fix)}")
+        out.append(f"**Fix:** {r.fix}")
         out.append("")
-        out.append(r.help_link)
+        out.append(_references(r))
         out.append("")
         out.append("</details>")
         out.append("")
@@ -330,8 +403,9 @@ def render_github(report: Report) -> str:
         props.append(f"title={gh_escape_property(f.code)}")
         message = f.message + (f" [{f.address}]" if f.address else "")
         out.append(f"::{GITHUB_LEVEL[f.severity]} {','.join(props)}::{gh_escape_data(message)}")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+    if not report.quiet:
+        out.append(summary_line(report))
+    return "\n".join(out) + "\n" if out else ""
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {

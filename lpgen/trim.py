@@ -1433,7 +1433,7 @@ def _inside_only(
 ) -> tuple[TrimPlan, list[Edit]]:
     """Drop the edits of files that are not regular files whose real path lies under ``root``.
 
-    A policy stored outside PATH (``file("../shared/p.json")``, an absolute path, a symlinked
+    A policy stored outside PATH (``file("../common/p.json")``, an absolute path, a symlinked
     file or directory pointing elsewhere) keeps its decision, marked "outside PATH: not
     edited". Dropping edits only ever keeps more.
     """

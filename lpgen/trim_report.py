@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from lpgen.errors import InputError
+from lpgen.model import Location
 from lpgen.render import md_escape
 from lpgen.snapshot import format_time
 from lpgen.trim import DetachCandidate, Kept, PolicyDecision, Proof, Removal, TrimResult
 from lpgen.usage import Evidence
 
-__all__ = ["FORMATS", "render_trim", "summary_line", "trim_to_dict"]
+__all__ = ["FORMATS", "pending_lines", "render_trim", "shown_under", "summary_line", "trim_to_dict"]
 
 JSON_FORMAT = "lpgen.trim/1"
 
@@ -362,6 +365,63 @@ FORMATS: dict[str, Callable[[TrimResult], str]] = {
     "markdown": render_markdown,
     "json": render_json,
 }
+
+
+def _under(prefix: str, file: str | None) -> str | None:
+    return posixpath.join(prefix, file) if file is not None else None
+
+
+def _loc_under(prefix: str, loc: Location | None) -> Location | None:
+    return replace(loc, file=posixpath.join(prefix, loc.file)) if loc is not None else None
+
+
+def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
+    """The result with every file named ``prefix/FILE`` (PATH under the repository root),
+    for reports: the edits and the diff keep their PATH-relative names."""
+    if not prefix:
+        return result
+    policies = tuple(
+        replace(
+            p,
+            file=_under(prefix, p.file),
+            removals=tuple(
+                replace(r, location=_loc_under(prefix, r.location)) for r in p.removals
+            ),
+        )
+        for p in result.plan.policies
+    )
+    detach = tuple(replace(d, file=posixpath.join(prefix, d.file)) for d in result.plan.detach)
+    memberships = None
+    if result.memberships is not None:
+        memberships = tuple(
+            replace(m, location=_loc_under(prefix, m.location)) for m in result.memberships
+        )
+    return replace(
+        result,
+        plan=replace(result.plan, policies=policies, detach=detach),
+        changes=tuple(replace(c, path=posixpath.join(prefix, c.path)) for c in result.changes),
+        memberships=memberships,
+    )
+
+
+def pending_lines(result: TrimResult) -> str:
+    """``trim --check`` as a hook: one line per policy or membership with edits pending."""
+    lines = []
+    for p in _ordered(result):
+        if p.status != "trimmed":
+            continue
+        where = f"{p.file}:{p.line}: " if p.file else ""
+        gone = len(p.services_removed)
+        services = f" and {_plural(gone, 'service')}" if gone else ""
+        lines.append(
+            f"{where}{p.address}: {_plural(p.actions_removed, 'action')}{services} unused "
+            f"in {result.plan.days} days"
+        )
+    for m in result.memberships or ():
+        if m.status == "removed":
+            lines.append(f"{m.location}: {m.user} unused membership of group {m.group} "
+                         f"({m.address})")  # fmt: skip
+    return "".join(f"{line}\n" for line in lines)
 
 
 def render_trim(fmt: str, result: TrimResult) -> str:

@@ -331,6 +331,19 @@ def _when(t: datetime | None) -> str:
     return format_time(t) if t else "never"
 
 
+def _say_once(status: str, error: str | None) -> str:
+    """``status: error``, without the error repeating the status (collect records "the
+    Access Advisor job failed: Failed: ..."; the reason says "job failed" once)."""
+    if not error:
+        return status
+    lead = error.strip()
+    for prefix in (status, f"the {status}"):
+        if lead.lower().startswith(prefix.lower()):
+            lead = lead[len(prefix) :].lstrip(" :")
+            break
+    return f"{status}: {lead}" if lead else status
+
+
 def _entity_blocker(usage: EntityUsage, days: int) -> Evidence | None:
     start = usage.window_start(days)
 
@@ -347,8 +360,7 @@ def _entity_blocker(usage: EntityUsage, days: int) -> Evidence | None:
             "FAILED": "Access Advisor job failed",
             "error": "collection failed",
         }[usage.status]
-        suffix = f": {usage.error}" if usage.error else ""
-        return evidence("job-not-completed", f"{status}{suffix}")
+        return evidence("job-not-completed", _say_once(status, usage.error))
     if usage.kind == "policy" and usage.attached is False:
         return evidence("not-attached", "policy is attached to nothing, so AWS has no usage data")
     if usage.create_date is not None and usage.create_date > start:

@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "terraform_examples"
-SHARED = ROOT.parent / "shared"
 
 # Tests never talk to a real AWS account.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -18,6 +17,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 # Fixture snapshots are dated 2026-11-20; only the tests of the age warning want it.
 os.environ["LPGEN_MAX_SNAPSHOT_AGE"] = "0"
+os.environ.pop("LPGEN_DOCS_URL", None)
 
 
 @pytest.fixture(autouse=True)

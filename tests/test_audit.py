@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from lpgen.cli import main
 from lpgen.credreport import parse_credential_report, read_credential_report
 from lpgen.findings import Severity
 from lpgen.model import AccessKey, Inventory, Location, LoginProfile, User
+from tests.sarif import multitool, multitool_problems, schema_errors
 
 DATA = Path(__file__).parent / "data" / "audit"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -153,7 +156,10 @@ def test_cli_json_names_users_and_is_deterministic(in_data: Path) -> None:
         EXPECTED
     )
     first = data["findings"][0]
-    assert (first["file"], first["line"], first["address"]) == ("report.csv", 2, None)
+    # Named relative to the repository root, whatever the current directory.
+    assert (first["file"], first["line"], first["address"]) == (
+        "tests/data/audit/report.csv", 2, None
+    )
 
 
 def test_cli_sarif_lists_every_audit_rule(in_data: Path) -> None:
@@ -175,7 +181,7 @@ def test_cli_with_terraform_points_at_the_resources(in_data: Path) -> None:
     # alice's LP110 is suppressed by the comment above her login profile.
     assert not any("LP110" in line and "alice" in line for line in lines)
     assert lines[-1].endswith("; 1 suppressed.")
-    assert any(line.startswith("tree/svc.tf:11: LP124 low") and
+    assert any(line.startswith("tests/data/audit/tree/svc.tf:11: LP124 low") and
                line.endswith('[aws_iam_access_key.svc_retired]') for line in lines)
 
 
@@ -185,7 +191,7 @@ def test_cli_with_terraform_json_names_the_resource(in_data: Path) -> None:
     by_key = {(f["subject"], f["code"]): f for f in data}
     login = by_key[("carol", "LP112")]
     assert (login["address"], login["file"], login["line"]) == (
-        "aws_iam_user_login_profile.carol", "tree/iam.tf", 27
+        "aws_iam_user_login_profile.carol", "tests/data/audit/tree/iam.tf", 27
     )
     assert by_key[("dave", "LP130")]["address"] == 'aws_iam_user.svc["dave"]'
     unmanaged = sorted(s for s, c in by_key if c == "LP140")
@@ -395,3 +401,84 @@ def test_audit_guide_documents_every_option() -> None:
                 assert opt in guide, f"{opt} is not documented in docs/audit.md"
     for rule in audit_rules():
         assert rule.code in guide
+
+
+def test_cli_sarif_anchors_account_findings_at_the_provider_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code scanning needs a file for every result: root and unmanaged users go to the
+    tree's provider block, and the evidence outside the repository is named in the message."""
+    tree = tmp_path / "repo" / "infra"
+    shutil.copytree(DATA / "tree", tree)
+    (tree / "providers.tf").write_text('\nprovider "aws" {\n  region = "eu-west-1"\n}\n')
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    shutil.copy(DATA / "report.csv", tmp_path / "report.csv")
+    monkeypatch.chdir(tree)
+    code, out, _err = run("audit", ".", "--credential-report", str(tmp_path / "report.csv"),
+                          "--format", "sarif")  # fmt: skip
+    assert code == 1
+    run_ = json.loads(out)["runs"][0]
+    assert run_["automationDetails"] == {"id": "lpgen/audit/infra/"}
+    by_rule = {}
+    for r in run_["results"]:
+        physical = r["locations"][0]["physicalLocation"]
+        by_rule.setdefault(r["ruleId"], []).append(
+            (physical["artifactLocation"]["uri"], physical["region"]["startLine"])
+        )
+    assert set(by_rule["LP101"]) == {("infra/providers.tf", 2)}
+    assert set(by_rule["LP140"]) == {("infra/providers.tf", 2)}
+    assert ("infra/svc.tf", 11) in by_rule["LP124"]
+    root_key = next(r for r in run_["results"] if r["ruleId"] == "LP101")
+    assert root_key["message"]["text"].endswith(f"(see {tmp_path / 'report.csv'}:2)")
+    assert schema_errors(json.loads(out)) == []
+    if multitool() is not None:
+        assert multitool_problems(json.loads(out), tmp_path) == []
+
+
+def test_cli_sarif_without_a_file_to_anchor_at_says_so(in_data: Path, tmp_path: Path) -> None:
+    shutil.copy(DATA / "report.csv", tmp_path / "report.csv")
+    code, out, err = run("audit", "--credential-report", str(tmp_path / "report.csv"),
+                         "--format", "sarif")  # fmt: skip
+    assert code == 2 and out == ""
+    assert "Error: SARIF needs a file in the repository for every result" in err
+
+
+def test_cli_select_baseline_and_write_baseline(in_data: Path, tmp_path: Path) -> None:
+    code, out, _ = run("audit", "--credential-report", "report.csv", "--select", "LP10",
+                       "--quiet")  # fmt: skip
+    assert code == 1
+    assert {line.split()[1] for line in out.splitlines()} == {"LP101", "LP102", "LP103", "LP104"}
+    baseline = tmp_path / "audit-baseline.json"
+    code, out, err = run("audit", "--credential-report", "report.csv", "--baseline",
+                         str(baseline), "--write-baseline")  # fmt: skip
+    assert (code, out) == (0, "")
+    assert err.endswith(f"Wrote {len(EXPECTED)} findings to {baseline}.\n")
+    code, out, _ = run("audit", "--credential-report", "report.csv", "--baseline", str(baseline))
+    assert code == 0
+    assert out == f"No findings; {len(EXPECTED)} in the baseline.\n"
+    code, _out, err = run("audit", "--credential-report", "report.csv", "--write-baseline")
+    assert code == 2 and "--write-baseline needs --baseline FILE" in err
+
+
+def test_inline_ignore_expires(in_data: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(DATA / "tree", tree)
+    iam = tree / "iam.tf"
+    text = iam.read_text(encoding="utf-8")
+    assert "# lpgen:ignore LP110 break-glass" in text
+
+    def alice_lp110(until: str) -> tuple[bool, str]:
+        iam.write_text(text.replace("# lpgen:ignore LP110 ", f"# lpgen:ignore LP110 {until} "))
+        _code, out, err = run("audit", str(tree), "--credential-report", "report.csv")
+        return any("LP110" in line and "alice" in line for line in out.splitlines()), err
+
+    # Ages are measured at 2026-11-20: a comment valid until then still silences...
+    assert alice_lp110("until=2026-11-20") == (False, MEASURED)
+    # ...one that expired the day before does not, and says so.
+    shown, err = alice_lp110("until=2026-11-19")
+    assert shown
+    assert "iam.tf:6: lpgen:ignore LP110: expired on 2026-11-19; the finding is reported again." in err
+    iam.write_text(text.replace("# lpgen:ignore LP110 ", "# lpgen:ignore LP110 until=2026-13-01 "))
+    code, _out, err = run("audit", str(tree), "--credential-report", "report.csv")
+    assert code == 2
+    assert err.endswith("iam.tf:6: lpgen:ignore: invalid date '2026-13-01' (until=YYYY-MM-DD)\n")

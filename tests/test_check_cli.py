@@ -7,17 +7,16 @@ import os
 import shutil
 from pathlib import Path
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from lpgen.check import check_rules
 from lpgen.cli import main
+from tests.sarif import multitool, multitool_problems, sarif_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "check"
 DOCS = ROOT / "docs"
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-2.1.0.json"
 UPDATE = bool(os.environ.get("LPGEN_UPDATE_GOLDEN"))
 ACME = ["terraform_examples/acme", "--snapshot", "terraform_examples/acme/snapshot.json",
         "--no-git"]  # fmt: skip
@@ -40,16 +39,11 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_acme_report_in_every_format(fmt: str) -> None:
     code, out, err = invoke(*ACME, "--format", fmt)
     assert (code, err) == (1, "")
+    out = out.replace(ROOT.as_uri() + "/", "file:///CHECKOUT/")  # SARIF's %SRCROOT%
     golden = DATA / f"acme.{EXTENSIONS[fmt]}"
     if UPDATE:
         golden.write_text(out, encoding="utf-8")
     assert out == golden.read_text(encoding="utf-8")
-
-
-def sarif_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
 
 
 def test_sarif_is_valid_and_points_at_the_resources() -> None:
@@ -59,7 +53,8 @@ def test_sarif_is_valid_and_points_at_the_resources() -> None:
     errors = list(sarif_validator().iter_errors(log))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
     run = log["runs"][0]
-    assert run["automationDetails"] == {"id": "lpgen/check/"}
+    assert run["automationDetails"] == {"id": "lpgen/check/terraform_examples/acme/"}
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": ROOT.as_uri() + "/"}}
     rules = run["tool"]["driver"]["rules"]
     # Every rule that ran is listed with its help text, those needing a plan are not.
     ids = [r["id"] for r in rules]
@@ -74,11 +69,37 @@ def test_sarif_is_valid_and_points_at_the_resources() -> None:
     assert ("LP011", "terraform_examples/acme/policies/platform.json", 20) in located
 
 
-def test_sarif_of_a_plan_is_valid() -> None:
+def test_sarif_category_and_paths_do_not_depend_on_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT / "terraform_examples")
+    code, out, _err = invoke("acme", "--no-git", "--format", "sarif", "--category", "iam/acme")
+    assert code == 1
+    run = json.loads(out)["runs"][0]
+    assert run["automationDetails"] == {"id": "iam/acme/"}
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in run["results"]}  # fmt: skip
+    assert "terraform_examples/acme/policies.tf" in uris
+    code, text, _err = invoke("acme", "--no-git", "--format", "github")
+    assert "::warning file=terraform_examples/acme/" in text or "file=terraform_examples/acme/" in text
+
+
+@pytest.mark.skipif(multitool() is None, reason="SARIF Multitool not installed (npm)")
+def test_check_sarif_passes_github_code_scanning_rules(tmp_path: Path) -> None:
+    _code, out, _err = invoke(*ACME, "--format", "sarif")
+    assert multitool_problems(json.loads(out), tmp_path) == []
+
+
+def test_sarif_of_a_plan_is_valid(tmp_path: Path) -> None:
     code, out, _err = invoke("--plan", "tests/data/check/plan/plan.json", "--format", "sarif",
                              "--snapshot", "terraform_examples/acme/snapshot.json")  # fmt: skip
     assert code == 1
-    assert not list(sarif_validator().iter_errors(json.loads(out)))
+    log = json.loads(out)
+    assert not list(sarif_validator().iter_errors(log))
+    results = log["runs"][0]["results"]
+    assert results and all("physicalLocation" in r["locations"][0] for r in results)
+    if multitool() is not None:
+        assert multitool_problems(log, tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -232,7 +253,7 @@ def test_pre_commit_hooks_run_lpgen_check() -> None:
     hooks = text.split("\n- ")[1:]
     by_id = {h.split("\n", 1)[0].removeprefix("id: "): h for h in hooks}
     assert sorted(by_id) == ["lpgen-check", "lpgen-trim-check"]
-    assert "\n  entry: lpgen check\n" in by_id["lpgen-check"]
+    assert "\n  entry: lpgen check --quiet\n" in by_id["lpgen-check"]
     for hook in hooks:
         for key in ("name", "entry", "language", "pass_filenames: false"):
             assert f"\n  {key}" in hook
@@ -253,3 +274,22 @@ def test_strict_turns_an_unparseable_file_into_an_error(tmp_path: Path) -> None:
     assert invoke(str(tmp_path), "--strict") == (
         2, "", "Error: main.tf:2: cannot parse HCL: unexpected '='\n"
     )
+
+
+def test_inline_ignore_until_a_date(tmp_path: Path) -> None:
+    tree = tmp_path / "acme"
+    shutil.copytree(ROOT / "terraform_examples" / "acme", tree)
+    policies = tree / "policies.tf"
+    text = policies.read_text(encoding="utf-8")
+    marked = text.replace(
+        '"lambda:UpdateFunctionCode",',
+        '"lambda:UpdateFunctionCode", # lpgen:ignore LP013 until=2000-01-01 deploys, OPS-9', 1,
+    )
+    assert marked != text
+    policies.write_text(marked, encoding="utf-8")
+    _code, out, err = invoke(str(tree), "--no-git")
+    assert "LP013" in out  # expired: reported again
+    assert "lpgen:ignore LP013: expired on 2000-01-01; the finding is reported again." in err
+    policies.write_text(marked.replace("until=2000-01-01", "until=2999-01-01"), encoding="utf-8")
+    _code, out, err = invoke(str(tree), "--no-git")
+    assert "LP013" not in out and "expired" not in err

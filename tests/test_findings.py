@@ -63,8 +63,8 @@ def test_registry_holds_rule_metadata_and_docs_location() -> None:
     r = rule("LP101")
     assert (r.name, r.severity) == ("root-access-key", Severity.CRITICAL)
     assert r.help_path == "docs/checks/LP101.md"
-    assert r.help_uri is None
-    assert r.help_link == "Documentation: `docs/checks/LP101.md`"
+    assert r.help_uri == "https://github.com/lpgen/lpgen/blob/main/docs/checks/LP101.md"
+    assert r.help_link == f"[Documentation: LP101]({r.help_uri})"
     assert [x.code for x in rules("LP10")] == ["LP101", "LP102", "LP103", "LP104"]
 
 
@@ -309,4 +309,4 @@ def test_published_docs_url_feeds_help_uris(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("LPGEN_DOCS_URL", "https://docs.example.com/lpgen")
     r = rule("LP101")
     assert r.help_uri == "https://docs.example.com/lpgen/checks/LP101.md"
-    assert r.help_link == "[Documentation](https://docs.example.com/lpgen/checks/LP101.md)"
+    assert r.help_link == "[Documentation: LP101](https://docs.example.com/lpgen/checks/LP101.md)"

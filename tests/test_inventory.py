@@ -659,7 +659,7 @@ def test_example_inventory_text_summary(examples: Path) -> None:
         "6 groups, 12 users, 2 roles, 8 managed and 1 inline policies, "
         "17 memberships, 15 attachments in 18 files"
     )
-    assert "  acme-developers  (aws_iam_group.team[\"developers\"], groups.tf:14)" in result.stdout
+    assert "  acme-developers  (aws_iam_group.team[\"developers\"], terraform_examples/acme/groups.tf:14)" in result.stdout
     assert "    members:  alice.nguyen, bob.martin, carol.smith, dave.okafor, mallory.jones" in (
         result.stdout
     )

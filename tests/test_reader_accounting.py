@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from lpgen.accounting import declaration_addresses, declaration_of
 from lpgen.cli import main
 from lpgen.inventory import IAM_RESOURCE_TYPES, InventoryOptions, build_inventory
+from tests.shown import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -40,6 +41,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_workspace_count_is_unresolved_not_zero() -> None:
+    where = shown(READER / "workspace_count")
     code, out, _ = run("inventory", str(READER / "workspace_count"))
     assert code == 0
     assert out == (
@@ -47,7 +49,7 @@ def test_workspace_count_is_unresolved_not_zero() -> None:
         "0 attachments in 1 files\n"
         "\n"
         "Not resolved\n"
-        "  main.tf:2: aws_iam_policy.admin: count is not known: terraform.workspace is not "
+        f"  {where}/main.tf:2: aws_iam_policy.admin: count is not known: terraform.workspace is not "
         "set (TF_WORKSPACE or --workspace)\n"
     )
 
@@ -57,26 +59,29 @@ def test_workspace_count_is_unresolved_not_zero() -> None:
     [(["--workspace", "production"], None), ([], {"TF_WORKSPACE": "production"})],
 )
 def test_workspace_from_option_or_tf_workspace(how: list[str], env: dict[str, str] | None) -> None:
+    where = shown(READER / "workspace_count")
     code, out, _ = run("inventory", str(READER / "workspace_count"), *how, env=env)
     assert code == 0
-    assert "  admin [managed, jsonencode, 1 statements] attached to nothing  (main.tf:2)\n" in out
+    assert f"  admin [managed, jsonencode, 1 statements] attached to nothing  ({where}/main.tf:2)\n" in out
     assert "Not resolved" not in out
 
 
 def test_other_workspace_is_not_instantiated() -> None:
+    where = shown(READER / "workspace_count")
     code, out, _ = run("inventory", str(READER / "workspace_count"), "--workspace", "dev")
     assert code == 0
     assert out.endswith(
         "Not instantiated (no instance under the values given)\n"
-        '  main.tf:2: aws_iam_policy.admin: count is 0 (terraform.workspace = "dev")\n'
+        f'  {where}/main.tf:2: aws_iam_policy.admin: count is 0 (terraform.workspace = "dev")\n'
     )
 
 
 def test_variable_without_value_in_count_is_unresolved() -> None:
+    where = shown(READER / "var_count")
     code, out, _ = run("inventory", str(READER / "var_count"))
     assert code == 0
     assert (
-        "  main.tf:3: aws_iam_policy.deploy: count is not known: var.env has no value (no "
+        f"  {where}/main.tf:3: aws_iam_policy.deploy: count is not known: var.env has no value (no "
         "default, and not set by TF_VAR_env, a tfvars file, --var-file or --var)\n"
     ) in out
 
@@ -183,6 +188,7 @@ def test_for_each_over_unknown_is_unresolved(tmp_path: Path) -> None:
 
 
 def test_not_instantiated_text_and_json() -> None:
+    where = shown(READER / "not_instantiated")
     tree = str(READER / "not_instantiated")
     code, out, _ = run("inventory", tree)
     assert code == 0
@@ -191,22 +197,22 @@ def test_not_instantiated_text_and_json() -> None:
         "0 attachments in 2 files\n"
         "\n"
         "Not instantiated (no instance under the values given)\n"
-        "  main.tf:10: aws_iam_policy.admin: count is 0 (var.create = false)\n"
-        "  main.tf:19: aws_iam_user.people: for_each is empty (var.users = [])\n"
-        "  modules/team/main.tf:3: module.team.aws_iam_group.this: module.team has count 0 "
+        f"  {where}/main.tf:10: aws_iam_policy.admin: count is 0 (var.create = false)\n"
+        f"  {where}/main.tf:19: aws_iam_user.people: for_each is empty (var.users = [])\n"
+        f"  {where}/modules/team/main.tf:3: module.team.aws_iam_group.this: module.team has count 0 "
         "(var.create = false)\n"
-        "  modules/team/main.tf:7: module.team.aws_iam_group_policy.this: module.team has "
+        f"  {where}/modules/team/main.tf:7: module.team.aws_iam_group_policy.this: module.team has "
         "count 0 (var.create = false)\n"
     )
     code, out, _ = run("inventory", tree, "--format", "json")
     assert json.loads(out)["not_instantiated"] == [
-        {"address": "aws_iam_policy.admin", "file": "main.tf", "line": 10,
+        {"address": "aws_iam_policy.admin", "file": f"{where}/main.tf", "line": 10,
          "reason": "count is 0 (var.create = false)"},
-        {"address": "aws_iam_user.people", "file": "main.tf", "line": 19,
+        {"address": "aws_iam_user.people", "file": f"{where}/main.tf", "line": 19,
          "reason": "for_each is empty (var.users = [])"},
-        {"address": "module.team.aws_iam_group.this", "file": "modules/team/main.tf",
+        {"address": "module.team.aws_iam_group.this", "file": f"{where}/modules/team/main.tf",
          "line": 3, "reason": "module.team has count 0 (var.create = false)"},
-        {"address": "module.team.aws_iam_group_policy.this", "file": "modules/team/main.tf",
+        {"address": "module.team.aws_iam_group_policy.this", "file": f"{where}/modules/team/main.tf",
          "line": 7, "reason": "module.team has count 0 (var.create = false)"},
     ]  # fmt: skip
 
@@ -361,10 +367,10 @@ def test_check_reports_not_instantiated_declarations_marked() -> None:
     code, out, _ = run("check", str(tree), "--select", "LP010,LP011")
     assert code == 1
     assert out == (
-        f"{tree}/main.tf:15: LP010 critical Policy 'admin' allows every action on every "
+        f"{shown(tree)}/main.tf:15: LP010 critical Policy 'admin' allows every action on every "
         "resource (statement 1) (not instantiated: count is 0 (var.create = false)) "
         "[aws_iam_policy.admin]\n"
-        f"{tree}/modules/team/main.tf:11: LP011 medium Inline policy "
+        f"{shown(tree)}/modules/team/main.tf:11: LP011 medium Inline policy "
         "'module.team.aws_iam_group_policy.this' of group 'ops' allows every iam action "
         "(iam:*) on every resource (statement 1) (not instantiated: module.team has count 0 "
         "(var.create = false)) [module.team.aws_iam_group_policy.this]\n"
@@ -385,7 +391,7 @@ def test_unknown_instance_counts_are_checked_even_as_applied() -> None:
         code, out, _ = run("check", str(tree), *extra)
         assert code == 1
         assert out == (
-            f"{tree}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
+            f"{shown(tree)}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
             "resource (statement 1) (instances not known: count is not known: "
             "terraform.workspace is not set (TF_WORKSPACE or --workspace)) "
             "[aws_iam_policy.admin]\n"
@@ -398,7 +404,7 @@ def test_instantiated_declarations_are_not_marked() -> None:
     code, out, _ = run("check", str(tree), "--workspace", "production")
     assert code == 1
     assert out == (
-        f"{tree}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
+        f"{shown(tree)}/main.tf:7: LP010 critical Policy 'admin' allows every action on every "
         "resource (statement 1) [aws_iam_policy.admin[0]]\n"
         "1 finding (1 critical).\n"
     )

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from lpgen.cli import main
 from lpgen.inventory import build_inventory
+from tests.shown import shown
 
 READER = Path(__file__).parent / "data" / "reader"
 
@@ -24,28 +25,29 @@ def test_documents_reach_policies_through_outputs_locals_and_documents() -> None
     code, out, err = run("check", str(tree), "--select", "LP010,LP011")
     assert (code, err) == (1, "")
     assert out == (
-        f"{tree}/main.tf:11: LP010 critical Policy 'via-local' allows every action on every "
+        f"{shown(tree)}/main.tf:11: LP010 critical Policy 'via-local' allows every action on every "
         "resource (statement 1) [aws_iam_policy.via_local]\n"
-        f"{tree}/main.tf:11: LP010 critical Policy 'via-merged' allows every action on every "
+        f"{shown(tree)}/main.tf:11: LP010 critical Policy 'via-merged' allows every action on every "
         "resource (statement 2) [aws_iam_policy.via_merged]\n"
-        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-merged' allows every iam "
+        f"{shown(tree)}/modules/docs/main.tf:4: LP011 medium Policy 'via-merged' allows every iam "
         "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_merged]\n"
-        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-module' allows every iam "
+        f"{shown(tree)}/modules/docs/main.tf:4: LP011 medium Policy 'via-module' allows every iam "
         "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_module]\n"
-        f"{tree}/modules/docs/main.tf:4: LP011 medium Policy 'via-wrap' allows every iam "
+        f"{shown(tree)}/modules/docs/main.tf:4: LP011 medium Policy 'via-wrap' allows every iam "
         "action (iam:*) on every resource (statement 'Iam') [aws_iam_policy.via_wrap]\n"
         "5 findings (2 critical, 3 medium).\n"
     )
 
 
 def test_inventory_keeps_the_documents_style_and_spans() -> None:
+    where = shown(READER / "documents_followed")
     code, out, _ = run("inventory", str(READER / "documents_followed"))
     assert code == 0
     assert out.split("Policies\n", 1)[1] == (
-        "  via-local [managed, policy_document, 1 statements] attached to nothing  (main.tf:23)\n"
-        "  via-merged [managed, policy_document, 2 statements] attached to nothing  (main.tf:27)\n"
-        "  via-module [managed, policy_document, 1 statements] attached to nothing  (main.tf:19)\n"
-        "  via-wrap [managed, policy_document, 1 statements] attached to nothing  (main.tf:31)\n"
+        f"  via-local [managed, policy_document, 1 statements] attached to nothing  ({where}/main.tf:23)\n"
+        f"  via-merged [managed, policy_document, 2 statements] attached to nothing  ({where}/main.tf:27)\n"
+        f"  via-module [managed, policy_document, 1 statements] attached to nothing  ({where}/main.tf:19)\n"
+        f"  via-wrap [managed, policy_document, 1 statements] attached to nothing  ({where}/main.tf:31)\n"
     )
 
 
@@ -54,7 +56,7 @@ def test_a_library_document_behind_count_is_checked_where_it_is_used() -> None:
     code, out, _ = run("check", str(tree))
     assert code == 1
     assert out == (
-        f"{tree}/modules/policy/main.tf:8: LP010 critical Policy 'admin' allows every action "
+        f"{shown(tree)}/modules/policy/main.tf:8: LP010 critical Policy 'admin' allows every action "
         "on every resource (statement 'Admin') (not instantiated: count is 0) "
         "[aws_iam_policy.admin]\n"
         "1 finding (1 critical).\n"
@@ -101,7 +103,7 @@ def test_template_directives_are_rendered(tmp_path: Path) -> None:
     code, out, _ = run("check", str(tree), "--select", "LP010,LP011")
     assert code == 0
     assert out == (
-        f"{tree}/main.tf:5: LP011 medium Policy 'worker' allows every s3 action (s3:*) on "
+        f"{shown(tree)}/main.tf:5: LP011 medium Policy 'worker' allows every s3 action (s3:*) on "
         "every resource (statement 3) [aws_iam_policy.worker]\n"
         "1 finding (1 medium).\n"
     )

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from lpgen.cli import main
 from tests.hashicorp import available, hashicorp_parse
+from tests.shown import shown
 
 READER = Path(__file__).parent / "data" / "reader"
 TRIM = Path(__file__).parent / "data" / "trim"
@@ -29,19 +30,20 @@ def copy(case: str, tmp_path: Path) -> Path:
 
 
 def test_heredoc_end_marker_with_trailing_spaces_is_read() -> None:
+    where = shown(READER / "heredoc_end_spaces")
     tree = READER / "heredoc_end_spaces"
     code, out, err = run("check", str(tree))
     assert err == ""
     assert code == 1
     assert out == (
-        f"{tree}/main.tf:6: LP010 critical Policy 'admin' allows every action on every "
+        f"{shown(tree)}/main.tf:6: LP010 critical Policy 'admin' allows every action on every "
         "resource (statement 1) [aws_iam_policy.admin]\n"
-        f"{tree}/main.tf:14: LP011 medium Policy 'ops' allows every s3 action (s3:*) on every "
+        f"{shown(tree)}/main.tf:14: LP011 medium Policy 'ops' allows every s3 action (s3:*) on every "
         "resource (statement 1) [aws_iam_policy.ops]\n"
         "2 findings (1 critical, 1 medium).\n"
     )
     code, out, _ = run("inventory", str(tree))
-    assert "  ops [managed, heredoc, 1 statements] attached to nothing  (main.tf:11)\n" in out
+    assert f"  ops [managed, heredoc, 1 statements] attached to nothing  ({where}/main.tf:11)\n" in out
 
 
 def test_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -74,7 +76,8 @@ def test_argument_set_twice_is_a_parse_error_naming_both_lines() -> None:
     )
     code, out, err = run("inventory", str(tree))
     assert code == 0
-    assert err == f"Warning: {message} (file skipped)\n"
+    # The warning names the file from the repository root, as the reports do.
+    assert err == f"Warning: {shown(tree)}/{message} (file skipped)\n"
     code, out, err = run("inventory", str(tree), "--strict")
     assert (code, out, err) == (2, "", f"Error: {message}\n")
 

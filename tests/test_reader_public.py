@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lpgen.cli import main
+from tests.shown import shown
 
 PUBLIC = Path(__file__).parent / "data" / "reader" / "public"
 
@@ -38,10 +39,10 @@ def test_terraform_aws_iam_user_module_switched_off_and_on() -> None:
     code, out, _ = run("check", str(tree), "--select", "LP010,LP011")
     assert code == 1
     assert out.splitlines() == [
-        f"{tree}/main.tf:20: LP011 medium Inline policy 'deployer' of user 'deployer' allows "
+        f"{shown(tree)}/main.tf:20: LP011 medium Inline policy 'deployer' of user 'deployer' allows "
         "every s3 action (s3:*) on every resource (statement 'Deploy') "
         "[module.deployer.aws_iam_user_policy.inline[0]]",
-        f"{tree}/modules/iam-user/main.tf:37: LP010 critical Inline policy 'break-glass' of "
+        f"{shown(tree)}/modules/iam-user/main.tf:37: LP010 critical Inline policy 'break-glass' of "
         "user 'break-glass' allows every action on every resource (statement 'Admin') (not "
         "instantiated: count is 0 (local.create_inline_policy = false)) "
         "[module.disabled.aws_iam_user_policy.inline]",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,9 @@ from lpgen.render import (
     render_markdown,
     sarif_log,
 )
+from tests.sarif import multitool, multitool_problems, schema_errors
 
 DATA = Path(__file__).parent / "data" / "render"
-SARIF_SCHEMA = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / (
-    "sarif-2.1.0.json"
-)
 EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "markdown": "md", "github": "gh.txt"}
 UPDATE = bool(os.environ.get("LPGEN_UPDATE_GOLDEN"))
 
@@ -77,6 +76,7 @@ FINDINGS = [
 
 
 def report(findings: list[Finding] = FINDINGS, **kw: Any) -> Report:
+    kw.setdefault("anchor", ("infra/providers.tf", 5))
     return Report(findings=findings, command="audit", rules=audit_rules(), **kw)
 
 
@@ -125,23 +125,10 @@ def test_json_findings_carry_the_documented_keys_sorted_by_location() -> None:
 # --- SARIF ----------------------------------------------------------------------------------
 
 
-def sarif_validator() -> Any:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
-    import jsonschema
-
-    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
 @pytest.mark.parametrize("findings", [FINDINGS, []], ids=["findings", "empty"])
 def test_sarif_is_valid_against_the_official_schema(findings: list[Finding]) -> None:
-    validator = sarif_validator()
     log = json.loads(render("sarif", report(findings)))
-    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    assert schema_errors(log) == []
 
 
 def test_sarif_rules_and_results_agree() -> None:
@@ -152,8 +139,12 @@ def test_sarif_rules_and_results_agree() -> None:
     by_id = {r["id"]: r for r in rules}
     assert by_id["LP101"]["properties"]["security-severity"] == "9.5"
     assert by_id["LP123"]["defaultConfiguration"]["level"] == "note"
-    assert "helpUri" not in by_id["LP110"]
-    assert "`docs/checks/LP110.md`" in by_id["LP110"]["help"]["markdown"]
+    help_uri = "https://github.com/lpgen/lpgen/blob/main/docs/checks/LP110.md"
+    assert by_id["LP110"]["helpUri"] == help_uri
+    assert f"[Documentation: LP110]({help_uri})" in by_id["LP110"]["help"]["markdown"]
+    # Every rule has a help page and a security-severity, info ones included.
+    assert all(r["helpUri"].startswith("https://") for r in rules)
+    assert all(float(r["properties"]["security-severity"]) > 0 for r in rules)
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     located = next(r for r in run["results"] if r["ruleId"] == "LP123")
@@ -164,11 +155,50 @@ def test_sarif_rules_and_results_agree() -> None:
     }
     root = next(r for r in run["results"] if r["ruleId"] == "LP102")
     assert root["level"] == "error"
-    assert root["locations"] == [{"logicalLocations": [{"name": "<root_account>"}]}]
+    # An account-level finding is anchored at the tree's provider block.
+    assert root["locations"] == [{
+        "physicalLocation": {
+            "artifactLocation": {"uri": "infra/providers.tf", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 5},
+        },
+        "logicalLocations": [{"name": "<root_account>"}],
+    }]
+    assert all("physicalLocation" in r["locations"][0] for r in run["results"])
+    assert run["tool"]["driver"]["informationUri"] == "https://github.com/lpgen/lpgen"
+
+
+def test_sarif_names_the_checkout_and_the_category(tmp_path: Path) -> None:
+    log = sarif_log(report(root=str(tmp_path), category="lpgen/check/infra/prod"))
+    run = log["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    assert run["automationDetails"] == {"id": "lpgen/check/infra/prod/"}
+    assert sarif_log(report())["runs"][0]["automationDetails"] == {"id": "lpgen/audit/"}
+
+
+def test_sarif_moves_evidence_outside_the_repository_to_the_anchor() -> None:
+    outside = Finding.create("LP140", "User 'zed' exists", file="/tmp/report.csv", line=4,
+                             subject="zed")
+    result = sarif_log(report([outside]))["runs"][0]["results"][0]
+    assert result["message"]["text"] == "User 'zed' exists (see /tmp/report.csv:4)"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "infra/providers.tf"
+    )
+
+
+def test_sarif_without_an_anchor_for_an_account_finding_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"SARIF needs a file in the repository .*LP102"):
+        sarif_log(report([FINDINGS[1]], anchor=None))
+
+
+@pytest.mark.skipif(multitool() is None, reason="SARIF Multitool not installed (npm)")
+@pytest.mark.parametrize("findings", [FINDINGS, []], ids=["findings", "empty"])
+def test_sarif_passes_github_code_scanning_rules(findings: list[Finding], tmp_path: Path) -> None:
+    log = sarif_log(report(findings, root=str(tmp_path)))
+    assert multitool_problems(log, tmp_path) == []
 
 
 def test_sarif_lists_the_rules_of_findings_when_none_are_given() -> None:
-    log = sarif_log(Report(findings=FINDINGS[:2]))
+    log = sarif_log(Report(findings=FINDINGS[:2], anchor=("main.tf", 1)))
     assert [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]] == ["LP101", "LP102"]
 
 
@@ -191,21 +221,52 @@ def test_github_annotation_levels_follow_severity() -> None:
     assert lines[-2].startswith("::error title=LP102::Root user")
 
 
-def test_markdown_escapes_html_pipes_and_emphasis() -> None:
+def html_of(markdown: str) -> str:
+    """The HTML GitHub would show (CommonMark with GFM tables)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+
+
+def test_markdown_escapes_values_from_terraform_and_aws() -> None:
     assert md_escape("<root_account> a|b *x*\nz") == (
         "&lt;root\\_account&gt; a\\|b \\*x\\*<br>z"
     )
-    text = render_markdown(report())
-    assert "| critical | LP101 |" in text
-    assert "| `<root_account>` | Root user has no MFA device |" in text
-    assert text.count("<root_account>") == 2  # only inside code spans
+    html = html_of(render_markdown(report()))
+    # The odd user name stays literal: no emphasis, no broken table cell.
+    assert "<td>User 'a|b_c*d' has 100% a console password:<br>and a key (<code>aws_iam_user.odd</code>)</td>" in html
+    assert "<em>" not in html
+    assert "<td><code>&lt;root_account&gt;</code></td>" in html
+    assert "<root_account>" not in html
+
+
+def test_markdown_keeps_authored_markdown_and_links() -> None:
+    html = html_of(render_markdown(report()))
+    # Rule text is lpgen's own Markdown: code spans, not literal backticks or backslashes.
+    assert "`" not in html and "\\" not in html
+    assert "<strong>Fix:</strong>" in html
+    help_uri = "https://github.com/lpgen/lpgen/blob/main/docs/checks/LP101.md"
+    assert f'<td><a href="{help_uri}">LP101</a></td>' in html
+    assert f'<a href="{help_uri}">Documentation: LP101</a>' in html
+    assert '<summary><b>LP110</b> Console user without MFA' in html or "<summary><b>LP110</b>" in html
+
+
+def test_markdown_lists_the_most_severe_first() -> None:
+    html = html_of(render_markdown(report()))
+    rows = re.findall(r"<tr>\n<td>(\w+)</td>\n<td><a[^>]*>(LP\d+)</a></td>", html)
+    assert rows == [
+        ("critical", "LP101"), ("critical", "LP102"), ("high", "LP110"), ("medium", "LP121"),
+        ("low", "LP123"), ("low", "LP140"),
+    ]
+    summaries = re.findall(r"<summary><b>(LP\d+)</b>", html)
+    assert summaries == ["LP101", "LP102", "LP110", "LP121", "LP123", "LP140"]
 
 
 def test_markdown_caps_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("lpgen.render.MARKDOWN_MAX_ROWS", 2)
     text = render_markdown(report())
     assert "…and 4 more (see the full report)." in text
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "| LP" in line]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "| [LP" in line]
     assert len(rows) == 2
 
 

@@ -36,12 +36,20 @@ def tree(tmp_path: Path) -> Path:
 
 def test_check_exits_1_when_edits_are_pending_and_writes_nothing(tree: Path) -> None:
     before = read_source(tree / "main.tf")
-    code, out, _ = invoke("trim", str(tree), "--snapshot", str(tree.parent / "snapshot.json"),
-                          "--no-git", "--check")
+    code, out, err = invoke("trim", str(tree), "--snapshot", str(tree.parent / "snapshot.json"),
+                            "--no-git", "--check")
     assert code == 1
-    assert out.endswith("1 policy trimmed, 0 unchanged, 0 skipped; 196 actions and 1 service "
-                        "removed.\n")
+    # One line per pending policy (a pre-commit hook's output); the summary on stderr.
+    assert out == "main.tf:2: aws_iam_policy.developers: 196 actions and 1 service unused in 90 days\n"
+    assert err == "1 policy trimmed, 0 unchanged, 0 skipped; 196 actions and 1 service removed.\n"
     assert read_source(tree / "main.tf") == before
+    code, out, err = invoke("trim", str(tree), "--snapshot", str(tree.parent / "snapshot.json"),
+                            "--no-git", "--check", "--quiet")
+    assert (code, err) == (1, "") and out.count("\n") == 1
+    # --format asks for the whole report.
+    code, out, _ = invoke("trim", str(tree), "--snapshot", str(tree.parent / "snapshot.json"),
+                          "--no-git", "--check", "--format", "text")
+    assert code == 1 and out.startswith("STATUS   POLICY")
 
 
 def test_report_only_by_default(tree: Path) -> None:
@@ -60,10 +68,9 @@ def test_write_then_check_is_clean(tree: Path) -> None:
     assert code == 0
     assert err == "Wrote 1 file.\n"
     assert read_source(tree / "main.tf") == read_source(CASES / "jsonencode/expected/main.tf")
-    code, out, _ = invoke("trim", str(tree), "--snapshot", snap, "--no-git", "--check")
-    assert code == 0
-    assert out.endswith("0 policies trimmed, 1 unchanged, 0 skipped; 0 actions and 0 services "
-                        "removed.\n")
+    code, out, err = invoke("trim", str(tree), "--snapshot", snap, "--no-git", "--check")
+    assert (code, out) == (0, "")
+    assert err == "0 policies trimmed, 1 unchanged, 0 skipped; 0 actions and 0 services removed.\n"
 
 
 def test_out_writes_a_changed_copy(tree: Path, tmp_path: Path) -> None:

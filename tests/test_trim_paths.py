@@ -1,6 +1,6 @@
 """Trim writes only inside the tree: real paths under PATH for --write, under DIR for --out.
 
-Policies read through ``file("../shared/p.json")``, an absolute path, a symlinked ``.tf`` or
+Policies read through ``file("../common/p.json")``, an absolute path, a symlinked ``.tf`` or
 a symlinked directory keep their decision, marked "outside PATH: not edited".
 """
 
@@ -62,7 +62,7 @@ def _snapshot(path: Path, names: list[str]) -> Path:
 @pytest.fixture
 def layout(tmp_path: Path) -> dict[str, Path]:
     """tree/ with one policy of its own and four stored outside it."""
-    tree, shared, ext = tmp_path / "tree", tmp_path / "shared", tmp_path / "ext"
+    tree, shared, ext = tmp_path / "tree", tmp_path / "common", tmp_path / "ext"
     for d in (tree, shared, ext / "mod"):
         d.mkdir(parents=True)
     (shared / "p.json").write_text(POLICY_JSON)
@@ -72,7 +72,7 @@ def layout(tmp_path: Path) -> dict[str, Path]:
     (tree / "main.tf").write_text(
         _policy_tf("own")
         + 'resource "aws_iam_policy" "rel" {\n  name   = "rel"\n'
-        '  policy = file("${path.module}/../shared/p.json")\n}\n'
+        '  policy = file("${path.module}/../common/p.json")\n}\n'
         + f'resource "aws_iam_policy" "abs" {{\n  name   = "abs"\n'
         f'  policy = file("{tmp_path / "abs.json"}")\n}}\n'
         + 'module "m" {\n  source = "./mod"\n}\n'

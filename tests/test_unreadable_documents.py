@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from lpgen.cli import main
+from tests.shown import shown
 
 DATA = Path(__file__).parent / "data"
 TREE = DATA / "reader" / "unreadable_documents"
@@ -22,7 +23,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_check_reports_each_unreadable_document_at_its_line() -> None:
     code, out, _ = run("check", str(TREE), "--strict", "--fail-on", "critical")
-    at = f"{TREE}/main.tf"
+    at = f"{shown(TREE)}/main.tf"
     assert out == (
         f"{at}:3: LP029 high The policy of aws_iam_policy.from_file cannot be read: "
         "broken.json:6: invalid JSON: expected ',' or '}' [aws_iam_policy.from_file]\n"

@@ -307,3 +307,13 @@ def test_for_policy_joins_managed_and_inline() -> None:
     assert [u.arn for u in index.for_policy(inline)] == ["arn:aws:iam::111122223333:group/ops"]
     unknown = Policy("aws_iam_policy.y", None, loc)
     assert index.for_policy(unknown) == []
+
+
+def test_a_failed_job_is_said_once() -> None:
+    report = policy_report([])
+    report["status"] = "FAILED"
+    report["error"] = "the Access Advisor job failed: Failed: Internal failure"
+    report["details"]["JobStatus"] = "FAILED"
+    usages = UsageIndex.from_snapshots([snap([report])]).lookup("policy", "dev")
+    verdict = assess_action(usages, "s3:DeleteBucket", days=90)
+    assert verdict.reason == "a.json: Access Advisor job failed: Failed: Internal failure"
