@@ -180,3 +180,19 @@ def test_an_unreadable_policy_is_named_not_passed_silently(
         "aws_sns_topic_policy.t (policy is not valid JSON: Expecting property name enclosed "
         "in double quotes (line 1)).",
     )
+
+
+def test_aws_log_delivery_accounts_are_not_other_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ALB access-log bucket must grant Elastic Load Balancing's regional account."""
+    result = run(tmp_path, monkeypatch, {"logs.tf": """
+    resource "aws_s3_bucket_policy" "alb_logs" {
+      bucket = "alb-logs"
+      policy = jsonencode({
+        Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::156460612806:root" },
+                       Action = "s3:PutObject", Resource = "arn:aws:s3:::alb-logs/AWSLogs/*" }]
+      })
+    }
+    """}, account_id="111122223333")  # fmt: skip
+    assert found(result) == []

@@ -97,6 +97,19 @@ WEB_IDENTITY = register(
 )
 
 _TRUST_GUARDS = frozenset({"sts:externalid"} | ORG_KEYS)
+# Accounts AWS itself uses to deliver to customers' buckets, which resource policies must name
+# as principals: Elastic Load Balancing's access-log accounts per region (Elastic Load
+# Balancing User Guide, "Enable access logs") and the legacy Cost and Usage Report account.
+AWS_SERVICE_ACCOUNTS = frozenset(
+    {
+        "127311923021", "033677994240", "027434742980", "797873946194", "098369216593",
+        "754344448648", "589379963580", "718504428378", "383597477331", "600734575887",
+        "114774131450", "783225319266", "582318560864", "985666609251", "054676820928",
+        "156460612806", "652711504416", "635631232127", "009996457667", "897822967062",
+        "076674570225", "507241528517", "048591011584", "190560391635", "638102146993",
+        "037604701340", "386209384616",
+    }
+)  # fmt: skip
 _ACCOUNT = re.compile(r"^(?:(\d{12})|arn:[^:]+:(?:iam|sts)::(\d{12}):.*)$")
 _RESOURCE_NAMES = {
     "aws_s3_bucket_policy": "S3 bucket policy",
@@ -254,7 +267,7 @@ def _cross_account(
     unknown: list[str] = []
     for principal in accounts:
         account = account_of(principal)
-        if account is None:
+        if account is None or (not trust and account in AWS_SERVICE_ACCOUNTS):
             continue
         own = ctx.is_own_account(account)
         if own is None:
