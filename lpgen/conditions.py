@@ -184,6 +184,12 @@ def pinned_keys(conditions: Any, keys: Iterable[str]) -> list[str]:
     return out
 
 
+def unsatisfiable(conditions: Any) -> bool:
+    """A condition that requires a key to have one of no values at all (``values = []``, a
+    variable whose default is empty): no request matches, the statement grants nothing."""
+    return any(t.requires and not t.values for t in tests(conditions))
+
+
 def restricts(conditions: Any, keys: Iterable[str]) -> bool:
     """Whether any of ``keys`` is pinned by the condition."""
     return bool(pinned_keys(conditions, keys))

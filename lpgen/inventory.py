@@ -672,6 +672,7 @@ class _Builder:
                 document=doc,
                 owner=inst.address,
                 description=inst.obj.rtype,
+                vpc_only=bool(inst.block.sub("vpc_options")),
             )
         )
 

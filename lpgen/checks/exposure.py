@@ -15,6 +15,7 @@ from lpgen.conditions import (
     external_id,
     requires_mfa,
     restricts,
+    unsatisfiable,
     wide_values,
 )
 from lpgen.findings import Finding, Rule, Severity, register
@@ -207,7 +208,7 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
     for address, resource, doc, what in documents(ctx):
         trust = resource is None
         for stmt in doc.statements:
-            if not stmt.is_allow:
+            if not stmt.is_allow or unsatisfiable(stmt.conditions):
                 continue
             label = statement_label(stmt)
             key = statement_key(stmt)
@@ -221,12 +222,16 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
                     if wide
                     else "with no condition that limits who"
                 )
+                vpc = resource is not None and resource.vpc_only
+                if vpc:
+                    why += "; the domain is reachable only from its VPC"
                 yield ctx.finding(
                     "LP040",
                     f"{what} {verb} any AWS principal, {why} ({label})",
                     location=loc,
                     address=address,
                     qualifier=key,
+                    severity=Severity.MEDIUM if vpc else None,
                 )
                 continue
             finding = _cross_account(ctx, what, stmt, accounts, trust=trust)
