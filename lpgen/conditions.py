@@ -205,6 +205,23 @@ def wide_values(conditions: Any, keys: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
+def condition_accounts(conditions: Any) -> list[str]:
+    """Accounts a condition pins the caller to (``aws:PrincipalAccount``, the account of an
+    ``aws:PrincipalArn``), when every value names one."""
+    out: list[str] = []
+    for t in tests(conditions):
+        if not t.requires:
+            continue
+        if t.key == "aws:principalaccount":
+            out.extend(v for v in t.values if re.fullmatch(r"\d{12}", v))
+        elif t.key == "aws:principalarn":
+            for v in t.values:
+                parts = v.split(":")
+                if len(parts) > 4 and re.fullmatch(r"\d{12}", parts[4]):
+                    out.append(parts[4])
+    return list(dict.fromkeys(out))
+
+
 def requires_mfa(conditions: Any) -> bool:
     """``Bool aws:MultiFactorAuthPresent true`` or a ``NumericLessThan`` on the MFA age."""
     for t in tests(conditions):

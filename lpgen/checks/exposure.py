@@ -12,6 +12,7 @@ from lpgen.conditions import (
     ORG_KEYS,
     RESTRICTING_KEYS,
     arn_account_pinned,
+    condition_accounts,
     external_id,
     requires_mfa,
     restricts,
@@ -234,6 +235,9 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
                     severity=Severity.MEDIUM if vpc else None,
                 )
                 continue
+            if public:
+                # "*" pinned to an account by a condition: that account is the principal.
+                accounts = accounts + condition_accounts(stmt.conditions)
             finding = _cross_account(ctx, what, stmt, accounts, trust=trust)
             if finding is not None:
                 text, severity = finding
