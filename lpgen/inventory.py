@@ -660,6 +660,7 @@ class _Builder:
         if attr is None or attr not in inst.block.attrs:
             return
         doc = document_from_value(inst.attr(attr), where=inst.block.attr_loc(attr))
+        self.doc_unknowns(inst.address, attr, doc, inst.block.loc)
         self.inv.resource_policies.append(
             Policy(
                 inst.address,
