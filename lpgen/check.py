@@ -207,11 +207,6 @@ def _run_check(
         before, inventory = plan_inventories(
             parsed, source=source, account_id=inv_opts.account_id, partition=inv_opts.partition
         )
-        if source is not None and not inventory.permission_sets:
-            # The plan reader does not read Identity Center yet: judge it as written.
-            for name in ("permission_sets", "permission_set_policies", "identity_store",
-                         "identity_memberships", "account_assignments"):  # fmt: skip
-                setattr(inventory, name, getattr(source, name))
     else:
         assert source is not None
         inventory = source

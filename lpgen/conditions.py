@@ -184,6 +184,12 @@ def pinned_keys(conditions: Any, keys: Iterable[str]) -> list[str]:
     return out
 
 
+def unsatisfiable(conditions: Any) -> bool:
+    """A condition that requires a key to have one of no values at all (``values = []``, a
+    variable whose default is empty): no request matches, the statement grants nothing."""
+    return any(t.requires and not t.values for t in tests(conditions))
+
+
 def restricts(conditions: Any, keys: Iterable[str]) -> bool:
     """Whether any of ``keys`` is pinned by the condition."""
     return bool(pinned_keys(conditions, keys))
@@ -197,6 +203,23 @@ def wide_values(conditions: Any, keys: Iterable[str]) -> list[tuple[str, str]]:
         if t.key in wanted and t.requires:
             out.extend((t.key, v) for v in t.values if not value_restricts(t.key, v, t.operator))
     return out
+
+
+def condition_accounts(conditions: Any) -> list[str]:
+    """Accounts a condition pins the caller to (``aws:PrincipalAccount``, the account of an
+    ``aws:PrincipalArn``), when every value names one."""
+    out: list[str] = []
+    for t in tests(conditions):
+        if not t.requires:
+            continue
+        if t.key == "aws:principalaccount":
+            out.extend(v for v in t.values if re.fullmatch(r"\d{12}", v))
+        elif t.key == "aws:principalarn":
+            for v in t.values:
+                parts = v.split(":")
+                if len(parts) > 4 and re.fullmatch(r"\d{12}", parts[4]):
+                    out.append(parts[4])
+    return list(dict.fromkeys(out))
 
 
 def requires_mfa(conditions: Any) -> bool:

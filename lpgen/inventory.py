@@ -690,6 +690,7 @@ class _Builder:
         if attr is None or attr not in inst.block.attrs:
             return
         doc = document_from_value(inst.attr(attr), where=inst.block.attr_loc(attr))
+        self.doc_unknowns(inst.address, attr, doc, inst.block.loc)
         self.inv.resource_policies.append(
             Policy(
                 inst.address,
@@ -702,6 +703,7 @@ class _Builder:
                 document=doc,
                 owner=inst.address,
                 description=inst.obj.rtype,
+                vpc_only=bool(inst.block.sub("vpc_options")),
             )
         )
 

@@ -138,6 +138,9 @@ class Policy(Entity):
     owner_address: str | None = None
     owner_arn: str | None = None
     description: str | None = None
+    # Resource policies: the resource is reachable only from a VPC (an OpenSearch domain with
+    # vpc_options), so "*" there means "anyone in the VPC", not the internet.
+    vpc_only: bool = False
 
 
 @dataclass

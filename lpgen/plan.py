@@ -47,6 +47,7 @@ from lpgen.model import (
     User,
 )
 from lpgen.policydoc import document_from_value
+from lpgen.sso import SSO_RESOURCE_TYPES
 
 __all__ = [
     "Plan",
@@ -285,6 +286,8 @@ class _Builder:
                 source.groups, source.users, source.roles, source.policies,
                 source.attachments, source.memberships, source.access_keys,
                 source.login_profiles, source.password_policies, source.resource_policies,
+                source.permission_sets, source.permission_set_policies,
+                source.account_assignments,
             ):  # fmt: skip
                 for item in items:
                     self.source_at.setdefault(item.address, item)
@@ -397,6 +400,10 @@ class _Builder:
                 handler(res)
             elif res.type in RESOURCE_POLICY_TYPES:
                 self._resource_policy(res)
+            elif res.type in SSO_RESOURCE_TYPES:
+                from lpgen.plan_sso import add_plan_resource
+
+                add_plan_resource(self, res)
         self.finish()
         return self.inv
 
@@ -652,6 +659,9 @@ class _Builder:
         )  # fmt: skip
 
     def finish(self) -> None:
+        from lpgen.sso import link_permission_sets
+
+        link_permission_sets(self.inv)
         by_arn = {p.arn: p.address for p in self.inv.policies if p.arn}
         by_address = {p.address: p for p in self.inv.policies}
         for att in self.inv.attachments:

@@ -280,3 +280,13 @@ def test_a_tree_that_follows_the_practices_has_no_finding(
     inv = result.inventory
     assert inv is not None and {a.account_id for a in inv.account_sources} == {"111122223333"}
     assert [ps.name for ps in inv.permission_sets] == ["ReadOnly"]
+
+
+def test_a_public_principal_pinned_to_another_account_is_cross_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(tmp_path, monkeypatch, {
+        "roles.tf": public("other", '{ StringEquals = { "aws:PrincipalAccount" = "444455556666" } }')
+        + public("own", '{ ArnLike = { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/ci-*" } }'),
+    }, account_id="111122223333")  # fmt: skip
+    assert [(f.code, f.address) for f in result.findings] == [("LP041", "aws_iam_role.other")]

@@ -177,3 +177,71 @@ def test_an_unreadable_policy_is_named_not_passed_silently(
     # LP029 says so at the line of the document, once: no note repeats it.
     assert found(result) == [("LP029", "main.tf", 4)]
     assert result.notes == ()
+
+
+def test_aws_log_delivery_accounts_are_not_other_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ALB access-log bucket must grant Elastic Load Balancing's regional account."""
+    result = run(tmp_path, monkeypatch, {"logs.tf": """
+    resource "aws_s3_bucket_policy" "alb_logs" {
+      bucket = "alb-logs"
+      policy = jsonencode({
+        Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::156460612806:root" },
+                       Action = "s3:PutObject", Resource = "arn:aws:s3:::alb-logs/AWSLogs/*" }]
+      })
+    }
+    """}, account_id="111122223333")  # fmt: skip
+    assert found(result) == []
+
+
+def test_a_condition_with_no_values_grants_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alphagov/govuk-infrastructure: aws:SourceIp from a variable whose default is []."""
+    result = run(tmp_path, monkeypatch, {"b.tf": """
+    variable "office_ips" {
+      type    = list(string)
+      default = []
+    }
+    data "aws_iam_policy_document" "b" {
+      statement {
+        actions   = ["s3:GetObject"]
+        resources = ["arn:aws:s3:::mirror/*"]
+        principals {
+          type        = "AWS"
+          identifiers = ["*"]
+        }
+        condition {
+          test     = "IpAddress"
+          variable = "aws:SourceIp"
+          values   = var.office_ips
+        }
+      }
+    }
+    resource "aws_s3_bucket_policy" "b" {
+      bucket = "mirror"
+      policy = data.aws_iam_policy_document.b.json
+    }
+    """})  # fmt: skip
+    assert found(result) == []
+
+
+def test_an_open_policy_of_a_vpc_domain_is_medium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    domain = """
+    resource "aws_opensearch_domain" "d" {
+      domain_name = "d"
+      %s
+      access_policies = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*",
+        Action = "es:ESHttpGet", Resource = "arn:aws:es:eu-west-1:111122223333:domain/d/*" }] })
+    }
+    """
+    vpc = run(tmp_path / "vpc", monkeypatch, {"d.tf": domain % 'vpc_options {\n subnet_ids = ["s"]\n }'})
+    public = run(tmp_path / "public", monkeypatch, {"d.tf": domain % ""})
+    assert [(f.code, f.severity) for f in vpc.findings] == [("LP040", Severity.MEDIUM)]
+    assert vpc.findings[0].message.endswith(
+        "; the domain is reachable only from its VPC (statement 1)"
+    )
+    assert [(f.code, f.severity) for f in public.findings] == [("LP040", Severity.CRITICAL)]

@@ -111,3 +111,39 @@ def test_who_can_names_permission_sets() -> None:
     assert "  permission set Developer: can" in lines
     assert "  permission set Platform: can" in lines
     assert "  permission set ReadOnly: maybe" in lines
+
+
+def test_permission_sets_in_a_plan(tmp_path: Path) -> None:
+    from tests.test_plan import change, plan_of
+
+    inline = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+    plan = tmp_path / "plan.json"
+    plan.write_text(plan_of(
+        [
+            change("aws_ssoadmin_permission_set.admin", {"name": "Admin"}, {"arn": True}),
+            change("aws_ssoadmin_permission_set_inline_policy.admin",
+                   {"inline_policy": inline}, {"permission_set_arn": True}),
+            change("aws_ssoadmin_managed_policy_attachment.admin",
+                   {"managed_policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+                   {"permission_set_arn": True}),
+        ],
+        {"resources": [
+            {"address": "aws_ssoadmin_permission_set_inline_policy.admin",
+             "expressions": {"permission_set_arn": {
+                 "references": ["aws_ssoadmin_permission_set.admin.arn",
+                                "aws_ssoadmin_permission_set.admin"]}}},
+            {"address": "aws_ssoadmin_managed_policy_attachment.admin",
+             "expressions": {"permission_set_arn": {
+                 "references": ["aws_ssoadmin_permission_set.admin.arn",
+                                "aws_ssoadmin_permission_set.admin"]}}},
+        ]},
+    ))  # fmt: skip
+    result = run_check(None, plan=plan, options=CheckOptions(use_git=False, select=("LP010",)))
+    assert [(f.address, f.message) for f in result.findings] == [
+        ("aws_ssoadmin_managed_policy_attachment.admin",
+         "AWS-managed policy AdministratorAccess (every action on every resource) is attached "
+         "to permission set 'Admin'"),
+        ("aws_ssoadmin_permission_set_inline_policy.admin",
+         "Inline policy of permission set 'Admin' allows every action on every resource "
+         "(statement 1)"),
+    ]  # fmt: skip

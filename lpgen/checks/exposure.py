@@ -12,9 +12,11 @@ from lpgen.conditions import (
     ORG_KEYS,
     RESTRICTING_KEYS,
     arn_account_pinned,
+    condition_accounts,
     external_id,
     requires_mfa,
     restricts,
+    unsatisfiable,
     wide_values,
 )
 from lpgen.findings import Finding, Rule, Severity, register
@@ -97,6 +99,19 @@ WEB_IDENTITY = register(
 )
 
 _TRUST_GUARDS = frozenset({"sts:externalid"} | ORG_KEYS)
+# Accounts AWS itself uses to deliver to customers' buckets, which resource policies must name
+# as principals: Elastic Load Balancing's access-log accounts per region (Elastic Load
+# Balancing User Guide, "Enable access logs") and the legacy Cost and Usage Report account.
+AWS_SERVICE_ACCOUNTS = frozenset(
+    {
+        "127311923021", "033677994240", "027434742980", "797873946194", "098369216593",
+        "754344448648", "589379963580", "718504428378", "383597477331", "600734575887",
+        "114774131450", "783225319266", "582318560864", "985666609251", "054676820928",
+        "156460612806", "652711504416", "635631232127", "009996457667", "897822967062",
+        "076674570225", "507241528517", "048591011584", "190560391635", "638102146993",
+        "037604701340", "386209384616",
+    }
+)  # fmt: skip
 _ACCOUNT = re.compile(r"^(?:(\d{12})|arn:[^:]+:(?:iam|sts)::(\d{12}):.*)$")
 _RESOURCE_NAMES = {
     "aws_s3_bucket_policy": "S3 bucket policy",
@@ -194,7 +209,7 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
     for address, resource, doc, what in documents(ctx):
         trust = resource is None
         for stmt in doc.statements:
-            if not stmt.is_allow:
+            if not stmt.is_allow or unsatisfiable(stmt.conditions):
                 continue
             label = statement_label(stmt)
             key = statement_key(stmt)
@@ -208,14 +223,21 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
                     if wide
                     else "with no condition that limits who"
                 )
+                vpc = resource is not None and resource.vpc_only
+                if vpc:
+                    why += "; the domain is reachable only from its VPC"
                 yield ctx.finding(
                     "LP040",
                     f"{what} {verb} any AWS principal, {why} ({label})",
                     location=loc,
                     address=address,
                     qualifier=key,
+                    severity=Severity.MEDIUM if vpc else None,
                 )
                 continue
+            if public:
+                # "*" pinned to an account by a condition: that account is the principal.
+                accounts = accounts + condition_accounts(stmt.conditions)
             finding = _cross_account(ctx, what, stmt, accounts, trust=trust)
             if finding is not None:
                 text, severity = finding
@@ -254,7 +276,7 @@ def _cross_account(
     unknown: list[str] = []
     for principal in accounts:
         account = account_of(principal)
-        if account is None:
+        if account is None or (not trust and account in AWS_SERVICE_ACCOUNTS):
             continue
         own = ctx.is_own_account(account)
         if own is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from lpgen.checks.context import CheckContext, short_list, statement_key, statement_label
 from lpgen.checks.exposure import account_of, documents, principal_parts
-from lpgen.conditions import SOURCE_KEYS, tests, value_restricts
+from lpgen.conditions import SOURCE_KEYS, tests, unsatisfiable, value_restricts
 from lpgen.findings import Finding, Rule, Severity, register
 from lpgen.model import Statement
 
@@ -94,7 +94,7 @@ def check_resource_policies(ctx: CheckContext) -> Iterator[Finding]:
         if resource is None:
             continue
         for stmt in doc.statements:
-            if not stmt.is_allow:
+            if not stmt.is_allow or unsatisfiable(stmt.conditions):
                 continue
             label = statement_label(stmt)
             loc = stmt.location or resource.location
@@ -115,6 +115,8 @@ def check_resource_policies(ctx: CheckContext) -> Iterator[Finding]:
                 whom = (["any AWS principal"] if public else []) + others + services
                 if services and not public and not others:
                     severity = Severity.MEDIUM
+                if public and resource.vpc_only:
+                    severity = Severity.MEDIUM  # "*" is whoever reaches the VPC
                 if whom:
                     yield ctx.finding(
                         "LP043",
