@@ -37,6 +37,7 @@ KNOWN_KEYS: dict[str, str] = {
     "timeout": "collect: overall timeout in seconds",
     "accounts": "table: root module path = account ids it is applied to",
     "snapshot": "trim/check/graph: Access Advisor snapshot files",
+    "max_snapshot_age": "trim: warn when a snapshot is older than this many days (0: never)",
 }
 COMMANDS = ("inventory", "collect", "trim", "graph", "check", "audit", "baseline", "snapshot")
 

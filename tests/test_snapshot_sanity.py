@@ -76,6 +76,10 @@ def test_a_stale_snapshot_is_a_warning(tmp_path: Path, monkeypatch: pytest.Monke
     code, _, err = run("trim", str(tree), "--snapshot", str(snap), "--no-git",
                        "--max-snapshot-age", "30")
     assert (code, err) == (0, "")
+    # The same from the tree's config file (the bundled example's fixed sample does this).
+    (tree / ".lpgen.toml").write_text("max_snapshot_age = 30\n")
+    code, _, err = run("trim", str(tree), "--snapshot", str(snap), "--no-git")
+    assert (code, err) == (0, "")
 
 
 def test_deeply_nested_snapshot_is_an_input_error(tmp_path: Path) -> None:
