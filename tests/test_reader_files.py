@@ -99,6 +99,23 @@ def test_fifo_named_tf_is_skipped_with_a_warning_never_opened(tmp_path: Path) ->
     assert "  ann: (no group)\n" in out
 
 
+
+def test_fifo_that_appears_after_a_cached_run_is_still_reported(tmp_path: Path) -> None:
+    """The result cache must not hide a skipped file: the FIFO changes the cache key."""
+    tree = copy("bom", tmp_path)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    first = CliRunner().invoke(main, ["inventory", str(tree), *cache])
+    assert (first.exit_code, first.stderr) == (0, "")
+    os.mkfifo(tree / "pipe.tf")
+    runs = [CliRunner().invoke(main, ["inventory", str(tree), *cache]) for _ in range(2)]
+    # The run that fills the cache, then the one that reads it: the same, warning included.
+    for again in runs:
+        assert again.exit_code == 0
+        assert again.stderr == (
+            "Warning: pipe.tf:1: a FIFO, not a regular file: not read (file skipped)\n"
+        )
+        assert again.stdout == runs[0].stdout != first.stdout
+
 def test_socket_named_tf_is_skipped(tmp_path: Path) -> None:
     tree = copy("bom", tmp_path)
     cwd = os.getcwd()

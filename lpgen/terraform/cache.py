@@ -137,7 +137,13 @@ class ResultCache:
 
         h = hashlib.sha256(_salt())
         h.update(f"\0{root}\0{options}\0".encode())
-        for directory, files in sorted(discover(root, exclude).items()):
+        # A .tf that is not a regular file (a FIFO, a broken link) is skipped with a warning:
+        # its name and kind are part of the key, so a cached result never hides that warning.
+        skipped: list[tuple[str, str]] = []
+        found = discover(root, exclude, skipped)
+        for rel, kind in sorted(skipped):
+            h.update(f"skipped\0{rel}\0{kind}\0".encode())
+        for directory, files in sorted(found.items()):
             tfvars = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
             # Never open a FIFO named like a tfvars file.
             extra = [f for f in tfvars if f.is_file()]
