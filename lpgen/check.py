@@ -294,7 +294,7 @@ def _run_check(
 CONDITIONAL_CODES = frozenset(
     {
         "LP010", "LP011", "LP012", "LP013", "LP014", "LP015", "LP016", "LP017", "LP018",
-        "LP029", "LP030", "LP031", "LP035", "LP040", "LP041", "LP042", "LP043", "LP044",
+        "LP028", "LP029", "LP030", "LP031", "LP035", "LP040", "LP041", "LP042", "LP043", "LP044",
     }
 )  # fmt: skip
 

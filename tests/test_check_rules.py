@@ -676,3 +676,57 @@ def test_check_codes_stay_in_their_range() -> None:
     assert codes == sorted(codes)
     assert all("LP001" <= c <= "LP059" for c in codes)
     assert len(set(codes)) == len(codes)
+
+
+# --- LP028: action elements IAM rejects ----------------------------------------------------
+
+
+def test_action_without_service_prefix_is_reported_where_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(tmp_path, monkeypatch, {
+        "main.tf": policy("bad", """{
+          Sid      = "Broad"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject",
+                      "s*", "sqs::SendMessage"]
+          Resource = "*"
+        }"""),
+        "doc.tf": """
+        data "aws_iam_policy_document" "trust" {
+          statement {
+            not_actions = ["GetObject"]
+            resources   = ["arn:aws:s3:::b/*"]
+          }
+        }
+
+        resource "aws_s3_bucket_policy" "b" {
+          bucket = "b"
+          policy = data.aws_iam_policy_document.trust.json
+        }
+        """,
+    }, select=("LP028",))  # fmt: skip
+    assert found(result) == [("LP028", "doc.tf", 4), ("LP028", "main.tf", 10), ("LP028", "main.tf", 10)]
+    messages = sorted(f.message for f in result.findings)
+    assert messages == [
+        "The policy of aws_iam_policy.bad has Action 's*', which IAM rejects: it has no service "
+        "prefix (`service:action`) (statement 'Broad')",
+        "The policy of aws_iam_policy.bad has Action 'sqs::SendMessage', which IAM rejects: it "
+        "has more than one colon (statement 'Broad')",
+        "The policy of aws_s3_bucket_policy.b has NotAction 'GetObject', which IAM rejects: it "
+        "has no service prefix (`service:action`) (statement 1)",
+    ]
+
+
+def test_well_formed_actions_and_unknown_ones_are_not_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(tmp_path, monkeypatch, {
+        "main.tf": 'variable "extra" {}\n' + policy("good", """{
+          Effect   = "Allow"
+          Action   = ["*", "s3:Get*", "ec2:Describe?nstances", "execute-api:Invoke",
+                      "${var.extra}:Get*"]
+          Resource = "*"
+        }"""),
+    }, select=("LP028",))  # fmt: skip
+    assert found(result) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lpgen.checks.changes import check_new_grants, check_removed_grants
 from lpgen.checks.context import Check, CheckContext
 from lpgen.checks.credentials import check_credentials
-from lpgen.checks.documents import check_documents
+from lpgen.checks.documents import check_actions, check_documents
 from lpgen.checks.exposure import check_exposure
 from lpgen.checks.guardrails import check_guardrails
 from lpgen.checks.permissions import check_permissions
@@ -27,6 +27,7 @@ CHECKS: tuple[Check, ...] = (
     Check(check_permissions, ("LP010", "LP011", "LP012", "LP013")),
     Check(check_risks, ("LP014", "LP015", "LP016", "LP017", "LP018")),
     Check(check_structure, ("LP020", "LP021", "LP022", "LP023")),
+    Check(check_actions, ("LP028",)),
     Check(check_documents, ("LP029",)),
     Check(check_credentials, ("LP030", "LP031", "LP032", "LP033", "LP034", "LP035")),
     Check(check_exposure, ("LP040", "LP041", "LP042")),
