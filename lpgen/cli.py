@@ -779,7 +779,11 @@ def audit(
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
 @click.option("--region", help="AWS region of the IAM and STS endpoints.")
 @click.option("--role-arn", help="Assume this role first, e.g. in another account.")
-@click.option("--external-id", help="External id to pass when assuming --role-arn.")
+@click.option(
+    "--external-id",
+    help="External id to pass when assuming --role-arn, or with --org/--accounts the role "
+    "in each account.",
+)
 @click.option(
     "--granularity",
     type=click.Choice(["action", "service"]),

@@ -977,6 +977,18 @@ def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> st
         for entity in snapshot.entities:
             status = entity.effective_status
             if status != "COMPLETED":
-                lines.append(f"  {entity.arn}: {status}: {entity.error or ''}".rstrip(": "))
+                lines.append(f"  {entity.arn}: {_problem(status, entity.error)}")
     lines.append(f"Collected at {format_time(snapshot.collected_at)} as {result.identity.arn}.")
     return "\n".join(lines)
+
+
+def _problem(status: str, error: str | None) -> str:
+    """What went wrong with one entity, each thing said once: ``Access Advisor job failed:
+    Internal failure ...`` rather than ``FAILED: the Access Advisor job failed: Failed: ...``."""
+    text = (error or "").strip()
+    if status == "FAILED":
+        text = text.removeprefix("the Access Advisor job failed").lstrip(" :")
+        if text.lower().startswith("failed:"):  # AWS's error code for a failed job
+            text = text[len("failed:") :].lstrip()
+        return f"Access Advisor job failed: {text}" if text else "Access Advisor job failed"
+    return f"{status}: {text}" if text else status

@@ -325,7 +325,9 @@ def test_inline_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         "(group 'analysts', role 'r2', user 'alice'); make it one customer-managed policy; "
         'in 2 instances: ["r1"], ["r2"]'
     )
-    assert [f.address for f in result.findings if f.code == "LP021"] == ["aws_iam_user_policy.u"]
+    lp021 = [(f.address, f.message) for f in result.findings if f.code == "LP021"]
+    # The user is named once.
+    assert lp021 == [("aws_iam_user_policy.u", "User 'alice' has its own inline policy 'u'")]
 
 
 def test_users_groups_and_memberships(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

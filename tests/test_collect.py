@@ -792,7 +792,7 @@ def test_collect_command_against_a_loopback_iam_endpoint(endpoint: FakeIam, tmp_
         "1 missing (not in AWS), 1 failed\n"
         f"  arn:aws:iam::{ACCOUNT}:user/not-applied-yet: missing: not found in AWS "
         "(not applied yet?): The user with name not-applied-yet cannot be found.\n"
-        f"  arn:aws:iam::{ACCOUNT}:role/ci: FAILED: the Access Advisor job failed: Failed: "
+        f"  arn:aws:iam::{ACCOUNT}:role/ci: Access Advisor job failed: "
         "Internal failure generating the report\n"
         f"Collected at T as arn:aws:iam::{ACCOUNT}:user/lpgen.\n"
     )

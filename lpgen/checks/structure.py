@@ -146,7 +146,7 @@ def check_structure(ctx: CheckContext) -> Iterator[Finding]:
         if p.owner_type == "user":
             yield ctx.finding(
                 "LP021",
-                f"User '{p.owner or '?'}' has its own {describe_policy(p)}",
+                f"User '{p.owner or '?'}' has its own inline policy '{p.name or p.address}'",
                 location=p.location,
                 address=p.address,
             )
