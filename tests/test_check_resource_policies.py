@@ -245,3 +245,22 @@ def test_an_open_policy_of_a_vpc_domain_is_medium(
         "; the domain is reachable only from its VPC (statement 1)"
     )
     assert [(f.code, f.severity) for f in public.findings] == [("LP040", Severity.CRITICAL)]
+
+
+def test_a_statement_with_no_actions_grants_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module input left empty: ``Action = []`` to another account, or to everyone."""
+    result = run(tmp_path, monkeypatch, {"q.tf": """
+    resource "aws_sqs_queue_policy" "q" {
+      queue_url = "https://sqs.eu-west-1.amazonaws.com/111122223333/q"
+      policy = jsonencode({
+        Statement = [
+          { Effect = "Allow", Principal = { AWS = "arn:aws:iam::444455556666:root" },
+            Action = [], Resource = "*" },
+          { Effect = "Allow", Principal = "*", Action = [], Resource = "*" },
+        ]
+      })
+    }
+    """}, account_id="111122223333")  # fmt: skip
+    assert found(result) == []

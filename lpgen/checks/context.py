@@ -171,6 +171,11 @@ def statement_label(stmt: Statement) -> str:
     return f"statement '{stmt.sid}'" if stmt.sid else f"statement {stmt.index + 1}"
 
 
+def grants_nothing(stmt: Statement) -> bool:
+    """``Action = []`` (an empty module input, say): the statement allows no action at all."""
+    return stmt.actions is not None and not stmt.actions and not stmt.not_actions
+
+
 def statement_key(stmt: Statement) -> str:
     """A qualifier that survives edits elsewhere in the document: the Sid, else the index."""
     return f"sid:{stmt.sid}" if stmt.sid else f"statement:{stmt.index}"

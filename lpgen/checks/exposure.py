@@ -6,7 +6,13 @@ import re
 from collections.abc import Iterator
 
 from lpgen.catalog import matches
-from lpgen.checks.context import CheckContext, short_list, statement_key, statement_label
+from lpgen.checks.context import (
+    CheckContext,
+    grants_nothing,
+    short_list,
+    statement_key,
+    statement_label,
+)
 from lpgen.checks.oidc import web_identity_problem
 from lpgen.conditions import (
     ORG_KEYS,
@@ -209,7 +215,7 @@ def check_exposure(ctx: CheckContext) -> Iterator[Finding]:
     for address, resource, doc, what in documents(ctx):
         trust = resource is None
         for stmt in doc.statements:
-            if not stmt.is_allow or unsatisfiable(stmt.conditions):
+            if not stmt.is_allow or unsatisfiable(stmt.conditions) or grants_nothing(stmt):
                 continue
             label = statement_label(stmt)
             key = statement_key(stmt)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from lpgen.checks.context import CheckContext, short_list, statement_key, statement_label
+from lpgen.checks.context import (
+    CheckContext,
+    grants_nothing,
+    short_list,
+    statement_key,
+    statement_label,
+)
 from lpgen.checks.exposure import account_of, documents, principal_parts
 from lpgen.conditions import SOURCE_KEYS, tests, unsatisfiable, value_restricts
 from lpgen.findings import Finding, Rule, Severity, register
@@ -94,7 +100,7 @@ def check_resource_policies(ctx: CheckContext) -> Iterator[Finding]:
         if resource is None:
             continue
         for stmt in doc.statements:
-            if not stmt.is_allow or unsatisfiable(stmt.conditions):
+            if not stmt.is_allow or unsatisfiable(stmt.conditions) or grants_nothing(stmt):
                 continue
             label = statement_label(stmt)
             loc = stmt.location or resource.location
