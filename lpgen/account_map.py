@@ -75,6 +75,8 @@ def _unquote(value: Any) -> Any:
 def _load_hcl(path: Path) -> dict[str, Any]:
     import hcl2
 
+    if not path.is_file():  # a FIFO or a device is never opened; the reader warns about it
+        return {}
     try:
         data = hcl2.loads(path.read_text(encoding="utf-8"))
     except Exception:  # an unparseable file is reported by the reader; nothing to map here

@@ -1,9 +1,10 @@
-"""File helpers: atomic writes that never leave a half-written file."""
+"""File helpers: atomic writes that never leave a half-written file; what a path is."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -67,3 +68,19 @@ def real_path_under(root: Path, rel: str) -> Path | None:
     if real == base or base not in real.parents:
         return None
     return real
+
+
+def special_kind(mode: int) -> str | None:
+    """None for a regular file; else what it is ("a FIFO", "a device"): such a path is never
+    opened, since reading a FIFO waits for a writer and a device may never end."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,57 @@ def test_heredoc_end_marker_with_crlf_and_spaces(tmp_path: Path) -> None:
     code, out, err = run("inventory", str(tmp_path))
     assert (code, err) == (0, "")
     assert "  p [managed, heredoc, 1 statements] attached to nothing  (main.tf:1)\n" in out
+
+
+@pytest.mark.parametrize("command", ["inventory", "check", "graph", "trim"])
+def test_no_command_opens_a_fifo_or_a_device(tmp_path: Path, command: str) -> None:
+    """A FIFO would wait for a writer, a device never end: every command skips them, warned."""
+    tree = copy("bom", tmp_path)
+    os.mkfifo(tree / "pipe.tf")
+    os.mkfifo(tree / "terraform.tfvars")
+    (tree / "zero.tf").symlink_to("/dev/zero")
+    extra = {
+        "graph": ["--format", "json"],
+        "trim": ["--snapshot", str(TRIM / "jsonencode" / "snapshot.json"), "--no-git"],
+    }.get(command, [])
+    done = subprocess.run(
+        [sys.executable, "-m", "lpgen", command, str(tree), "--no-cache", *extra],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert done.stderr.splitlines()[:3] == [
+        "Warning: pipe.tf:1: a FIFO, not a regular file: not read (file skipped)",
+        "Warning: terraform.tfvars:1: a FIFO, not a regular file: not read (file skipped)",
+        "Warning: zero.tf:1: a device, not a regular file: not read (file skipped)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"main.tf": 'module "me" {\n  source = "./"\n}\nresource "aws_iam_user" "u" {\n  name = "u"\n}\n'},
+            "  main.tf:1: module.me: module cycle: ./ is ., which is already a caller of this module\n",
+        ),
+        (
+            {
+                "main.tf": 'module "a" {\n  source = "./a"\n}\n',
+                "a/main.tf": 'module "b" {\n  source = "../b"\n}\nresource "aws_iam_user" "u" {\n  name = "u"\n}\n',
+                "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+            },
+            "  b/main.tf:1: module.a.module.b.module.a: module cycle: ../a is a, which is already "
+            "a caller of this module\n",
+        ),
+    ],
+    ids=["calls-itself", "a-b-a"],
+)
+def test_a_module_cycle_is_reported_not_followed_forever(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    code, out, _ = run("inventory", str(tmp_path))
+    assert code == 0
+    assert "Users\n  u: (no group)\n" in out
+    assert f"Not resolved\n{message}" in out

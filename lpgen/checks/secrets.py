@@ -101,6 +101,8 @@ def check_secrets(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.root is None or ctx.source is None:
         return
     for rel in source_files(ctx.root, ctx.source.files, ctx.exclude):
+        if not (ctx.root / rel).is_file():
+            continue  # a FIFO or a device is never opened; the reader warned about it
         try:
             text = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:

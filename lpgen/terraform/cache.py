@@ -145,8 +145,12 @@ class ResultCache:
             h.update(f"skipped\0{rel}\0{kind}\0".encode())
         for directory, files in sorted(found.items()):
             tfvars = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
-            # Never open a FIFO named like a tfvars file.
+            # Never open a FIFO named like a tfvars file; its name is part of the key (the
+            # reader warns about it).
             extra = [f for f in tfvars if f.is_file()]
+            for f in tfvars:
+                if not f.is_file():
+                    h.update(f"skipped\0{f.relative_to(root).as_posix()}\0".encode())
             for f in [*files, *extra]:
                 h.update(f"{f.relative_to(root).as_posix()}\0".encode())
                 h.update(_file_hash(f).encode())

@@ -243,7 +243,8 @@ def discover(
 def _file_kind(path: Path, rel: str) -> str | None:
     """None for a regular file (or a link to one); else what it is, to say why it is skipped."""
     import errno
-    import stat
+
+    from lpgen.fsutil import special_kind
 
     try:
         mode = path.stat().st_mode
@@ -253,15 +254,7 @@ def _file_kind(path: Path, rel: str) -> str | None:
         if exc.errno == errno.ENOENT:
             return "a broken symbolic link"
         raise InputError(f"{rel}: cannot read: {exc.strerror}") from None
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    return special_kind(mode)
 
 
 _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
@@ -441,7 +434,9 @@ def called_dirs(tree: Tree_) -> set[Path]:
     for mdir in list(tree.dirs.values()):
         for block in mdir.modules.values():
             src = _literal_string(block, "source")
-            if src and is_local_source(src):
+            # A directory that calls itself is still a root: the call is a module cycle,
+            # reported when it is expanded, not a reason to read nothing.
+            if src and is_local_source(src) and (mdir.path / src).resolve() != mdir.path:
                 called.add((mdir.path / src).resolve())
     return called
 
@@ -545,8 +540,12 @@ class ModuleInstance:
         root_dir: Path,
         call_address: str = "",
         condition: tuple[str, str] | None = None,
+        callers: tuple[Path, ...] = (),
     ) -> None:
         self.tree = tree
+        # The module directories of this instance and of every call above it: a call into
+        # one of them again is a module cycle (Terraform refuses it; it would never end).
+        self.chain = (*callers, mdir.path)
         # ("unknown" | "none", reason) for an instance that stands for a module call whose
         # instances are not known, or that has none under the values given: it is evaluated
         # once with what is known, so that what it declares is still accounted for.
@@ -748,6 +747,15 @@ class ModuleCall:
             tree.report(address, f"module source {src} does not exist", self.block.loc)
             self._instances = Unknown(f"module {address}: source {src} does not exist")
             return self._instances
+        if child_dir.path in self.parent.chain:
+            what = tree.rel(child_dir.path) or "."
+            tree.report(
+                address,
+                f"module cycle: {src} is {what}, which is already a caller of this module",
+                self.block.loc,
+            )
+            self._instances = Unknown(f"module {address} is a module cycle")
+            return self._instances
         expansion = expand(self.parent, self.block, address)
         condition = self.parent.condition
         if isinstance(expansion, Unknown):
@@ -766,6 +774,7 @@ class ModuleCall:
                 root_dir=self.parent.root_dir,
                 call_address=address,
                 condition=condition or ("none", f"{address} has {reason}"),
+                callers=self.parent.chain,
             )
         out: dict[str, ModuleInstance] = {}
         for key, suffix, bindings in expansion:
@@ -777,6 +786,7 @@ class ModuleCall:
                 root_dir=self.parent.root_dir,
                 call_address=f"{address}{suffix}",
                 condition=condition,
+                callers=self.parent.chain,
             )
             self._keys.append(key)
         self.mode = (
@@ -1249,7 +1259,15 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
             (p for p in directory.iterdir() if p.name.endswith(auto)), key=lambda p: p.name
         )
         default_tfvars = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
-        ordered = [p for p in default_tfvars if p.is_file()] + [p for p in var_files if p.is_file()]
+        present = [p for p in [*default_tfvars, *var_files] if os.path.lexists(p)]
+        ordered = [p for p in present if p.is_file()]
+        for p in present:
+            if not p.is_file():  # a FIFO or a device named like a tfvars file: never opened
+                rel = tree.rel(p)
+                kind = _file_kind(p, rel) or "not a regular file"
+                tree.warnings.append(
+                    Unresolved(rel, f"{kind}, not a regular file: not read", Location(rel, 1))
+                )
         for vf in ordered:
             inputs.update(read_tfvars(tree, vf))
         # -var-file and -var in the order they were given (else all files, then variables).

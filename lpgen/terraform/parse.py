@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +14,7 @@ from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from lpgen.errors import ParseError
+from lpgen.fsutil import special_kind
 from lpgen.model import Location, Syntax
 
 _HEREDOC_START = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n")
@@ -53,6 +55,9 @@ class SourceFile:
 
 def read_text(path: Path, rel: str) -> str:
     try:
+        kind = special_kind(os.stat(path).st_mode)
+        if kind is not None:
+            raise ParseError(f"{kind}, not a regular file: not read", file=rel)
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
