@@ -56,3 +56,17 @@ def test_var_file_and_var_apply_in_command_line_order() -> None:
         "-var-file: (no group)\n"
     )
     assert users(str(TREE), f"--var-file={extra}", "--var=f=cli").endswith("-cli: (no group)\n")
+
+
+def test_values_are_read_by_the_declared_type(tmp_path: Path) -> None:
+    """As Terraform: no type or ``string`` takes the text literally; a list type parses it."""
+    (tmp_path / "main.tf").write_text(
+        'variable "s" {\n  type = string\n}\nvariable "plain" {}\n'
+        'variable "names" {\n  type = list(string)\n}\n'
+        'resource "aws_iam_user" "a" {\n  name = var.s\n}\n'
+        'resource "aws_iam_user" "b" {\n  name = var.plain\n}\n'
+        'resource "aws_iam_user" "c" {\n  for_each = toset(var.names)\n  name     = each.key\n}\n'
+    )
+    out = users(str(tmp_path), "--var", "s={x=1}", "--var", "plain=[1]",
+                env={"TF_VAR_names": '["x", "y"]'})  # fmt: skip
+    assert out == "  [1]: (no group)\n  x: (no group)\n  y: (no group)\n  {x=1}: (no group)\n"

@@ -15,7 +15,7 @@ from lark import Token, Tree
 from lpgen.errors import InputError, LpgenError, ParseError
 from lpgen.model import Location, Unresolved, iam_arn
 from lpgen.terraform.evaluate import PHANTOM, Evaluator, Scope, exprs, to_string
-from lpgen.terraform.parse import SourceFile, parse_hcl, read_text
+from lpgen.terraform.parse import SourceFile, parse_hcl, read_text, span
 from lpgen.terraform.relevance import is_relevant
 from lpgen.terraform.values import (
     Invalid,
@@ -505,8 +505,15 @@ def parse_cli_var(raw: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def cli_var_value(tree: Tree_, name: str, raw: str) -> Any:
-    """Terraform parses -var values as HCL when they look like an expression, else a string."""
+def cli_var_value(tree: Tree_, name: str, raw: str, declared: Block | None = None) -> Any:
+    """A -var / TF_VAR_ value as Terraform reads it.
+
+    A variable declared with no type or ``type = string`` takes the text literally
+    (Terraform's VariableParseLiteral); any other type parses it as HCL. An undeclared name,
+    or a number or bool, is parsed when it looks like an expression, else kept as a string.
+    """
+    if declared is not None and _type_text(declared) in (None, "string"):
+        return raw
     text = raw.strip()
     if (
         text[:1] in ("[", "{", '"')
@@ -525,6 +532,15 @@ def cli_var_value(tree: Tree_, name: str, raw: str) -> Any:
         except LpgenError:
             pass
     return raw
+
+
+def _type_text(block: Block) -> str | None:
+    """The text of a variable block's ``type`` (None when it has none)."""
+    node = block.attrs.get("type")
+    if node is None:
+        return None
+    start, end = span(node)
+    return block.source.text[start:end].strip()
 
 
 class ModuleInstance:
@@ -1250,7 +1266,7 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
         # then -var-file and -var.
         declared = mdir.variables
         inputs: dict[str, Any] = {
-            name: cli_var_value(tree, name, raw)
+            name: cli_var_value(tree, name, raw, declared[name])
             for name, raw in options.env_variables
             if name in declared
         }
@@ -1283,7 +1299,7 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
                 inputs.update(read_tfvars(tree, vf))
             else:
                 name, raw = next(values)
-                inputs[name] = cli_var_value(tree, name, raw)
+                inputs[name] = cli_var_value(tree, name, raw, declared.get(name))
         roots.append(ModuleInstance(tree, mdir, "", inputs, root_dir=directory))
     return tree, roots
 
