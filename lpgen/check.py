@@ -28,7 +28,7 @@ from lpgen.findings import (
     rule,
     select_findings,
     sort_findings,
-    suppressions_near,
+    suppressions_near_lines,
 )
 from lpgen.model import DECLARATION_LISTS, Inventory, Location
 from lpgen.paths import prefix_under_root, relative_to_root
@@ -483,16 +483,17 @@ def _suppress(
     expired = list(outcome.expired)
     suppressed = len(outcome.suppressed)
     kept: list[Finding] = []
-    texts: dict[str, str | None] = {}
+    texts: dict[str, list[str] | None] = {}  # each file split into lines once
     for f in outcome.kept:
         loc = resources.get(f.address) if f.address else None
         if loc is None or (loc.file, loc.line) == (f.file, f.line):
             kept.append(f)
             continue
         if loc.file not in texts:
-            texts[loc.file] = read(loc.file)
+            source = read(loc.file)
+            texts[loc.file] = source.splitlines() if source else None
         text = texts[loc.file]
-        near = suppressions_near(text, loc.line, file=loc.file) if text else []
+        near = suppressions_near_lines(text, loc.line, file=loc.file) if text else []
         if any(s.honours(f.code, today) for s in near):
             suppressed += 1
         else:

@@ -350,7 +350,13 @@ def suppressions_near(text: str, line: int, *, file: str | None = None) -> list[
     Looked for on the line itself (trailing comment), on the comment lines right above it,
     and on the comment lines right at the start of the block below it.
     """
-    lines = text.splitlines()
+    return suppressions_near_lines(text.splitlines(), line, file=file)
+
+
+def suppressions_near_lines(
+    lines: Sequence[str], line: int, *, file: str | None = None
+) -> list[Suppression]:
+    """:func:`suppressions_near` on a text already split into lines."""
     if not 1 <= line <= len(lines):
         return []
     candidates = [line]
@@ -413,19 +419,22 @@ def apply_suppressions(
     is before ``today`` is returned in ``expired``.
     """
     result = SuppressionResult()
-    cache: dict[str, str | None] = {}
+    # Each file's lines, split once: splitting the text again for every finding is
+    # quadratic on a big file (thousands of findings in one file).
+    cache: dict[str, list[str] | None] = {}
     seen_unjustified: set[tuple[str | None, int]] = set()
     seen_expired: set[tuple[str | None, int]] = set()
     for f in findings:
         text = None
         if f.file is not None and f.line is not None:
             if f.file not in cache:
-                cache[f.file] = read_source(f.file)
+                source = read_source(f.file)
+                cache[f.file] = None if source is None else source.splitlines()
             text = cache[f.file]
         if text is None or f.line is None:
             result.kept.append(f)
             continue
-        near = suppressions_near(text, f.line, file=f.file)
+        near = suppressions_near_lines(text, f.line, file=f.file)
         good = next((s for s in near if s.honours(f.code, today)), None)
         if good is not None:
             result.suppressed.append((f, good))

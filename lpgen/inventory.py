@@ -763,14 +763,22 @@ class _Builder:
             if att.policy and att.policy_arn is None:
                 att.policy_arn = by_address[att.policy].arn
         # Inline policy owners: resolve their ARNs from the declared entities.
-        tables: dict[str, Iterable[Any]] = {
-            "group": self.inv.groups,
-            "user": self.inv.users,
-            "role": self.inv.roles,
-        }
+        # One index per kind, the first entity of each name winning (as a scan in order
+        # would): a lookup per policy, not a scan of every user for each of them.
+        tables: dict[str, dict[Any, Any]] = {}
+        for kind, entities in (
+            ("group", self.inv.groups),
+            ("user", self.inv.users),
+            ("role", self.inv.roles),
+        ):
+            index: dict[Any, Any] = {}
+            for e in entities:
+                if e.name is not None:
+                    index.setdefault(e.name, e)
+            tables[kind] = index
         for p in self.inv.policies:
             if p.kind == "inline" and p.owner_type and p.owner_arn is None and p.owner:
-                owner = next((e for e in tables[p.owner_type] if e.name == p.owner), None)
+                owner = tables[p.owner_type].get(p.owner)
                 if owner is not None:
                     p.owner_arn = owner.arn
                     p.owner_address = p.owner_address or owner.address
@@ -939,6 +947,28 @@ def render_json(inv: Inventory) -> str:
     return json.dumps(inventory_to_json(inv), indent=2) + "\n"
 
 
+class _RefIndex:
+    """Items referring to an entity by name, or by address when the name is unknown (two
+    unknown names are not the same name), looked up in their original order."""
+
+    def __init__(self, items: Iterable[Any], ref: Any) -> None:
+        self.by_name: dict[str, list[tuple[int, Any]]] = {}
+        self.by_address: dict[str, list[tuple[int, Any]]] = {}
+        for i, item in enumerate(items):
+            name, address = ref(item)
+            if name is not None:
+                self.by_name.setdefault(name, []).append((i, item))
+            elif address is not None:
+                self.by_address.setdefault(address, []).append((i, item))
+
+    def of(self, entity: Any) -> list[Any]:
+        found = [
+            *(self.by_name.get(entity.name, []) if entity.name is not None else []),
+            *(self.by_address.get(entity.address, []) if entity.address is not None else []),
+        ]
+        return [item for _, item in sorted(found, key=lambda x: x[0])]
+
+
 def render_text(inv: Inventory) -> str:
     lines: list[str] = []
     add = lines.append
@@ -956,29 +986,39 @@ def render_text(inv: Inventory) -> str:
             return name
         return f"(unknown: {address})" if address else "(unknown)"
 
-    def same(name: str | None, address: str | None, entity: Any) -> bool:
-        """Does a reference (a name, or the address of an entity whose name is unknown)
-        point at ``entity``? Two unknown names are not the same name."""
-        if name is not None:
-            return bool(name == entity.name)
-        return address is not None and address == entity.address
+    # Who refers to whom, indexed once: a scan of every attachment, inline policy and
+    # membership for each entity is quadratic (minutes at 20,000 users).
+    attachments_of = {
+        kind: _RefIndex(
+            [a for a in inv.attachments if a.target_type == kind],
+            lambda a: (a.target, a.target_address),
+        )
+        for kind in ("group", "user", "role")
+    }
+    inline_of = {
+        kind: _RefIndex(
+            [p for p in inv.policies if p.kind == "inline" and p.owner_type == kind],
+            lambda p: (p.owner, p.owner_address if p.owner is None else None),
+        )
+        for kind in ("group", "user", "role")
+    }
+    members_of = _RefIndex(inv.memberships, lambda m: (m.group, m.group_address))
+    groups_of = _RefIndex(inv.memberships, lambda m: (m.user, m.user_address))
+    with_key = {k.user for k in inv.access_keys}
+    policy_by_address: dict[str, Policy] = {}
+    for p in inv.policies:
+        policy_by_address.setdefault(p.address, p)
+    with_login = {lp.user for lp in inv.login_profiles}
 
     def attached_to(kind: str, entity: Any) -> list[str]:
         out = []
-        for a in inv.attachments:
-            if a.target_type == kind and same(a.target, a.target_address, entity):
-                if a.policy:
-                    pol = inv.policy_at(a.policy)
-                    out.append(shown(pol.name, a.policy) if pol else a.policy)
-                else:
-                    out.append(a.policy_arn or "(unknown policy)")
-        out += [
-            f"{shown(p.name, p.address)} (inline)"
-            for p in inv.policies
-            if p.kind == "inline"
-            and p.owner_type == kind
-            and same(p.owner, p.owner_address if p.owner is None else None, entity)
-        ]
+        for a in attachments_of[kind].of(entity):
+            if a.policy:
+                pol = policy_by_address.get(a.policy)
+                out.append(shown(pol.name, a.policy) if pol else a.policy)
+            else:
+                out.append(a.policy_arn or "(unknown policy)")
+        out += [f"{shown(p.name, p.address)} (inline)" for p in inline_of[kind].of(entity)]
         return out
 
     if inv.groups:
@@ -986,11 +1026,7 @@ def render_text(inv: Inventory) -> str:
         add("Groups")
         for g in sorted(inv.groups, key=lambda g: (g.name or "", g.address)):
             members = sorted(
-                {
-                    shown(m.user, m.user_address)
-                    for m in inv.memberships
-                    if same(m.group, m.group_address, g)
-                }
+                {shown(m.user, m.user_address) for m in members_of.of(g)}
             )
             add(f"  {shown(g.name)}  ({g.address}, {g.location})")
             add(f"    members:  {', '.join(members) if members else '(none)'}")
@@ -1001,19 +1037,15 @@ def render_text(inv: Inventory) -> str:
         add("Users")
         for u in sorted(inv.users, key=lambda u: (u.name or "", u.address)):
             groups = sorted(
-                {
-                    shown(m.group, m.group_address)
-                    for m in inv.memberships
-                    if same(m.user, m.user_address, u)
-                }
+                {shown(m.group, m.group_address) for m in groups_of.of(u)}
             )
             extra = []
             direct = attached_to("user", u)
             if direct:
                 extra.append(f"direct policies: {', '.join(direct)}")
-            if u.name is not None and any(k.user == u.name for k in inv.access_keys):
+            if u.name is not None and u.name in with_key:
                 extra.append("access key")
-            if u.name is not None and any(lp.user == u.name for lp in inv.login_profiles):
+            if u.name is not None and u.name in with_login:
                 extra.append("console")
             tail = f"; {'; '.join(extra)}" if extra else ""
             member_of = ", ".join(groups) if groups else "(no group)"

@@ -12,6 +12,7 @@ service wildcards, LP011; full admin, LP010) are left out of these lists.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from lpgen.catalog import (
@@ -185,20 +186,31 @@ def _granted(stmt: Statement) -> list[str]:
     return list(out)
 
 
-def _classify(actions: list[str]) -> dict[str, list[str]]:
+@functools.cache
+def _class_of(action: str) -> str | None:
+    """Which of LP015-LP018 an action on every resource falls under (None: none of them).
+    Remembered per action: the same expansions (``s3:*``, ``ec2:Describe*``) recur in many
+    statements, and each verdict matches the action against every pattern list."""
     privesc = {a.lower() for a in PRIVESC_ACTIONS} | {"iam:createaccesskey"}
+    if action.lower() in privesc or has_resource_types(action) is False:
+        return None
+    if any(matches(a, action) for a in EXFILTRATION_ACTIONS):
+        return "LP015"
+    if any(matches(a, action) for a in CREDENTIALS_ACTIONS):
+        return "LP016"
+    if access_level(action) == "Permissions management":
+        return "LP017"
+    if access_level(action) in ("Write", "Tagging"):
+        return "LP018"
+    return None
+
+
+def _classify(actions: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {"LP015": [], "LP016": [], "LP017": [], "LP018": []}
     for action in actions:
-        if action.lower() in privesc or has_resource_types(action) is False:
-            continue
-        if any(matches(a, action) for a in EXFILTRATION_ACTIONS):
-            found["LP015"].append(action)
-        elif any(matches(a, action) for a in CREDENTIALS_ACTIONS):
-            found["LP016"].append(action)
-        elif access_level(action) == "Permissions management":
-            found["LP017"].append(action)
-        elif access_level(action) in ("Write", "Tagging"):
-            found["LP018"].append(action)
+        code = _class_of(action)
+        if code is not None:
+            found[code].append(action)
     return found
 
 

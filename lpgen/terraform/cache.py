@@ -18,6 +18,7 @@ import gc
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
@@ -207,11 +208,28 @@ class ResultCache:
             return
 
 
+# Digests already computed in this process, by path: (size, mtime_ns, inode, digest). A
+# command keys several results on the same files; each is read and hashed once. An entry is
+# kept only for a file last modified well before it was hashed, so a file rewritten within
+# the file system's timestamp granularity is never mistaken for unchanged ("racy" files are
+# hashed again every time, as git does).
+_DIGESTS: dict[str, tuple[int, int, int, str]] = {}
+_RACY_NS = 2_000_000_000
+
+
 def _file_hash(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        st = os.stat(path)
+        key = str(path)
+        known = _DIGESTS.get(key)
+        if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            return known[3]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return "missing"
+    if st.st_mtime_ns < time.time_ns() - _RACY_NS:
+        _DIGESTS[key] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+    return digest
 
 
 def file_digest(path: Path) -> str:

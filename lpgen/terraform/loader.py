@@ -236,7 +236,8 @@ def discover(
             elif skipped is not None:
                 skipped.append((prefix + f, kind))
         if regular:
-            found[here.resolve()] = [here.resolve() / f for f in regular]
+            real = here.resolve()  # once per directory, not once per file
+            found[real] = [real / f for f in regular]
     return found
 
 
