@@ -28,8 +28,8 @@ _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):role/")
 _PROVIDER_LINE = re.compile(r'^[ \t]*provider[ \t]+"?aws"?[ \t]*\{', re.M)
 ACCOUNT_VARIABLES = ("account_id", "aws_account_id", "target_account_id")
 _NO_MAPPING = (
-    "no provider aws account, role ARN or account_id variable, and no [tool.lpgen.accounts] "
-    "entry"
+    "no provider aws account, role ARN or account_id variable, and no entry in the config's "
+    "accounts table"
 )
 
 
