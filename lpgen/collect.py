@@ -100,6 +100,8 @@ class CollectTarget:
     path: str
     arn: str
     addresses: tuple[str, ...] = ()
+    # An AWSReservedSSO_* role: the permission set it was provisioned for.
+    permission_set: str | None = None
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,7 @@ class _Collector:
             arn=target.arn,
             addresses=list(target.addresses),
             granularity=self.options.granularity,
+            permission_set=target.permission_set,
         )
         if self.monotonic() >= self.deadline:
             entity.status, entity.error = "error", "not collected: the --timeout was reached"
@@ -927,6 +930,8 @@ def run_collect(
     identity = clients.identity
     plan = plan_targets(inventory, account_id=identity.account_id, partition=identity.partition)
     started = time.monotonic()
+    sso_targets, sso_skipped = sso_targets_for(inventory, clients.iam)
+    plan = TargetPlan((*plan.targets, *sso_targets), (*plan.skipped, *sso_skipped))
     stats = CollectStats()
     snapshot = collect(
         plan.targets,
@@ -949,6 +954,42 @@ def run_collect(
     )
 
 
+def sso_targets_for(
+    inventory: Inventory, iam_client: Any
+) -> tuple[list[CollectTarget], list[SkippedEntity]]:
+    """The ``AWSReservedSSO_*`` roles of the account for the permission sets the tree
+    declares (one paginated ``iam:ListRoles``), and the permission sets with no role there."""
+    from lpgen.sso_collect import declared_permission_sets, find_sso_roles
+
+    names = declared_permission_sets(inventory)
+    if not names:
+        return [], []
+    found = find_sso_roles(iam_client, names)
+    addresses: dict[str, tuple[str, ...]] = {}
+    for ps in inventory.permission_sets:
+        if ps.name:
+            addresses[ps.name] = (*addresses.get(ps.name, ()), ps.address)
+    targets = []
+    for role in found.roles:
+        parts = parse_arn(role.arn)
+        if parts is None:
+            continue
+        targets.append(
+            CollectTarget("role", role.name, role.path, role.arn,
+                          addresses.get(role.permission_set, ()), role.permission_set)
+        )  # fmt: skip
+    skipped = [
+        SkippedEntity(
+            address,
+            f"permission set {name}: no AWSReservedSSO_{name}_* role in this account "
+            "(not assigned here, or not provisioned yet): no usage data from this account",
+        )
+        for name in found.not_found
+        for address in addresses.get(name, ())
+    ]
+    return targets, skipped
+
+
 def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> str:
     """The summary ``lpgen collect`` prints at the end."""
     snapshot = result.snapshot
@@ -968,7 +1009,7 @@ def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> st
     if result.stats.retries:
         lines.append(f"Retried {result.stats.retries} throttled calls.")
     if result.skipped:
-        lines.append(f"Skipped {len(result.skipped)} entities whose name is not known:")
+        lines.append(f"Skipped {len(result.skipped)} entities (name not known, or no role):")
         lines.extend(
             f"  {s.location + ': ' if s.location else ''}{s.address}: {s.reason}"
             for s in result.skipped

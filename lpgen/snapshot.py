@@ -170,6 +170,8 @@ class SnapshotEntity:
     attached: bool | None = None
     granularity: str | None = None
     addresses: list[str] = field(default_factory=list)
+    # The IAM Identity Center permission set an AWSReservedSSO_* role was provisioned for.
+    permission_set: str | None = None
     # Keys this version does not know, kept so a load/save round trip loses nothing.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -376,6 +378,16 @@ class _Validator:
         create_date = raw.get("create_date")
         if create_date is not None:
             create_date = self.time(create_date, f"{where}.create_date", near=arn)
+        permission_set = raw.get("permission_set")
+        if permission_set is not None and (
+            not isinstance(permission_set, str) or parts.kind != "role"
+        ):
+            raise self.fail(
+                f"{where}.permission_set",
+                f"expected the name of a permission set (a string, on a role), "
+                f"got {_describe(permission_set)}",
+                near=arn,
+            )
         if "details" not in raw:
             raise self.fail(where, "missing key 'details'", near=arn)
         details = self.details(raw["details"], f"{where}.details", arn, status)
@@ -384,7 +396,7 @@ class _Validator:
             by_service = self.by_service(by_service, f"{where}.entities_by_service", arn)
         known = {
             "arn", "kind", "status", "error", "attached", "granularity", "addresses",
-            "create_date", "details", "entities_by_service",
+            "create_date", "details", "entities_by_service", "permission_set",
         }  # fmt: skip
         return SnapshotEntity(
             arn=arn,
@@ -396,6 +408,7 @@ class _Validator:
             attached=attached,
             granularity=granularity,
             addresses=list(addresses),
+            permission_set=permission_set,
             extra={k: v for k, v in raw.items() if k not in known},
         )
 
@@ -700,6 +713,8 @@ def entity_to_dict(entity: SnapshotEntity) -> dict[str, Any]:
         out["attached"] = entity.attached
     if entity.granularity is not None:
         out["granularity"] = entity.granularity
+    if entity.permission_set is not None:
+        out["permission_set"] = entity.permission_set
     out["details"] = normalise_response(entity.details)
     if entity.entities_by_service is not None:
         out["entities_by_service"] = normalise_response(entity.entities_by_service)

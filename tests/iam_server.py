@@ -3,7 +3,7 @@
 Form-encoded POST in, XML in the IAM namespace out, as botocore expects; point a client at it
 with ``endpoint_url`` or ``AWS_ENDPOINT_URL_IAM``/``AWS_ENDPOINT_URL_STS``. It holds a set of
 fake entities with Access Advisor data and implements what ``collect`` calls:
-GetCallerIdentity, AssumeRole, GetPolicy/GetGroup/GetUser/GetRole,
+GetCallerIdentity, AssumeRole, GetPolicy/GetGroup/GetUser/GetRole, ListRoles,
 GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails(WithEntities), with
 paging (``max_page`` caps MaxItems), slow jobs, failed jobs, per-call latency and random
 Throttling / LimitExceeded. Like AWS, a job can only be read with the credentials (access
@@ -379,6 +379,25 @@ class FakeIam:
 
     def _op_GetRole(self, params: dict[str, str], key: str) -> dict[str, Any]:
         return {"Role": self._record(self._by_name("role", params["RoleName"], key))}
+
+    def _op_ListRoles(self, params: dict[str, str], key: str) -> dict[str, Any]:
+        account = self.account_of(key)
+        prefix = params.get("PathPrefix", "/")
+        roles = sorted(
+            (
+                e
+                for e in self.entities.values()
+                if e.kind == "role"
+                and (e.account or self.account_id) == account
+                and e.path.startswith(prefix)
+            ),
+            key=lambda e: e.name,
+        )
+        page, marker = self._page([self._record(e) for e in roles], params)
+        out: dict[str, Any] = {"Roles": page, "IsTruncated": marker is not None}
+        if marker is not None:
+            out["Marker"] = marker
+        return out
 
     def _op_GenerateServiceLastAccessedDetails(
         self, params: dict[str, str], key: str

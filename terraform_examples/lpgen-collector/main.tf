@@ -42,6 +42,13 @@ resource "aws_iam_policy" "lpgen_collector" {
         ]
         Resource = "*"
       },
+      {
+        # Identity Center's AWSReservedSSO_* roles (ListRoles has no resource type).
+        Sid      = "FindIdentityCenterRoles"
+        Effect   = "Allow"
+        Action   = "iam:ListRoles"
+        Resource = "*"
+      },
     ]
   })
 }

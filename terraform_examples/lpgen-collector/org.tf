@@ -11,7 +11,7 @@
 # See docs/collect.md ("A whole organisation") and docs/permissions.md.
 
 locals {
-  # The seven read-only actions of main.tf, in each member account's own ARN space.
+  # The eight read-only actions of main.tf, in each member account's own ARN space.
   member_entities = [
     for kind in ["group", "policy", "role", "user"] :
     { "Fn::Sub" = "arn:$${AWS::Partition}:iam::$${AWS::AccountId}:${kind}/*" }
@@ -62,6 +62,12 @@ locals {
                     "iam:GetServiceLastAccessedDetails",
                     "iam:GetServiceLastAccessedDetailsWithEntities",
                   ]
+                  Resource = "*"
+                },
+                {
+                  Sid      = "FindIdentityCenterRoles"
+                  Effect   = "Allow"
+                  Action   = "iam:ListRoles"
                   Resource = "*"
                 },
               ]

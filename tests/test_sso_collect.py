@@ -1,0 +1,169 @@
+"""collect finds the roles IAM Identity Center provisions for a tree's permission sets
+(iam:ListRoles checked against AWS's model with Stubber) and records their permission set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from lpgen.collect import CollectOptions, collect, sso_targets_for
+from lpgen.errors import AwsError
+from lpgen.model import Inventory, Location, PermissionSet
+from lpgen.snapshot import load_snapshot, save_snapshot
+from lpgen.sso_collect import SSO_PATH_PREFIX, find_sso_roles, permission_set_of
+from lpgen.usage import UsageIndex
+
+ACCOUNT = "222233334444"
+UTC = timezone.utc
+PREFIX = SSO_PATH_PREFIX
+
+
+def role(name: str, path: str = PREFIX) -> dict[str, Any]:
+    return {
+        "Path": path,
+        "RoleName": name,
+        "RoleId": "AROA" + "X" * 17,
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role{path}{name}",
+        "CreateDate": datetime(2024, 1, 1, tzinfo=UTC),
+    }
+
+
+@pytest.fixture
+def iam() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("iam", region_name="us-east-1")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def inventory(*names: str) -> Inventory:
+    loc = Location("sso.tf", 1)
+    return Inventory(
+        root=".",
+        permission_sets=[
+            PermissionSet(f"aws_ssoadmin_permission_set.{n.lower()}", n, loc) for n in names
+        ],
+    )
+
+
+def test_role_names_give_their_permission_set() -> None:
+    assert permission_set_of("AWSReservedSSO_Dev_0123456789abcdef") == "Dev"
+    assert permission_set_of("AWSReservedSSO_data_eng_0123456789abcdef") == "data_eng"
+    assert permission_set_of("AWSReservedSSO_Dev_0123456789abcdef", "/") is None
+    assert permission_set_of("ci") is None
+
+
+def test_every_page_is_read_and_region_paths_count(iam: tuple[Any, Stubber]) -> None:
+    client, stub = iam
+    stub.add_response(
+        "list_roles",
+        {
+            "Roles": [role("AWSReservedSSO_Dev_0123456789abcdef"),
+                      role("AWSReservedSSO_Other_0123456789abcdef")],
+            "IsTruncated": True,
+            "Marker": "m1",
+        },
+        {"PathPrefix": PREFIX, "MaxItems": 1000},
+    )  # fmt: skip
+    stub.add_response(
+        "list_roles",
+        {
+            "Roles": [role("AWSReservedSSO_ReadOnly_fedcba9876543210", PREFIX + "eu-west-2/")],
+            "IsTruncated": False,
+        },
+        {"PathPrefix": PREFIX, "MaxItems": 1000, "Marker": "m1"},
+    )
+    found = find_sso_roles(client, ["Dev", "ReadOnly", "Admin"])
+    assert [(r.permission_set, r.path) for r in found.roles] == [
+        ("Dev", PREFIX),
+        ("ReadOnly", PREFIX + "eu-west-2/"),
+    ]
+    assert found.not_found == ("Admin",)
+
+
+def test_throttling_is_retried_and_access_denied_is_a_clear_error(
+    iam: tuple[Any, Stubber],
+) -> None:
+    client, stub = iam
+    stub.add_client_error("list_roles", "Throttling", "Rate exceeded", 400)
+    stub.add_response("list_roles", {"Roles": [], "IsTruncated": False})
+    sleeps: list[float] = []
+    assert find_sso_roles(client, ["Dev"], sleep=sleeps.append).not_found == ("Dev",)
+    assert sleeps == [1.0]
+    stub.add_client_error("list_roles", "AccessDenied", "not authorized to iam:ListRoles", 403)
+    with pytest.raises(AwsError, match=r"iam:ListRoles .*AccessDenied"):
+        find_sso_roles(client, ["Dev"])
+
+
+def test_no_permission_set_no_call(iam: tuple[Any, Stubber]) -> None:
+    client, _stub = iam
+    assert sso_targets_for(Inventory(root="."), client) == ([], [])
+
+
+def test_collected_roles_carry_their_permission_set_into_the_snapshot(
+    iam: tuple[Any, Stubber], tmp_path: Path
+) -> None:
+    client, stub = iam
+    name = "AWSReservedSSO_Dev_0123456789abcdef"
+    arn = f"arn:aws:iam::{ACCOUNT}:role{PREFIX}{name}"
+    stub.add_response(
+        "list_roles", {"Roles": [role(name)], "IsTruncated": False},
+        {"PathPrefix": PREFIX, "MaxItems": 1000},
+    )  # fmt: skip
+    targets, skipped = sso_targets_for(inventory("Dev", "Admin"), client)
+    assert [(t.kind, t.name, t.path, t.permission_set) for t in targets] == [
+        ("role", name, PREFIX, "Dev")
+    ]
+    assert [s.address for s in skipped] == ["aws_ssoadmin_permission_set.admin"]
+    assert "no AWSReservedSSO_Admin_* role in this account" in skipped[0].reason
+    stub.add_response("get_role", {"Role": role(name)}, {"RoleName": name})
+    stub.add_response(
+        "generate_service_last_accessed_details",
+        {"JobId": "j" * 36},
+        {"Arn": arn, "Granularity": "ACTION_LEVEL"},
+    )
+    stub.add_response(
+        "get_service_last_accessed_details",
+        {
+            "JobStatus": "COMPLETED",
+            "JobType": "ACTION_LEVEL",
+            "JobCreationDate": "2026-11-19T23:59:00Z",
+            "JobCompletionDate": "2026-11-19T23:59:30Z",
+            "ServicesLastAccessed": [{"ServiceName": "Amazon S3", "ServiceNamespace": "s3"}],
+            "IsTruncated": False,
+        },
+        {"JobId": "j" * 36, "MaxItems": 1000},
+    )
+    snapshot = collect(
+        targets,
+        iam_client=client,
+        options=CollectOptions(concurrency=1),
+        now=lambda: datetime(2026, 11, 20, tzinfo=UTC),
+        sleep=lambda _s: None,
+    )
+    out = tmp_path / "snap.json"
+    save_snapshot(snapshot, out)
+    assert '"permission_set": "Dev"' in out.read_text()
+    loaded = load_snapshot(out)
+    assert loaded.entities[0].permission_set == "Dev"
+    assert [u.arn for u in UsageIndex.from_snapshots([loaded]).for_permission_set("dev")] == [arn]
+
+
+def test_a_permission_set_key_on_a_policy_is_refused() -> None:
+    from lpgen.errors import SnapshotError
+    from lpgen.snapshot import loads_snapshot
+
+    text = (
+        '{"format": "lpgen.snapshot/1", "account_id": "222233334444",\n'
+        ' "collected_at": "2026-11-20T00:00:00Z", "entities": [\n'
+        '  {"arn": "arn:aws:iam::222233334444:policy/p", "permission_set": "Dev",\n'
+        '   "details": {"JobStatus": "COMPLETED", "ServicesLastAccessed": []}}]}\n'
+    )
+    with pytest.raises(SnapshotError, match="permission_set: expected the name of a permission"):
+        loads_snapshot(text, file="s.json")
