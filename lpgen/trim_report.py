@@ -75,7 +75,7 @@ def summary_line(result: TrimResult) -> str:
 # --- evidence in words ------------------------------------------------------------------
 
 
-def _evidence_text(proof: Proof, ev: Evidence, days: int) -> str:
+def _evidence_text(proof: Proof, ev: Evidence, days: int, *, account: bool = False) -> str:
     subject = proof.subject
     if ev.last_accessed is None:
         used = f"{subject} never used in the tracking period"
@@ -84,14 +84,29 @@ def _evidence_text(proof: Proof, ev: Evidence, days: int) -> str:
         if ev.entity:
             used += f" by {ev.entity}"
     source = ev.label or ev.account_id
+    if account and source != ev.account_id:
+        source += f", account {ev.account_id}"
     return (
         f"{used} (window {days} days back from {_day(ev.collected_at)}, since "
         f"{_day(ev.window_start)}; {source})"
     )
 
 
-def _proofs_text(removal: Removal, days: int) -> list[str]:
-    return [_evidence_text(p, ev, days) for p in removal.proofs for ev in p.evidence]
+def _proofs_text(removal: Removal, days: int, *, account: bool = False) -> list[str]:
+    return [
+        _evidence_text(p, ev, days, account=account) for p in removal.proofs for ev in p.evidence
+    ]
+
+
+def _accounts_text(p: PolicyDecision, code: Callable[[str], str] = str) -> str | None:
+    """For a permission set: whose usage its decision rests on."""
+    if p.permission_set is None or not p.accounts:
+        return None
+    which = "account" if len(p.accounts) == 1 else "accounts"
+    return (
+        f"permission set {code(p.permission_set)}: usage of its "
+        f"{code(f'AWSReservedSSO_{p.permission_set}_*')} roles in {which} {', '.join(p.accounts)}"
+    )
 
 
 def _removal_head(removal: Removal) -> str:
@@ -142,9 +157,12 @@ def render_text(result: TrimResult) -> str:
             continue
         lines.append("")
         lines.append(f"{p.address} ({p.status}{', unused' if p.unused else ''})")
+        accounts = _accounts_text(p)
+        if accounts:
+            lines.append(f"  {accounts}")
         for r in p.removals:
             lines.append(f"  - {'unused: ' if p.unused else ''}{_removal_head(r)}")
-            for text in _proofs_text(r, days):
+            for text in _proofs_text(r, days, account=p.permission_set is not None):
                 lines.append(f"      {text}")
         for k in p.kept:
             lines.append(f"  = kept {_kept_text(k)}")
@@ -206,6 +224,10 @@ def render_markdown(result: TrimResult) -> str:
         out.append("")
         out.append(f"{md_escape(p.reason)}{where}")
         out.append("")
+        accounts = _accounts_text(p, _code)
+        if accounts:
+            out.append(accounts[0].upper() + accounts[1:] + ".")
+            out.append("")
         out.append(
             f"<details><summary>Evidence ({_plural(len(p.removals), 'entry', 'entries')})</summary>"
         )
@@ -222,7 +244,9 @@ def render_markdown(result: TrimResult) -> str:
             )
             n = len(r.actions)
             entry = _code(r.entry) + (f" ({_plural(n, 'action')})" if n > 1 else "")
-            evidence = "<br>".join(md_escape(t) for t in _proofs_text(r, days))
+            evidence = "<br>".join(
+                md_escape(t) for t in _proofs_text(r, days, account=p.permission_set is not None)
+            )
             out.append(f"| {entry} | {change} | {evidence} |")
         if p.kept:
             out.append("")
@@ -341,6 +365,11 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
                     {"subject": k.subject, "code": k.code, "reason": k.reason, "count": k.count}
                     for k in p.kept
                 ],
+                **(
+                    {"permission_set": p.permission_set, "accounts": list(p.accounts)}
+                    if p.permission_set is not None
+                    else {}
+                ),
             }
             for p in _ordered(result)
         ],
