@@ -125,8 +125,9 @@ _KIND_ORDER: dict[str, int] = {"policy": 0, "group": 1, "user": 2, "role": 3}
 def plan_targets(inventory: Inventory, *, account_id: str, partition: str) -> TargetPlan:
     """What to collect for an inventory, and what had to be skipped (and why).
 
-    Customer-managed policies, all groups, and users/roles owning inline policies (an inline
-    policy's usage is in its owner's report). Deduplicated by ARN.
+    Customer-managed policies, all groups, users/roles owning inline policies (an inline
+    policy's usage is in its owner's report) and users/roles with an AWS-managed policy
+    attached. Deduplicated by ARN.
     """
     found: dict[str, CollectTarget] = {}
     skipped: list[SkippedEntity] = []
@@ -183,6 +184,16 @@ def plan_targets(inventory: Inventory, *, account_id: str, partition: str) -> Ta
         if policy.owner_arn and (parts := parse_arn(policy.owner_arn)) is not None:
             path = parts.path
         add(policy.owner_type, policy.owner, path, policy.address)
+    # A user or role with an AWS-managed policy attached: its own report says what it used
+    # of that policy (trim reports it, and may replace the policy by what was used).
+    from lpgen.aws_managed import is_aws_managed
+
+    for att in inventory.attachments:
+        if att.target_type == "group" or att.target is None or not is_aws_managed(att.policy_arn):
+            continue
+        entity = lookups[att.target_type](att.target)
+        if entity is not None:
+            add(att.target_type, att.target, entity.path, entity.address)
     targets = sorted(found.values(), key=lambda t: (_KIND_ORDER[t.kind], t.arn))
     return TargetPlan(tuple(targets), tuple(skipped))
 
@@ -629,6 +640,8 @@ class AccountCollection:
             lane=Lane(account_id),
             timer=timer,
         )
+        # Default versions of the AWS-managed policies the tree attaches (read up front).
+        self.aws_managed_policies: dict[str, dict[str, Any]] = {}
         self._results: list[SnapshotEntity | None] = [None] * len(self.targets)
         self._left = len(self.targets)
         self._lock = threading.Lock()
@@ -685,6 +698,7 @@ class AccountCollection:
             collected_at=self.collected_at,
             entities=entities,
             generator=f"lpgen {__version__}",
+            aws_managed_policies=dict(self.aws_managed_policies),
         )
 
 
@@ -720,10 +734,12 @@ def collect(
     sleep: Callable[[float], None] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     stats: CollectStats | None = None,
+    aws_managed: Sequence[str] = (),
 ) -> Snapshot:
     """Collect Access Advisor data for ``targets`` with one shared IAM client.
 
-    ``account_id``/``partition`` default to those of the targets' ARNs. ``now`` gives the
+    ``account_id``/``partition`` default to those of the targets' ARNs; the default
+    versions of the ``aws_managed`` policy ARNs are read into the snapshot. ``now`` gives the
     snapshot's ``collected_at`` (the start of the run: a conservative window start);
     ``sleep``/``monotonic`` are for tests. Entities are returned in target order.
     """
@@ -744,6 +760,10 @@ def collect(
         monotonic=monotonic,
         progress=progress,
     )
+    if aws_managed:
+        from lpgen.aws_managed import fetch_aws_managed
+
+        run.aws_managed_policies = fetch_aws_managed(iam_client, aws_managed)
     scheduler = make_scheduler(options, sleep=sleep, monotonic=monotonic)
     if progress is not None:
         progress.start(len(targets))
@@ -925,6 +945,7 @@ def run_collect(
     progress: Progress | None = None,
 ) -> CollectResult:
     """Plan targets from an inventory, collect them, write the snapshot atomically."""
+    from lpgen.aws_managed import attached_aws_managed
     from lpgen.snapshot import save_snapshot
 
     identity = clients.identity
@@ -941,6 +962,7 @@ def run_collect(
         account_id=identity.account_id,
         partition=identity.partition,
         stats=stats,
+        aws_managed=attached_aws_managed(inventory),
     )
     save_snapshot(snapshot, out)
     snapshot.label = out.rsplit("/", 1)[-1]

@@ -211,6 +211,12 @@ class _Run:
                 return
             targets.extend(sso_targets)
         run = self._collection(account, iam, targets)
+        if self.inventory is not None:
+            from lpgen.aws_managed import attached_aws_managed, fetch_aws_managed
+
+            arns = attached_aws_managed(self.inventory)
+            if arns:
+                run.aws_managed_policies = fetch_aws_managed(iam, arns)
         run.submit(self.scheduler, lambda done: self._write(account, done, started))
 
     def _collection(

@@ -213,6 +213,9 @@ class Snapshot:
     # The file it was loaded from (its name labels evidence); not saved.
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The default version of each AWS-managed policy the tree attaches, by ARN:
+    # {"version_id": "v5", "document": {...}} (or {"error": "..."} when it could not be read).
+    aws_managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def entity(self, arn: str) -> SnapshotEntity | None:
         return next((e for e in self.entities if e.arn == arn), None)
@@ -308,8 +311,13 @@ class _Validator:
                 )
             seen[entity.arn] = index
             entities.append(entity)
-        known = {"format", "account_id", "partition", "collected_at", "entities", "generator"}
+        known = {
+            "format", "account_id", "partition", "collected_at", "entities", "generator",
+            "aws_managed_policies",
+        }  # fmt: skip
+        managed = self.aws_managed(data.get("aws_managed_policies", {}))
         return Snapshot(
+            aws_managed_policies=managed,
             account_id=account,
             collected_at=collected_at,
             partition=partition,
@@ -317,6 +325,31 @@ class _Validator:
             generator=generator,
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+    def aws_managed(self, raw: object) -> dict[str, dict[str, Any]]:
+        where = "aws_managed_policies"
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"expected an object by policy ARN, got {_describe(raw)}")
+        out: dict[str, dict[str, Any]] = {}
+        for arn, record in raw.items():
+            if not re.match(r"^arn:aws[a-z-]*:iam::aws:policy/", arn):
+                raise self.fail(where, f"not an AWS-managed policy ARN: {cut(arn)}", near=arn)
+            ok = isinstance(record, dict) and (
+                isinstance(record.get("error"), str)
+                or (
+                    isinstance(record.get("document"), dict)
+                    and "Statement" in record["document"]
+                )
+            )
+            if not ok:
+                raise self.fail(
+                    f"{where}.{arn}",
+                    "expected {\"version_id\": ..., \"document\": {\"Statement\": ...}} "
+                    "or {\"error\": ...}",
+                    near=arn,
+                )
+            out[arn] = dict(record)
+        return out
 
     def entity(self, raw: object, where: str, account: str, partition: str) -> SnapshotEntity:
         if not isinstance(raw, dict):
@@ -733,6 +766,10 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     if snapshot.generator:
         out["generator"] = snapshot.generator
     out.update(snapshot.extra)
+    if snapshot.aws_managed_policies:
+        out["aws_managed_policies"] = {
+            k: snapshot.aws_managed_policies[k] for k in sorted(snapshot.aws_managed_policies)
+        }
     out["entities"] = [entity_to_dict(e) for e in snapshot.entities]
     return out
 
@@ -777,6 +814,7 @@ def merge_snapshots(base: Snapshot, other: Snapshot) -> Snapshot:
         generator=base.generator or other.generator,
         label=base.label,
         extra={**other.extra, **base.extra},
+        aws_managed_policies={**base.aws_managed_policies, **other.aws_managed_policies},
     )
 
 

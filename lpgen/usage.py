@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from lpgen.model import Policy
+from lpgen.model import Policy, PolicyDocument
 from lpgen.snapshot import (
     Kind,
     Snapshot,
@@ -249,6 +249,8 @@ class UsageIndex:
         self._by_arn: dict[str, list[EntityUsage]] = {}
         self._by_permission_set: dict[str, list[EntityUsage]] = {}
         self.accounts: set[str] = set()
+        # AWS-managed policy documents read at collect time (snapshot aws_managed_policies).
+        self.aws_managed: dict[str, PolicyDocument] = {}
         for usage in self._all:
             self._by_name.setdefault((usage.kind, usage.name), []).append(usage)
             self._by_arn.setdefault(usage.arn, []).append(usage)
@@ -262,6 +264,9 @@ class UsageIndex:
         index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
         # An account counts as seen even when its snapshot holds no entity.
         index.accounts.update(s.account_id for s in snapshots)
+        from lpgen.aws_managed import documents_of
+
+        index.aws_managed = documents_of(snapshots)
         return index
 
     def for_permission_set(self, name: str) -> list[EntityUsage]:

@@ -27,6 +27,13 @@ resource "aws_iam_policy" "lpgen_collector" {
         Resource = local.entities
       },
       {
+        # The default version of the AWS-managed policies the code attaches.
+        Sid      = "ReadAwsManagedPolicies"
+        Effect   = "Allow"
+        Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+        Resource = "arn:${data.aws_partition.current.partition}:iam::aws:policy/*"
+      },
+      {
         Sid      = "StartAccessAdvisorJobs"
         Effect   = "Allow"
         Action   = "iam:GenerateServiceLastAccessedDetails"

@@ -11,7 +11,7 @@
 # See docs/collect.md ("A whole organisation") and docs/permissions.md.
 
 locals {
-  # The eight read-only actions of main.tf, in each member account's own ARN space.
+  # The nine read-only actions of main.tf, in each member account's own ARN space.
   member_entities = [
     for kind in ["group", "policy", "role", "user"] :
     { "Fn::Sub" = "arn:$${AWS::Partition}:iam::$${AWS::AccountId}:${kind}/*" }
@@ -48,6 +48,12 @@ locals {
                   Effect   = "Allow"
                   Action   = ["iam:GetGroup", "iam:GetPolicy", "iam:GetRole", "iam:GetUser"]
                   Resource = local.member_entities
+                },
+                {
+                  Sid      = "ReadAwsManagedPolicies"
+                  Effect   = "Allow"
+                  Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+                  Resource = { "Fn::Sub" = "arn:$${AWS::Partition}:iam::aws:policy/*" }
                 },
                 {
                   Sid      = "StartAccessAdvisorJobs"
