@@ -136,3 +136,20 @@ def test_the_pr_body_names_the_accounts(tmp_path: Path) -> None:
         "accounts 111122223333, 222233334444." in body
     )
     assert "snapshot-222233334444.json, account 222233334444" in body
+
+
+def test_check_reports_what_trim_would_do(tmp_path: Path) -> None:
+    args = ["check", str(tree(tmp_path)), "--no-git", "--select", "LP001"]
+    for s in (snapshot(tmp_path, A), snapshot(tmp_path, B)):
+        args += ["--snapshot", str(s)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr  # medium is below the default --fail-on
+    lines = [line for line in result.stdout.splitlines() if "LP001" in line]
+    assert lines[0].endswith(
+        "sso.tf:16: LP001 medium Inline policy of permission set 'Developer' grants 134 actions "
+        "unused in the 90-day window; lpgen trim would remove ec2:TerminateInstances, logs:* "
+        "(133 actions) (no longer granting logs); usage of its AWSReservedSSO_Developer_* roles "
+        "in accounts 111122223333, 222233334444 [aws_ssoadmin_permission_set_inline_policy"
+        ".developer]"
+    )
+    assert len(lines) == 2  # the Auditor has no evidence from 333344445555: not reported

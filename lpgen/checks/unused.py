@@ -49,15 +49,23 @@ def _entry_text(r: Removal) -> str:
 def _message(d: PolicyDecision, days: int) -> str:
     name = d.name or d.address
     what = f"inline policy '{name}'" if d.kind == "inline" else f"policy '{name}'"
+    if d.permission_set is not None:
+        what = f"inline policy of permission set '{d.permission_set}'"
     if d.unused:
         return f"No action {what} allows was used in the {days}-day window; delete or detach it"
     entries = list(dict.fromkeys(_entry_text(r) for r in d.removals))
     text = (
-        f"{what.capitalize()} grants {plural(d.actions_removed, 'action')} unused in the "
+        f"{what[0].upper()}{what[1:]} grants {plural(d.actions_removed, 'action')} unused in the "
         f"{days}-day window; lpgen trim would remove {short_list(entries)}"
     )
     if d.services_removed:
         text += f" (no longer granting {', '.join(d.services_removed)})"
+    if d.permission_set is not None and d.accounts:
+        which = "account" if len(d.accounts) == 1 else "accounts"
+        text += (
+            f"; usage of its AWSReservedSSO_{d.permission_set}_* roles in {which} "
+            f"{', '.join(d.accounts)}"
+        )
     return text
 
 
