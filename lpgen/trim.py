@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lpgen import catalog
+from lpgen.aws_managed_usage import ManagedUsage, managed_usage
 from lpgen.errors import InputError
 from lpgen.gitinfo import LineHistory, LineOrigin
 from lpgen.model import (
@@ -179,6 +180,9 @@ class TrimPlan:
     edits: Mapping[str, tuple[Edit, ...]]
     detach: tuple[DetachCandidate, ...] = ()
     days: int = 90
+    # What each principal used of the AWS-managed policies attached to it (documents from
+    # the snapshots): lpgen.aws_managed_usage.ManagedUsage records.
+    aws_managed: tuple[ManagedUsage, ...] = ()
 
     @property
     def trimmed(self) -> int:
@@ -1110,7 +1114,10 @@ def plan_trim(
     decisions = tuple(_decide(plan, entries, statements, options) for plan in plans)
     edits = build_edits(plans, entries, statements)
     detach = tuple(_detach_candidates(inventory, index, options))
-    return TrimPlan(decisions, edits, detach, options.days)
+    managed = tuple(
+        managed_usage(inventory, index, days=options.days, keep=options.keep_patterns)
+    )
+    return TrimPlan(decisions, edits, detach, options.days, managed)
 
 
 def _other_documents(inventory: Inventory) -> list[Policy]:

@@ -171,6 +171,13 @@ def render_text(result: TrimResult) -> str:
         lines.append("AWS-managed policies to detach:")
         for d in result.plan.detach:
             lines.append(f"  {d.address} ({d.file}:{d.line}): {d.policy_arn}: {d.reason}")
+    if result.plan.aws_managed:
+        lines.append("")
+        lines.append("AWS-managed policies, what was used of them:")
+        for m in result.plan.aws_managed:
+            lines.append(f"  {m.address} ({m.file}:{m.line}): {m.policy_arn}: {m.reason}")
+            if m.status == "used" and m.kept:
+                lines.append(f"      would stay: {_short(m.kept)}")
     if result.memberships is not None:
         from lpgen.memberships import render_membership_text
 
@@ -278,6 +285,16 @@ def render_markdown(result: TrimResult) -> str:
                 f"{_code(d.policy_arn)}: {md_escape(d.reason)}"
             )
         out.append("")
+    if result.plan.aws_managed:
+        out.append("### AWS-managed policies: what was used of them")
+        out.append("")
+        for m in result.plan.aws_managed:
+            out.append(
+                f"- {_code(m.address)} ({_code(f'{m.file}:{m.line}')}): "
+                f"{_code(m.policy_arn)}: {md_escape(m.reason)}"
+                + (f"; would stay: {md_escape(_short(m.kept))}" if m.kept else "")
+            )
+        out.append("")
     if result.memberships is not None:
         from lpgen.memberships import render_membership_text
 
@@ -338,6 +355,33 @@ def _detach_dict(d: DetachCandidate) -> dict[str, Any]:
     }
 
 
+def _short(actions: Sequence[str]) -> str:
+    """Kept actions by service: ``ec2 (193 actions), s3:GetObject``."""
+    by_service: dict[str, list[str]] = {}
+    for action in actions:
+        by_service.setdefault(action.split(":", 1)[0].lower(), []).append(action)
+    return ", ".join(
+        found[0] if len(found) == 1 else f"{service} ({len(found)} actions)"
+        for service, found in sorted(by_service.items())
+    )
+
+
+def _managed_dict(m: Any) -> dict[str, Any]:
+    return {
+        "address": m.address,
+        "policy_arn": m.policy_arn,
+        "principal": m.principal,
+        "file": m.file,
+        "line": m.line,
+        "status": m.status,
+        "reason": m.reason,
+        "granted": m.granted,
+        "kept": list(m.kept),
+        "used_services": list(m.used_services),
+        "accounts": list(m.accounts),
+    }
+
+
 def trim_to_dict(result: TrimResult) -> dict[str, Any]:
     """The ``trim --format json`` document: one record per policy, with the evidence."""
     return {
@@ -374,6 +418,11 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
             for p in _ordered(result)
         ],
         "detach": [_detach_dict(d) for d in result.plan.detach],
+        **(
+            {"aws_managed": [_managed_dict(m) for m in result.plan.aws_managed]}
+            if result.plan.aws_managed
+            else {}
+        ),
         **({"memberships": _membership_records(result)} if result.memberships is not None else {}),
         "files_changed": sorted(c.path for c in result.changes if c.old != c.new),
     }
@@ -427,7 +476,14 @@ def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
         )
     return replace(
         result,
-        plan=replace(result.plan, policies=policies, detach=detach),
+        plan=replace(
+            result.plan,
+            policies=policies,
+            detach=detach,
+            aws_managed=tuple(
+                replace(m, file=posixpath.join(prefix, m.file)) for m in result.plan.aws_managed
+            ),
+        ),
         changes=tuple(replace(c, path=posixpath.join(prefix, c.path)) for c in result.changes),
         memberships=memberships,
     )

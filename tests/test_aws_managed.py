@@ -123,3 +123,92 @@ def test_who_can_answers_from_the_collected_document(tmp_path: Path) -> None:
                "--snapshot", str(tmp_path / "s.json")],
     )  # fmt: skip
     assert "role ci" not in denied.stdout
+
+
+EC2_RO = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+EC2_DOC = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Resource": "*",
+         "Action": ["ec2:Describe*", "elasticloadbalancing:Describe*", "iam:PassRole"]},
+    ],
+}  # fmt: skip
+USED = "2026-11-02T09:00:00+00:00"
+
+
+def managed_case(tmp_path: Path, **entity: Any) -> tuple[Path, Path]:
+    tree = tmp_path / "tree"
+    tree.mkdir(parents=True)
+    (tree / "main.tf").write_text(
+        'resource "aws_iam_role" "ci" {\n  name = "ci"\n  assume_role_policy = "{}"\n}\n\n'
+        'resource "aws_iam_role_policy_attachment" "ci" {\n  role       = aws_iam_role.ci.name\n'
+        f'  policy_arn = "{EC2_RO}"\n}}\n'
+    )
+    record = {
+        "arn": "arn:aws:iam::111122223333:role/ci",
+        "create_date": "2024-01-01T00:00:00+00:00",
+        "details": {"JobStatus": "COMPLETED", "JobType": "ACTION_LEVEL", "ServicesLastAccessed": [
+            {"ServiceNamespace": "ec2", "ServiceName": "EC2", "LastAuthenticated": USED,
+             "TrackedActionsLastAccessed": [
+                 {"ActionName": "DescribeInstances", "LastAccessedTime": USED},
+                 {"ActionName": "DescribeVolumes"}]},
+            {"ServiceNamespace": "elasticloadbalancing", "ServiceName": "ELB"},
+            {"ServiceNamespace": "iam", "ServiceName": "IAM"},
+        ]},
+        **entity,
+    }  # fmt: skip
+    snap = {
+        "format": "lpgen.snapshot/1", "account_id": "111122223333",
+        "collected_at": "2026-11-20T00:00:00+00:00",
+        "aws_managed_policies": {EC2_RO: {"version_id": "v8", "document": EC2_DOC}},
+        "entities": [record],
+    }  # fmt: skip
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(snap))
+    return tree, path
+
+
+def trim_json(tree: Path, snap: Path) -> Any:
+    result = CliRunner().invoke(
+        main, ["trim", str(tree), "--snapshot", str(snap), "--no-git", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_trim_reports_what_the_principal_used_of_an_aws_managed_policy(tmp_path: Path) -> None:
+    from lpgen import catalog
+
+    tree, snap = managed_case(tmp_path)
+    [m] = trim_json(tree, snap)["aws_managed"]
+    describe = catalog.expand("ec2:Describe*") or ()
+    elb = catalog.expand("elasticloadbalancing:Describe*") or ()
+    assert m["status"] == "used"
+    assert m["principal"] == "role ci"
+    assert m["used_services"] == ["ec2"]
+    # ec2:DescribeVolumes is tracked and unused: it goes; the other EC2 Describe actions are
+    # not tracked and the service was used: they stay; elasticloadbalancing was not used;
+    # iam:PassRole is never judged by Access Advisor: it stays.
+    assert m["granted"] == len(describe) + len(elb) + 1
+    assert "ec2:DescribeVolumes" not in m["kept"]
+    assert "ec2:DescribeInstances" in m["kept"]
+    assert "iam:PassRole" in m["kept"]
+    assert not any(k.startswith("elasticloadbalancing:") for k in m["kept"])
+    assert len(m["kept"]) == len(describe) - 1 + 1
+    text = CliRunner().invoke(main, ["trim", str(tree), "--snapshot", str(snap), "--no-git"])
+    assert (
+        f"aws_iam_role_policy_attachment.ci (main.tf:6): {EC2_RO}: role ci used 1 of its "
+        f"services in the 90-day window (ec2); {len(describe) - 1 + 1} of its {m['granted']} actions "
+        "would stay under trim's rules\n"
+        f"      would stay: ec2 ({len(describe) - 1} actions), iam:PassRole\n"
+    ) in text.stdout
+
+
+def test_a_young_principal_or_a_failed_job_says_nothing(tmp_path: Path) -> None:
+    tree, snap = managed_case(tmp_path, create_date="2026-11-01T00:00:00+00:00")
+    [m] = trim_json(tree, snap)["aws_managed"]
+    assert m["status"] == "unknown" and "inside the 90-day window" in m["reason"]
+    assert m["kept"] == []
+    tree, snap = managed_case(tmp_path / "2", status="FAILED", error="the job failed")
+    [m] = trim_json(tree, snap)["aws_managed"]
+    assert m["status"] == "unknown" and "job failed" in m["reason"]

@@ -114,3 +114,9 @@ resource "aws_ssoadmin_account_assignment" "auditor" {
   target_id          = each.value
   target_type        = "AWS_ACCOUNT"
 }
+
+resource "aws_ssoadmin_managed_policy_attachment" "developer_s3" {
+  instance_arn       = local.instance_arn
+  permission_set_arn = aws_ssoadmin_permission_set.developer.arn
+  managed_policy_arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+}
