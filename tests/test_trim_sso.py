@@ -153,3 +153,8 @@ def test_check_reports_what_trim_would_do(tmp_path: Path) -> None:
         ".developer]"
     )
     assert len(lines) == 2  # the Auditor has no evidence from 333344445555: not reported
+
+
+def test_the_trim_guide_shows_this_case_as_it_is() -> None:
+    guide = (Path(__file__).parent.parent / "docs" / "trim.md").read_text(encoding="utf-8")
+    assert (CASE / "report.txt").read_text(encoding="utf-8") in guide
