@@ -158,3 +158,30 @@ def test_check_reports_what_trim_would_do(tmp_path: Path) -> None:
 def test_the_trim_guide_shows_this_case_as_it_is() -> None:
     guide = (Path(__file__).parent.parent / "docs" / "trim.md").read_text(encoding="utf-8")
     assert (CASE / "report.txt").read_text(encoding="utf-8") in guide
+
+
+def test_the_readme_command_shows_both_features() -> None:
+    root = Path(__file__).parent.parent
+    acme = root / "terraform_examples" / "acme"
+    result = CliRunner().invoke(
+        main,
+        ["trim", str(acme), "--snapshot", str(acme / "snapshot.json"),
+         "--snapshot", str(acme / "snapshot-staging.json"), "--no-git"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert (
+        "  permission set acme-engineer: usage of its AWSReservedSSO_acme-engineer_* roles in "
+        "accounts 111122223333, 444455556666\n"
+        "  - lambda:DeleteFunction: removed from statement 'Deploy'\n"
+    ) in out
+    assert "lambda:UpdateFunctionCode: removed from statement 'Deploy'" not in out
+    assert (
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess: permission set acme-engineer used 1 of "
+        "its services in the 90-day window (s3); 82 of its 95 actions would stay" in out
+    )
+    # Without the staging snapshot nothing of the permission set goes, and the account is named.
+    alone = CliRunner().invoke(
+        main, ["trim", str(acme), "--snapshot", str(acme / "snapshot.json"), "--no-git"]
+    )
+    assert "no snapshot of account 444455556666" in alone.stdout
