@@ -167,3 +167,87 @@ def test_a_permission_set_key_on_a_policy_is_refused() -> None:
     )
     with pytest.raises(SnapshotError, match="permission_set: expected the name of a permission"):
         loads_snapshot(text, file="s.json")
+
+
+SSO_TF = """
+resource "aws_ssoadmin_permission_set" "dev" {
+  name         = "Dev"
+  instance_arn = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+}
+resource "aws_ssoadmin_permission_set_inline_policy" "dev" {
+  instance_arn       = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  inline_policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = ["s3:ListAllMyBuckets", "ec2:DescribeInstances"], Resource = "*" }
+  ] })
+}
+resource "aws_ssoadmin_managed_policy_attachment" "dev" {
+  instance_arn       = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  managed_policy_arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+}
+resource "aws_ssoadmin_account_assignment" "dev" {
+  for_each           = toset(["111111111111", "222222222222"])
+  instance_arn       = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  principal_id       = "g-0123456789"
+  principal_type     = "GROUP"
+  target_id          = each.value
+  target_type        = "AWS_ACCOUNT"
+}
+"""
+
+
+def test_collect_accounts_finds_the_roles_in_each_member_account(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """End to end over the IAM query protocol: ListRoles (paged), the role's report and the
+    AWS-managed document, in each account reached by AssumeRole; then trim joins them."""
+    from click.testing import CliRunner
+
+    from lpgen.cli import main
+    from tests.iam_server import FakeEntity, FakeIam, FakeService
+
+    used = datetime(2026, 11, 1, tzinfo=UTC)
+    with FakeIam("999999999999", seed=3, max_page=1) as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", fake.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", fake.url)
+        fake.aws_policies["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] = (
+            "v3", {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]},
+        )  # fmt: skip
+        for account, path in (("111111111111", PREFIX), ("222222222222", PREFIX + "eu-west-2/")):
+            fake.add(FakeEntity("role", "AWSReservedSSO_Other_0123456789abcdef", path=PREFIX,
+                                account=account))  # fmt: skip
+            fake.add(FakeEntity(
+                "role", "AWSReservedSSO_Dev_0123456789abcdef", path=path, account=account,
+                services=[FakeService("s3", last_authenticated=used), FakeService("ec2")],
+            ))  # fmt: skip
+        root = tmp_path / "tf"
+        root.mkdir()
+        (root / "sso.tf").write_text(SSO_TF)
+        out = tmp_path / "snapshots"
+        result = CliRunner().invoke(
+            main, ["collect", str(root), "--out", str(out),
+                   "--accounts", "111111111111,222222222222"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert fake.calls["ListRoles"] >= 4  # every page, in both accounts
+    for account, path in (("111111111111", PREFIX), ("222222222222", PREFIX + "eu-west-2/")):
+        snap = load_snapshot(out / f"{account}.json")
+        [entity] = snap.entities
+        assert entity.arn == f"arn:aws:iam::{account}:role{path}AWSReservedSSO_Dev_0123456789abcdef"
+        assert entity.permission_set == "Dev"
+        assert entity.effective_status == "COMPLETED"
+        assert snap.aws_managed_policies["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"][
+            "version_id"
+        ] == "v3"
+    trimmed = CliRunner().invoke(
+        main, ["trim", str(root), "--snapshot", str(out), "--no-git", "--max-snapshot-age", "9999",
+               "--diff"],
+    )  # fmt: skip
+    assert trimmed.exit_code == 0, trimmed.output
+    assert '-    { Effect = "Allow", Action = ["s3:ListAllMyBuckets", "ec2:DescribeInstances"]' in (
+        trimmed.stdout
+    )
+    assert '+    { Effect = "Allow", Action = ["s3:ListAllMyBuckets"]' in trimmed.stdout
