@@ -212,3 +212,16 @@ def test_a_young_principal_or_a_failed_job_says_nothing(tmp_path: Path) -> None:
     tree, snap = managed_case(tmp_path / "2", status="FAILED", error="the job failed")
     [m] = trim_json(tree, snap)["aws_managed"]
     assert m["status"] == "unknown" and "job failed" in m["reason"]
+
+
+def test_check_reports_the_unused_part_of_an_aws_managed_policy(tmp_path: Path) -> None:
+    tree, snap = managed_case(tmp_path)
+    result = CliRunner().invoke(
+        main, ["check", str(tree), "--snapshot", str(snap), "--no-git", "--select", "LP001"]
+    )
+    assert result.exit_code == 0, result.stderr
+    [line] = [x for x in result.stdout.splitlines() if "LP001" in x]
+    assert line.startswith(
+        "main.tf:6: LP001 medium AWS-managed policy AmazonEC2ReadOnlyAccess grants role ci "
+    )
+    assert "(services used in the 90-day window: ec2); replace it by a policy holding" in line

@@ -134,6 +134,22 @@ def check_unused(ctx: CheckContext) -> Iterator[Finding]:
         if loc is None and d.file is not None and d.file != "<plan>":
             loc = Location(d.file, d.line or 1)
         yield ctx.finding("LP001", _message(d, options.days), location=loc, address=d.address)
+    detached = {c.address for c in plan.detach}
+    for m in plan.aws_managed:
+        # What trim reports of an AWS-managed attachment: only when some of it was not used.
+        if m.status != "used" or m.address in detached or len(m.kept) >= m.granted:
+            continue
+        name = m.policy_arn.rsplit("/", 1)[-1]
+        used = ", ".join(m.used_services) or "none"
+        yield ctx.finding(
+            "LP001",
+            f"AWS-managed policy {name} grants {m.principal} {m.granted} actions; only "
+            f"{len(m.kept)} would stay under trim's rules (services used in the "
+            f"{options.days}-day window: {used}); replace it by a policy holding what was used",
+            location=Location(m.file, m.line),
+            address=m.address,
+            qualifier=f"aws-managed:{m.principal}",
+        )
     for c in plan.detach:
         yield ctx.finding(
             "LP001",
