@@ -256,6 +256,12 @@ class TerminalProgress:
                 self._errors += 1
             self._draw(force=self._done == self._total)
 
+    def grow(self, extra: int) -> None:
+        """More entities than planned (an account's AWSReservedSSO_* roles, found on the way)."""
+        with self._lock:
+            self._total += extra
+            self._draw(force=False)
+
     def account_done(self, result: Any) -> None:
         """An account of an --org run ended; count the entities it never reached."""
         unreached = int(getattr(result, "unreached", 0))

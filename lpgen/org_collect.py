@@ -210,6 +210,9 @@ class _Run:
                 self._fail(account, str(exc), started, targets)
                 return
             targets.extend(sso_targets)
+            grow = getattr(self.progress, "grow", None)
+            if sso_targets and grow is not None:
+                grow(len(sso_targets))
         run = self._collection(account, iam, targets)
         if self.inventory is not None:
             from lpgen.aws_managed import attached_aws_managed, fetch_aws_managed

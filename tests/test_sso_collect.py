@@ -251,3 +251,19 @@ def test_collect_accounts_finds_the_roles_in_each_member_account(
         trimmed.stdout
     )
     assert '+    { Effect = "Allow", Action = ["s3:ListAllMyBuckets"]' in trimmed.stdout
+
+
+def test_progress_grows_by_the_roles_found_on_the_way() -> None:
+    import io
+
+    from lpgen.collect import TerminalProgress
+    from lpgen.snapshot import SnapshotEntity
+
+    out = io.StringIO()
+    progress = TerminalProgress(out)
+    progress.start(1)
+    progress.grow(2)
+    for _ in range(3):
+        progress.advance(SnapshotEntity(f"arn:aws:iam::{ACCOUNT}:role/x", status="COMPLETED"))
+    progress.finish()
+    assert out.getvalue().endswith("] 3/3  errors 0  0s\n")
