@@ -41,7 +41,7 @@ def assigned_accounts(inventory: Inventory, ps: PermissionSet) -> list[tuple[str
     out: list[tuple[str, str]] = []
     for assignment in inventory.account_assignments:
         if assignment.permission_set == ps.address:
-            out.append((assignment.account or "(unknown)", assignment.address))
+            out.append((assignment.account or "", assignment.address))
     return out
 
 
@@ -65,7 +65,8 @@ def permission_set_evidence(
     accounts: list[str] = []
     for account, address in assigned:
         if not _ACCOUNT.match(account):
-            gaps.append(f"account of {address} not known statically ({account})")
+            source = f" (from {account})" if account else ""
+            gaps.append(f"account of {address} not known statically{source}")
         elif account not in index.accounts:
             gaps.append(f"no snapshot of account {account} ({address})")
         elif account not in with_role:
