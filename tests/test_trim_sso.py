@@ -185,3 +185,23 @@ def test_the_readme_command_shows_both_features() -> None:
         main, ["trim", str(acme), "--snapshot", str(acme / "snapshot.json"), "--no-git"]
     )
     assert "no snapshot of account 444455556666" in alone.stdout
+
+
+def test_an_account_from_remote_state_is_no_evidence(tmp_path: Path) -> None:
+    # The shape of a public single-account setup: the target account from another root.
+    root = tree(tmp_path)
+    sso = root / "sso.tf"
+    sso.write_text(
+        sso.read_text().replace(
+            'target_id          = "111122223333"',
+            "target_id = data.terraform_remote_state.org.outputs.prod_account_id",
+        )
+    )
+    _code, doc, _ = trim(root, snapshot(tmp_path, A), snapshot(tmp_path, B))
+    op = record(doc, "aws_ssoadmin_permission_set_inline_policy.operator")
+    assert op["status"] == "skipped"
+    assert op["reason"].startswith(
+        "no usage data from every assigned account: account of "
+        "aws_ssoadmin_account_assignment.operator not known statically"
+    )
+    assert "((" not in op["reason"]
