@@ -100,6 +100,8 @@ class CollectTarget:
     path: str
     arn: str
     addresses: tuple[str, ...] = ()
+    # An AWSReservedSSO_* role: the permission set it was provisioned for.
+    permission_set: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ _KIND_ORDER: dict[str, int] = {"policy": 0, "group": 1, "user": 2, "role": 3}
 def plan_targets(inventory: Inventory, *, account_id: str, partition: str) -> TargetPlan:
     """What to collect for an inventory, and what had to be skipped (and why).
 
-    Customer-managed policies, all groups, and users/roles owning inline policies (an inline
-    policy's usage is in its owner's report). Deduplicated by ARN.
+    Customer-managed policies, all groups, users/roles owning inline policies (an inline
+    policy's usage is in its owner's report) and users/roles with an AWS-managed policy
+    attached. Deduplicated by ARN.
     """
     found: dict[str, CollectTarget] = {}
     skipped: list[SkippedEntity] = []
@@ -181,6 +184,16 @@ def plan_targets(inventory: Inventory, *, account_id: str, partition: str) -> Ta
         if policy.owner_arn and (parts := parse_arn(policy.owner_arn)) is not None:
             path = parts.path
         add(policy.owner_type, policy.owner, path, policy.address)
+    # A user or role with an AWS-managed policy attached: its own report says what it used
+    # of that policy (trim reports it, and may replace the policy by what was used).
+    from lpgen.aws_managed import is_aws_managed
+
+    for att in inventory.attachments:
+        if att.target_type == "group" or att.target is None or not is_aws_managed(att.policy_arn):
+            continue
+        entity = lookups[att.target_type](att.target)
+        if entity is not None:
+            add(att.target_type, att.target, entity.path, entity.address)
     targets = sorted(found.values(), key=lambda t: (_KIND_ORDER[t.kind], t.arn))
     return TargetPlan(tuple(targets), tuple(skipped))
 
@@ -242,6 +255,12 @@ class TerminalProgress:
             elif status != "COMPLETED":
                 self._errors += 1
             self._draw(force=self._done == self._total)
+
+    def grow(self, extra: int) -> None:
+        """More entities than planned (an account's AWSReservedSSO_* roles, found on the way)."""
+        with self._lock:
+            self._total += extra
+            self._draw(force=False)
 
     def account_done(self, result: Any) -> None:
         """An account of an --org run ended; count the entities it never reached."""
@@ -406,6 +425,7 @@ class _Collector:
             arn=target.arn,
             addresses=list(target.addresses),
             granularity=self.options.granularity,
+            permission_set=target.permission_set,
         )
         if self.monotonic() >= self.deadline:
             entity.status, entity.error = "error", "not collected: the --timeout was reached"
@@ -626,6 +646,8 @@ class AccountCollection:
             lane=Lane(account_id),
             timer=timer,
         )
+        # Default versions of the AWS-managed policies the tree attaches (read up front).
+        self.aws_managed_policies: dict[str, dict[str, Any]] = {}
         self._results: list[SnapshotEntity | None] = [None] * len(self.targets)
         self._left = len(self.targets)
         self._lock = threading.Lock()
@@ -682,6 +704,7 @@ class AccountCollection:
             collected_at=self.collected_at,
             entities=entities,
             generator=f"lpgen {__version__}",
+            aws_managed_policies=dict(self.aws_managed_policies),
         )
 
 
@@ -717,10 +740,12 @@ def collect(
     sleep: Callable[[float], None] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     stats: CollectStats | None = None,
+    aws_managed: Sequence[str] = (),
 ) -> Snapshot:
     """Collect Access Advisor data for ``targets`` with one shared IAM client.
 
-    ``account_id``/``partition`` default to those of the targets' ARNs. ``now`` gives the
+    ``account_id``/``partition`` default to those of the targets' ARNs; the default
+    versions of the ``aws_managed`` policy ARNs are read into the snapshot. ``now`` gives the
     snapshot's ``collected_at`` (the start of the run: a conservative window start);
     ``sleep``/``monotonic`` are for tests. Entities are returned in target order.
     """
@@ -741,6 +766,10 @@ def collect(
         monotonic=monotonic,
         progress=progress,
     )
+    if aws_managed:
+        from lpgen.aws_managed import fetch_aws_managed
+
+        run.aws_managed_policies = fetch_aws_managed(iam_client, aws_managed)
     scheduler = make_scheduler(options, sleep=sleep, monotonic=monotonic)
     if progress is not None:
         progress.start(len(targets))
@@ -922,11 +951,14 @@ def run_collect(
     progress: Progress | None = None,
 ) -> CollectResult:
     """Plan targets from an inventory, collect them, write the snapshot atomically."""
+    from lpgen.aws_managed import attached_aws_managed
     from lpgen.snapshot import save_snapshot
 
     identity = clients.identity
     plan = plan_targets(inventory, account_id=identity.account_id, partition=identity.partition)
     started = time.monotonic()
+    sso_targets, sso_skipped = sso_targets_for(inventory, clients.iam)
+    plan = TargetPlan((*plan.targets, *sso_targets), (*plan.skipped, *sso_skipped))
     stats = CollectStats()
     snapshot = collect(
         plan.targets,
@@ -936,6 +968,7 @@ def run_collect(
         account_id=identity.account_id,
         partition=identity.partition,
         stats=stats,
+        aws_managed=attached_aws_managed(inventory),
     )
     save_snapshot(snapshot, out)
     snapshot.label = out.rsplit("/", 1)[-1]
@@ -947,6 +980,42 @@ def run_collect(
         elapsed=time.monotonic() - started,
         stats=stats,
     )
+
+
+def sso_targets_for(
+    inventory: Inventory, iam_client: Any
+) -> tuple[list[CollectTarget], list[SkippedEntity]]:
+    """The ``AWSReservedSSO_*`` roles of the account for the permission sets the tree
+    declares (one paginated ``iam:ListRoles``), and the permission sets with no role there."""
+    from lpgen.sso_collect import declared_permission_sets, find_sso_roles
+
+    names = declared_permission_sets(inventory)
+    if not names:
+        return [], []
+    found = find_sso_roles(iam_client, names)
+    addresses: dict[str, tuple[str, ...]] = {}
+    for ps in inventory.permission_sets:
+        if ps.name:
+            addresses[ps.name] = (*addresses.get(ps.name, ()), ps.address)
+    targets = []
+    for role in found.roles:
+        parts = parse_arn(role.arn)
+        if parts is None:
+            continue
+        targets.append(
+            CollectTarget("role", role.name, role.path, role.arn,
+                          addresses.get(role.permission_set, ()), role.permission_set)
+        )  # fmt: skip
+    skipped = [
+        SkippedEntity(
+            address,
+            f"permission set {name}: no AWSReservedSSO_{name}_* role in this account "
+            "(not assigned here, or not provisioned yet): no usage data from this account",
+        )
+        for name in found.not_found
+        for address in addresses.get(name, ())
+    ]
+    return targets, skipped
 
 
 def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> str:
@@ -968,7 +1037,7 @@ def render_collect_summary(result: CollectResult, *, verbose: bool = True) -> st
     if result.stats.retries:
         lines.append(f"Retried {result.stats.retries} throttled calls.")
     if result.skipped:
-        lines.append(f"Skipped {len(result.skipped)} entities whose name is not known:")
+        lines.append(f"Skipped {len(result.skipped)} entities (name not known, or no role):")
         lines.extend(
             f"  {s.location + ': ' if s.location else ''}{s.address}: {s.reason}"
             for s in result.skipped

@@ -37,7 +37,8 @@ EDGE_KINDS: tuple[EdgeKind, ...] = ("member_of", "attached", "grants", "assigned
 ALL_SERVICES = "*"
 
 # AWS-managed policies whose document is fixed and short enough to know by heart. Others
-# are drawn without services and answered as "maybe" by who-can, never guessed.
+# come from the snapshots (collect reads their default version); without one they are drawn
+# without services and answered as "maybe" by who-can, never guessed.
 _KNOWN_AWS_MANAGED: dict[str, PolicyDocument] = {
     "AdministratorAccess": PolicyDocument(
         statements=[
@@ -264,6 +265,9 @@ class _Builder:
                     external=None if aws_managed else True,
                 )
                 known = _KNOWN_AWS_MANAGED.get(name) if aws_managed else None
+                if aws_managed and self.usage is not None and arn in self.usage.aws_managed:
+                    # The default version collect read from the account.
+                    known = self.usage.aws_managed[arn]
                 if known is not None:
                     self.result.documents[pid] = known
                 else:

@@ -134,8 +134,13 @@ class _Run:
         org: OrgOptions,
         progress: AccountProgress | None,
         monotonic: Callable[[], float],
+        inventory: Inventory | None = None,
     ) -> None:
         self.hop = hop
+        # Permission sets are provisioned into member accounts: each account is searched
+        # for the AWSReservedSSO_* roles of every permission set the tree declares.
+        self.inventory = inventory
+        self.sso = bool(inventory is not None and inventory.permission_sets)
         self.plan = plan
         self.options = options
         self.org = org
@@ -174,7 +179,7 @@ class _Run:
     def _open(self, account: Account) -> Generator[float, None, None]:
         started = self.monotonic()
         targets = list(self.plan(account.id, self.partition))
-        if not targets:
+        if not targets and not self.sso:
             # Nothing of the tree is applied to this account: an empty snapshot, no AWS call.
             self._write(account, self._collection(account, None, []), started)
             return
@@ -195,7 +200,26 @@ class _Run:
                     continue
                 self._fail(account, _error_text(exc, f"AssumeRole {role_arn}"), started, targets)
                 return
-        run = self._collection(account, self.hop.client("iam", assumed_keys(credentials)), targets)
+        iam = self.hop.client("iam", assumed_keys(credentials))
+        if self.sso and self.inventory is not None:
+            from lpgen.collect import sso_targets_for
+
+            try:
+                sso_targets, _not_found = sso_targets_for(self.inventory, iam)
+            except LpgenError as exc:
+                self._fail(account, str(exc), started, targets)
+                return
+            targets.extend(sso_targets)
+            grow = getattr(self.progress, "grow", None)
+            if sso_targets and grow is not None:
+                grow(len(sso_targets))
+        run = self._collection(account, iam, targets)
+        if self.inventory is not None:
+            from lpgen.aws_managed import attached_aws_managed, fetch_aws_managed
+
+            arns = attached_aws_managed(self.inventory)
+            if arns:
+                run.aws_managed_policies = fetch_aws_managed(iam, arns)
         run.submit(self.scheduler, lambda done: self._write(account, done, started))
 
     def _collection(
@@ -340,7 +364,8 @@ def run_org_collect(
             results.append(AccountResult(account, "fresh", file=file))
         else:
             todo.append(account)
-    run = _Run(hop=hop, plan=plan, options=options, org=org, progress=progress, monotonic=monotonic)
+    run = _Run(hop=hop, plan=plan, options=options, org=org, progress=progress,
+               monotonic=monotonic, inventory=inventory)  # fmt: skip
     total = sum(len(plan(a.id, hop.identity.partition)) for a in todo)
     if progress is not None:
         progress.start(total)

@@ -170,6 +170,8 @@ class SnapshotEntity:
     attached: bool | None = None
     granularity: str | None = None
     addresses: list[str] = field(default_factory=list)
+    # The IAM Identity Center permission set an AWSReservedSSO_* role was provisioned for.
+    permission_set: str | None = None
     # Keys this version does not know, kept so a load/save round trip loses nothing.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -211,6 +213,9 @@ class Snapshot:
     # The file it was loaded from (its name labels evidence); not saved.
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The default version of each AWS-managed policy the tree attaches, by ARN:
+    # {"version_id": "v5", "document": {...}} (or {"error": "..."} when it could not be read).
+    aws_managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def entity(self, arn: str) -> SnapshotEntity | None:
         return next((e for e in self.entities if e.arn == arn), None)
@@ -306,8 +311,13 @@ class _Validator:
                 )
             seen[entity.arn] = index
             entities.append(entity)
-        known = {"format", "account_id", "partition", "collected_at", "entities", "generator"}
+        known = {
+            "format", "account_id", "partition", "collected_at", "entities", "generator",
+            "aws_managed_policies",
+        }  # fmt: skip
+        managed = self.aws_managed(data.get("aws_managed_policies", {}))
         return Snapshot(
+            aws_managed_policies=managed,
             account_id=account,
             collected_at=collected_at,
             partition=partition,
@@ -315,6 +325,31 @@ class _Validator:
             generator=generator,
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+    def aws_managed(self, raw: object) -> dict[str, dict[str, Any]]:
+        where = "aws_managed_policies"
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"expected an object by policy ARN, got {_describe(raw)}")
+        out: dict[str, dict[str, Any]] = {}
+        for arn, record in raw.items():
+            if not re.match(r"^arn:aws[a-z-]*:iam::aws:policy/", arn):
+                raise self.fail(where, f"not an AWS-managed policy ARN: {cut(arn)}", near=arn)
+            ok = isinstance(record, dict) and (
+                isinstance(record.get("error"), str)
+                or (
+                    isinstance(record.get("document"), dict)
+                    and "Statement" in record["document"]
+                )
+            )
+            if not ok:
+                raise self.fail(
+                    f"{where}.{arn}",
+                    "expected {\"version_id\": ..., \"document\": {\"Statement\": ...}} "
+                    "or {\"error\": ...}",
+                    near=arn,
+                )
+            out[arn] = dict(record)
+        return out
 
     def entity(self, raw: object, where: str, account: str, partition: str) -> SnapshotEntity:
         if not isinstance(raw, dict):
@@ -376,6 +411,16 @@ class _Validator:
         create_date = raw.get("create_date")
         if create_date is not None:
             create_date = self.time(create_date, f"{where}.create_date", near=arn)
+        permission_set = raw.get("permission_set")
+        if permission_set is not None and (
+            not isinstance(permission_set, str) or parts.kind != "role"
+        ):
+            raise self.fail(
+                f"{where}.permission_set",
+                f"expected the name of a permission set (a string, on a role), "
+                f"got {_describe(permission_set)}",
+                near=arn,
+            )
         if "details" not in raw:
             raise self.fail(where, "missing key 'details'", near=arn)
         details = self.details(raw["details"], f"{where}.details", arn, status)
@@ -384,7 +429,7 @@ class _Validator:
             by_service = self.by_service(by_service, f"{where}.entities_by_service", arn)
         known = {
             "arn", "kind", "status", "error", "attached", "granularity", "addresses",
-            "create_date", "details", "entities_by_service",
+            "create_date", "details", "entities_by_service", "permission_set",
         }  # fmt: skip
         return SnapshotEntity(
             arn=arn,
@@ -396,6 +441,7 @@ class _Validator:
             attached=attached,
             granularity=granularity,
             addresses=list(addresses),
+            permission_set=permission_set,
             extra={k: v for k, v in raw.items() if k not in known},
         )
 
@@ -700,6 +746,8 @@ def entity_to_dict(entity: SnapshotEntity) -> dict[str, Any]:
         out["attached"] = entity.attached
     if entity.granularity is not None:
         out["granularity"] = entity.granularity
+    if entity.permission_set is not None:
+        out["permission_set"] = entity.permission_set
     out["details"] = normalise_response(entity.details)
     if entity.entities_by_service is not None:
         out["entities_by_service"] = normalise_response(entity.entities_by_service)
@@ -718,6 +766,10 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     if snapshot.generator:
         out["generator"] = snapshot.generator
     out.update(snapshot.extra)
+    if snapshot.aws_managed_policies:
+        out["aws_managed_policies"] = {
+            k: snapshot.aws_managed_policies[k] for k in sorted(snapshot.aws_managed_policies)
+        }
     out["entities"] = [entity_to_dict(e) for e in snapshot.entities]
     return out
 
@@ -762,6 +814,7 @@ def merge_snapshots(base: Snapshot, other: Snapshot) -> Snapshot:
         generator=base.generator or other.generator,
         label=base.label,
         extra={**other.extra, **base.extra},
+        aws_managed_policies={**base.aws_managed_policies, **other.aws_managed_policies},
     )
 
 

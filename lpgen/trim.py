@@ -21,10 +21,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lpgen import catalog
+from lpgen.aws_managed_usage import ManagedUsage, managed_usage
 from lpgen.errors import InputError
 from lpgen.gitinfo import LineHistory, LineOrigin
-from lpgen.model import ActionEntry, Inventory, Location, Policy, PolicyDocument, Statement
+from lpgen.model import (
+    ActionEntry,
+    Inventory,
+    Location,
+    PermissionSet,
+    Policy,
+    PolicyDocument,
+    Statement,
+)
 from lpgen.rewrite import Edit, FileChange, edit_file, read_source, verify_parses
+from lpgen.sso_trim import PERMISSION_SET_INLINE_LIMIT, permission_set_evidence
 from lpgen.usage import (
     EntityUsage,
     Evidence,
@@ -138,6 +148,10 @@ class PolicyDecision:
     kept: tuple[Kept, ...] = ()
     services_removed: tuple[str, ...] = ()
     snapshots: tuple[str, ...] = ()
+    # A permission set's inline policy: its name, and the accounts whose AWSReservedSSO_*
+    # roles the usage (and so every removal) comes from.
+    permission_set: str | None = None
+    accounts: tuple[str, ...] = ()
 
     @property
     def actions_removed(self) -> int:
@@ -166,6 +180,9 @@ class TrimPlan:
     edits: Mapping[str, tuple[Edit, ...]]
     detach: tuple[DetachCandidate, ...] = ()
     days: int = 90
+    # What each principal used of the AWS-managed policies attached to it (documents from
+    # the snapshots): lpgen.aws_managed_usage.ManagedUsage records.
+    aws_managed: tuple[ManagedUsage, ...] = ()
 
     @property
     def trimmed(self) -> int:
@@ -359,6 +376,8 @@ class _PolicyPlan:
     # quota (see _Level); ``coarse_reason`` says why.
     coarse: int = 0
     coarse_reason: str = ""
+    permission_set: str | None = None
+    accounts: tuple[str, ...] = ()
 
 
 def _key(loc: Location) -> SpanKey:
@@ -449,8 +468,24 @@ class _Planner:
 
     # -- per policy ----------------------------------------------------------------------
 
-    def plan_policy(self, policy: Policy) -> _PolicyPlan:
-        usages = self.index.for_policy(policy)
+    def plan_permission_set(self, ps: PermissionSet) -> _PolicyPlan:
+        """A permission set's inline policy, judged by its roles in every assigned account."""
+        assert ps.inline_policy is not None
+        found = permission_set_evidence(self.inventory, ps, self.index)
+        if found.gap is not None:
+            # No usage judged: with no usages every span the policy uses keeps everything.
+            plan = self.plan_policy(ps.inline_policy, usages=[])
+            if not plan.reason.startswith("not evaluated"):
+                plan.reason = found.gap
+        else:
+            plan = self.plan_policy(ps.inline_policy, usages=found.usages)
+        plan.permission_set = ps.name
+        plan.accounts = found.accounts
+        return plan
+
+    def plan_policy(self, policy: Policy, usages: list[EntityUsage] | None = None) -> _PolicyPlan:
+        if usages is None:
+            usages = self.index.for_policy(policy)
         plan = _PolicyPlan(policy, usages)
         doc = policy.document
         if doc is None or doc.unknown_reason:
@@ -581,6 +616,8 @@ def _stmt_label(stmt: Statement) -> str:
 
 def _blocked_reason(policy: Policy, verdict: Verdict) -> str:
     whose = "policy" if policy.kind == "managed" else f"owner ({policy.owner_type})"
+    if policy.kind == "inline" and policy.owner_type is None:
+        whose = "permission set's roles"
     texts = {
         "no-data": f"no Access Advisor data for this {whose} in the snapshots",
         "job-not-completed": "no usable data: " + verdict.reason,
@@ -942,6 +979,8 @@ class _Quota:
             return None
         policy = plan.policy
         limit = catalog.policy_size_limit(policy.kind, policy.owner_type)
+        if plan.permission_set is not None:
+            limit = PERMISSION_SET_INLINE_LIMIT
         key = _owner_key(policy)
         others = [p for p in self.owners.get(key, []) if p is not plan] if key else []
         total = new
@@ -951,7 +990,11 @@ class _Quota:
             total += size
             unknown = unknown or other_unknown
         quota = f"IAM's {limit:,}-character limit" + (
-            f" for a {policy.owner_type}'s inline policies" if policy.kind == "inline" else ""
+            " for a permission set's inline policy (its role's inline policy in each account)"
+            if plan.permission_set is not None
+            else f" for a {policy.owner_type}'s inline policies"
+            if policy.kind == "inline"
+            else ""
         )
         if unknown:
             whose = "the policy (or its owner's other inline policies)" if others else "the policy"
@@ -990,6 +1033,9 @@ def plan_trim(
     """
     planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
     plans = [planner.plan_policy(p) for p in inventory.policies]
+    plans += [
+        planner.plan_permission_set(ps) for ps in inventory.permission_sets if ps.inline_policy
+    ]
     # Trust and resource policies are never trimmed, and neither is any span they share.
     others = [_fixed_plan(p) for p in _other_documents(inventory)]
     docs = {id(p): p.policy.document for p in plans}
@@ -1068,7 +1114,10 @@ def plan_trim(
     decisions = tuple(_decide(plan, entries, statements, options) for plan in plans)
     edits = build_edits(plans, entries, statements)
     detach = tuple(_detach_candidates(inventory, index, options))
-    return TrimPlan(decisions, edits, detach, options.days)
+    managed = tuple(
+        managed_usage(inventory, index, days=options.days, keep=options.keep_patterns)
+    )
+    return TrimPlan(decisions, edits, detach, options.days, managed)
 
 
 def _other_documents(inventory: Inventory) -> list[Policy]:
@@ -1228,6 +1277,8 @@ def _decide(
         kept=tuple(kept),
         services_removed=services_removed if status == "trimmed" or plan.unused else (),
         snapshots=labels,
+        permission_set=plan.permission_set,
+        accounts=plan.accounts,
     )
 
 

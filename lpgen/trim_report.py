@@ -75,7 +75,7 @@ def summary_line(result: TrimResult) -> str:
 # --- evidence in words ------------------------------------------------------------------
 
 
-def _evidence_text(proof: Proof, ev: Evidence, days: int) -> str:
+def _evidence_text(proof: Proof, ev: Evidence, days: int, *, account: bool = False) -> str:
     subject = proof.subject
     if ev.last_accessed is None:
         used = f"{subject} never used in the tracking period"
@@ -84,14 +84,29 @@ def _evidence_text(proof: Proof, ev: Evidence, days: int) -> str:
         if ev.entity:
             used += f" by {ev.entity}"
     source = ev.label or ev.account_id
+    if account and source != ev.account_id:
+        source += f", account {ev.account_id}"
     return (
         f"{used} (window {days} days back from {_day(ev.collected_at)}, since "
         f"{_day(ev.window_start)}; {source})"
     )
 
 
-def _proofs_text(removal: Removal, days: int) -> list[str]:
-    return [_evidence_text(p, ev, days) for p in removal.proofs for ev in p.evidence]
+def _proofs_text(removal: Removal, days: int, *, account: bool = False) -> list[str]:
+    return [
+        _evidence_text(p, ev, days, account=account) for p in removal.proofs for ev in p.evidence
+    ]
+
+
+def _accounts_text(p: PolicyDecision, code: Callable[[str], str] = str) -> str | None:
+    """For a permission set: whose usage its decision rests on."""
+    if p.permission_set is None or not p.accounts:
+        return None
+    which = "account" if len(p.accounts) == 1 else "accounts"
+    return (
+        f"permission set {code(p.permission_set)}: usage of its "
+        f"{code(f'AWSReservedSSO_{p.permission_set}_*')} roles in {which} {', '.join(p.accounts)}"
+    )
 
 
 def _removal_head(removal: Removal) -> str:
@@ -142,9 +157,12 @@ def render_text(result: TrimResult) -> str:
             continue
         lines.append("")
         lines.append(f"{p.address} ({p.status}{', unused' if p.unused else ''})")
+        accounts = _accounts_text(p)
+        if accounts:
+            lines.append(f"  {accounts}")
         for r in p.removals:
             lines.append(f"  - {'unused: ' if p.unused else ''}{_removal_head(r)}")
-            for text in _proofs_text(r, days):
+            for text in _proofs_text(r, days, account=p.permission_set is not None):
                 lines.append(f"      {text}")
         for k in p.kept:
             lines.append(f"  = kept {_kept_text(k)}")
@@ -153,6 +171,13 @@ def render_text(result: TrimResult) -> str:
         lines.append("AWS-managed policies to detach:")
         for d in result.plan.detach:
             lines.append(f"  {d.address} ({d.file}:{d.line}): {d.policy_arn}: {d.reason}")
+    if result.plan.aws_managed:
+        lines.append("")
+        lines.append("AWS-managed policies, what was used of them:")
+        for m in result.plan.aws_managed:
+            lines.append(f"  {m.address} ({m.file}:{m.line}): {m.policy_arn}: {m.reason}")
+            if m.status == "used" and m.kept:
+                lines.append(f"      would stay: {_short(m.kept)}")
     if result.memberships is not None:
         from lpgen.memberships import render_membership_text
 
@@ -206,6 +231,10 @@ def render_markdown(result: TrimResult) -> str:
         out.append("")
         out.append(f"{md_escape(p.reason)}{where}")
         out.append("")
+        accounts = _accounts_text(p, _code)
+        if accounts:
+            out.append(accounts[0].upper() + accounts[1:] + ".")
+            out.append("")
         out.append(
             f"<details><summary>Evidence ({_plural(len(p.removals), 'entry', 'entries')})</summary>"
         )
@@ -222,7 +251,9 @@ def render_markdown(result: TrimResult) -> str:
             )
             n = len(r.actions)
             entry = _code(r.entry) + (f" ({_plural(n, 'action')})" if n > 1 else "")
-            evidence = "<br>".join(md_escape(t) for t in _proofs_text(r, days))
+            evidence = "<br>".join(
+                md_escape(t) for t in _proofs_text(r, days, account=p.permission_set is not None)
+            )
             out.append(f"| {entry} | {change} | {evidence} |")
         if p.kept:
             out.append("")
@@ -252,6 +283,16 @@ def render_markdown(result: TrimResult) -> str:
             out.append(
                 f"- {_code(d.address)} ({_code(f'{d.file}:{d.line}')}): "
                 f"{_code(d.policy_arn)}: {md_escape(d.reason)}"
+            )
+        out.append("")
+    if result.plan.aws_managed:
+        out.append("### AWS-managed policies: what was used of them")
+        out.append("")
+        for m in result.plan.aws_managed:
+            out.append(
+                f"- {_code(m.address)} ({_code(f'{m.file}:{m.line}')}): "
+                f"{_code(m.policy_arn)}: {md_escape(m.reason)}"
+                + (f"; would stay: {md_escape(_short(m.kept))}" if m.kept else "")
             )
         out.append("")
     if result.memberships is not None:
@@ -314,6 +355,33 @@ def _detach_dict(d: DetachCandidate) -> dict[str, Any]:
     }
 
 
+def _short(actions: Sequence[str]) -> str:
+    """Kept actions by service: ``ec2 (193 actions), s3:GetObject``."""
+    by_service: dict[str, list[str]] = {}
+    for action in actions:
+        by_service.setdefault(action.split(":", 1)[0].lower(), []).append(action)
+    return ", ".join(
+        found[0] if len(found) == 1 else f"{service} ({len(found)} actions)"
+        for service, found in sorted(by_service.items())
+    )
+
+
+def _managed_dict(m: Any) -> dict[str, Any]:
+    return {
+        "address": m.address,
+        "policy_arn": m.policy_arn,
+        "principal": m.principal,
+        "file": m.file,
+        "line": m.line,
+        "status": m.status,
+        "reason": m.reason,
+        "granted": m.granted,
+        "kept": list(m.kept),
+        "used_services": list(m.used_services),
+        "accounts": list(m.accounts),
+    }
+
+
 def trim_to_dict(result: TrimResult) -> dict[str, Any]:
     """The ``trim --format json`` document: one record per policy, with the evidence."""
     return {
@@ -341,10 +409,20 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
                     {"subject": k.subject, "code": k.code, "reason": k.reason, "count": k.count}
                     for k in p.kept
                 ],
+                **(
+                    {"permission_set": p.permission_set, "accounts": list(p.accounts)}
+                    if p.permission_set is not None
+                    else {}
+                ),
             }
             for p in _ordered(result)
         ],
         "detach": [_detach_dict(d) for d in result.plan.detach],
+        **(
+            {"aws_managed": [_managed_dict(m) for m in result.plan.aws_managed]}
+            if result.plan.aws_managed
+            else {}
+        ),
         **({"memberships": _membership_records(result)} if result.memberships is not None else {}),
         "files_changed": sorted(c.path for c in result.changes if c.old != c.new),
     }
@@ -398,7 +476,14 @@ def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
         )
     return replace(
         result,
-        plan=replace(result.plan, policies=policies, detach=detach),
+        plan=replace(
+            result.plan,
+            policies=policies,
+            detach=detach,
+            aws_managed=tuple(
+                replace(m, file=posixpath.join(prefix, m.file)) for m in result.plan.aws_managed
+            ),
+        ),
         changes=tuple(replace(c, path=posixpath.join(prefix, c.path)) for c in result.changes),
         memberships=memberships,
     )

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from lpgen.model import Policy
+from lpgen.model import Policy, PolicyDocument
 from lpgen.snapshot import (
     Kind,
     Snapshot,
@@ -55,6 +55,7 @@ from lpgen.snapshot import (
     parse_arn,
     parse_time,
 )
+from lpgen.sso_collect import permission_set_of
 
 VerdictCode = Literal[
     "service-unused",
@@ -129,6 +130,8 @@ class EntityUsage:
     attached: bool | None = None
     granularity: str | None = None
     services: dict[str, ServiceUsage] = field(default_factory=dict)
+    # An AWSReservedSSO_* role: the IAM Identity Center permission set it belongs to.
+    permission_set: str | None = None
 
     def service(self, namespace: str) -> ServiceUsage | None:
         return self.services.get(namespace.lower())
@@ -206,6 +209,8 @@ def entity_usage(entity: SnapshotEntity, snapshot: Snapshot) -> EntityUsage:
         attached=entity.attached,
         granularity=granularity,
         services=services,
+        permission_set=entity.permission_set
+        or (permission_set_of(parts.name, parts.path) if parts.kind == "role" else None),
     )
 
 
@@ -242,13 +247,32 @@ class UsageIndex:
         self._all = list(usages)
         self._by_name: dict[tuple[str, str], list[EntityUsage]] = {}
         self._by_arn: dict[str, list[EntityUsage]] = {}
+        self._by_permission_set: dict[str, list[EntityUsage]] = {}
+        self.accounts: set[str] = set()
+        # AWS-managed policy documents read at collect time (snapshot aws_managed_policies).
+        self.aws_managed: dict[str, PolicyDocument] = {}
         for usage in self._all:
             self._by_name.setdefault((usage.kind, usage.name), []).append(usage)
             self._by_arn.setdefault(usage.arn, []).append(usage)
+            self.accounts.add(usage.account_id)
+            if usage.permission_set is not None:
+                key = usage.permission_set.lower()
+                self._by_permission_set.setdefault(key, []).append(usage)
 
     @classmethod
     def from_snapshots(cls, snapshots: Sequence[Snapshot]) -> UsageIndex:
-        return cls(entity_usage(e, s) for s in snapshots for e in s.entities)
+        index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
+        # An account counts as seen even when its snapshot holds no entity.
+        index.accounts.update(s.account_id for s in snapshots)
+        from lpgen.aws_managed import documents_of
+
+        index.aws_managed = documents_of(snapshots)
+        return index
+
+    def for_permission_set(self, name: str) -> list[EntityUsage]:
+        """The reports of the ``AWSReservedSSO_<name>_*`` roles, one per account (and per
+        snapshot) holding one: the permission set's usage in every account it is in."""
+        return list(self._by_permission_set.get(name.lower(), []))
 
     def __len__(self) -> int:
         return len(self._all)

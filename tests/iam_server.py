@@ -3,7 +3,8 @@
 Form-encoded POST in, XML in the IAM namespace out, as botocore expects; point a client at it
 with ``endpoint_url`` or ``AWS_ENDPOINT_URL_IAM``/``AWS_ENDPOINT_URL_STS``. It holds a set of
 fake entities with Access Advisor data and implements what ``collect`` calls:
-GetCallerIdentity, AssumeRole, GetPolicy/GetGroup/GetUser/GetRole,
+GetCallerIdentity, AssumeRole, GetPolicy/GetGroup/GetUser/GetRole, ListRoles,
+GetPolicyVersion (AWS-managed policies),
 GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails(WithEntities), with
 paging (``max_page`` caps MaxItems), slow jobs, failed jobs, per-call latency and random
 Throttling / LimitExceeded. Like AWS, a job can only be read with the credentials (access
@@ -12,6 +13,7 @@ key) that generated it. Binds 127.0.0.1 only. Used by tests and by benchmarks/co
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import threading
@@ -134,6 +136,8 @@ class FakeIam:
         self.throttle_rate = throttle_rate
         self.limit_rate = limit_rate
         self.max_page = max_page
+        # AWS-managed policies (arn:aws:iam::aws:policy/...): ARN -> (version id, document).
+        self.aws_policies: dict[str, tuple[str, dict[str, Any]]] = {}
         # How long an Access Advisor job runs (wall clock, uniform in the range), as on AWS
         # where a job takes seconds; ``in_progress_polls`` adds a number of polls on top.
         self.job_seconds = job_seconds
@@ -362,10 +366,38 @@ class FakeIam:
         return record
 
     def _op_GetPolicy(self, params: dict[str, str], key: str) -> dict[str, Any]:
+        if params["PolicyArn"] in self.aws_policies:
+            arn = params["PolicyArn"]
+            version, _doc = self.aws_policies[arn]
+            created = datetime(2015, 2, 6, tzinfo=timezone.utc)
+            return {
+                "Policy": {
+                    "PolicyName": arn.rsplit("/", 1)[-1], "PolicyId": "ANPAAWS", "Arn": arn,
+                    "Path": "/", "DefaultVersionId": version, "AttachmentCount": 1,
+                    "IsAttachable": True, "CreateDate": created, "UpdateDate": created,
+                }
+            }  # fmt: skip
         entity = self._by_arn(params["PolicyArn"])
         if entity.kind != "policy":
             raise IamError(400, "InvalidInput", "not a policy ARN")
         return {"Policy": self._record(entity)}
+
+    def _op_GetPolicyVersion(self, params: dict[str, str], key: str) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        found = self.aws_policies.get(params["PolicyArn"])
+        if found is None or found[0] != params["VersionId"]:
+            raise IamError(404, "NoSuchEntity", f"Policy {params['PolicyArn']} version not found.")
+        version, doc = found
+        return {
+            "PolicyVersion": {
+                # AWS sends the document URL-encoded; botocore decodes it.
+                "Document": quote(json.dumps(doc)),
+                "VersionId": version,
+                "IsDefaultVersion": True,
+                "CreateDate": datetime(2015, 2, 6, tzinfo=timezone.utc),
+            }
+        }
 
     def _op_GetGroup(self, params: dict[str, str], key: str) -> dict[str, Any]:
         return {
@@ -379,6 +411,25 @@ class FakeIam:
 
     def _op_GetRole(self, params: dict[str, str], key: str) -> dict[str, Any]:
         return {"Role": self._record(self._by_name("role", params["RoleName"], key))}
+
+    def _op_ListRoles(self, params: dict[str, str], key: str) -> dict[str, Any]:
+        account = self.account_of(key)
+        prefix = params.get("PathPrefix", "/")
+        roles = sorted(
+            (
+                e
+                for e in self.entities.values()
+                if e.kind == "role"
+                and (e.account or self.account_id) == account
+                and e.path.startswith(prefix)
+            ),
+            key=lambda e: e.name,
+        )
+        page, marker = self._page([self._record(e) for e in roles], params)
+        out: dict[str, Any] = {"Roles": page, "IsTruncated": marker is not None}
+        if marker is not None:
+            out["Marker"] = marker
+        return out
 
     def _op_GenerateServiceLastAccessedDetails(
         self, params: dict[str, str], key: str

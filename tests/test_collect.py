@@ -910,8 +910,18 @@ def test_documented_permissions_match_the_calls_collect_makes(
         iam_client=clients.iam,
         options=CollectOptions(poll_initial=0.01),
     )
+    from lpgen.collect import sso_targets_for
+    from lpgen.model import PermissionSet
+
+    sso = Inventory(root=".", permission_sets=[PermissionSet("ps", "Dev", Location("x.tf", 1))])
+    sso_targets_for(sso, clients.iam)
+    from lpgen.aws_managed import fetch_aws_managed
+
+    read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    endpoint.aws_policies[read_only] = ("v9", {"Version": "2012-10-17", "Statement": []})
+    assert fetch_aws_managed(clients.iam, [read_only])[read_only]["version_id"] == "v9"
     called = {f"iam:{op}" for op in endpoint.calls if op != "GetCallerIdentity"}
-    assert len(called) == 7
+    assert len(called) == 9
 
     root = Path(__file__).resolve().parent.parent
     doc = (root / "docs" / "permissions.md").read_text(encoding="utf-8")

@@ -69,5 +69,8 @@ def test_every_docs_page_is_reachable_from_the_index() -> None:
 
 def test_readme_commands_use_real_options() -> None:
     text = README.read_text(encoding="utf-8")
-    assert "lpgen trim terraform_examples/acme --snapshot terraform_examples/acme/snapshot.json --diff" in text
+    assert (
+        "lpgen trim terraform_examples/acme --snapshot terraform_examples/acme/snapshot.json "
+        "--snapshot terraform_examples/acme/snapshot-staging.json --diff"
+    ) in text
     assert "bash .ci/run" in text

@@ -71,8 +71,12 @@ def test_golden_analysis(example: AccessGraph, fmt: str, ext: str) -> None:
 def test_json_is_node_link_data_networkx_reads_back(example: AccessGraph) -> None:
     data = json.loads(export_graph(example.graph, "json"))
     assert all({"id", "kind", "name"} <= set(n) for n in data["nodes"])
-    assert {n["kind"] for n in data["nodes"]} == {"user", "group", "role", "policy", "service"}
-    assert {e["kind"] for e in data["edges"]} == {"member_of", "attached", "grants"}
+    assert {n["kind"] for n in data["nodes"]} == {
+        "user", "group", "role", "policy", "service", "sso_group", "permission_set", "account",
+    }  # fmt: skip
+    assert {e["kind"] for e in data["edges"]} == {
+        "member_of", "attached", "grants", "assigned", "provisioned",
+    }  # fmt: skip
     back = nx.node_link_graph(data, edges="edges")
     assert back.is_directed()
     assert sorted(back.edges) == sorted(example.graph.edges)

@@ -15,6 +15,11 @@ statement of every policy:
 * every action element is the input's own text or has a literal, known service prefix;
 * HashiCorp's parser accepts the output, and a second trim changes nothing.
 
+The same random policies also come as the inline policy of an IAM Identity Center
+permission set assigned to two accounts (``aws_ssoadmin_account_assignment``), with one
+snapshot per account holding its ``AWSReservedSSO_*`` role (or not: then nothing may go):
+an action may go only when the role of both accounts says so.
+
 The suite runs a fixed seed (4 x 25 trees, 5 policies each). A longer run:
 ``LPGEN_ORACLE_TREES=500 LPGEN_ORACLE_SEED=7 .venv/bin/python -m pytest -q tests/test_trim_oracle.py``.
 """
@@ -186,11 +191,49 @@ class Case:
     style: str
     statements: list[dict[str, Any]]
     usage: dict[str, Any] = field(default_factory=dict)
+    # A permission set's inline policy: assigned to accounts A and B; its role's usage in B
+    # (None: B's snapshot has no role for it, so nothing may go).
+    permission_set: bool = False
+    usage_b: dict[str, Any] | None = None
+
+    def removable(self, action: str) -> bool:
+        if not self.permission_set:
+            return removable(action, self.usage)
+        return (
+            self.usage_b is not None
+            and removable(action, self.usage)
+            and removable(action, self.usage_b)
+        )
+
+
+INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+ACCOUNT_B = "222233334444"
 
 
 def render(case: Case, rng: random.Random, root: Path) -> str:
     name = case.name
     head = f'resource "aws_iam_policy" "{name}" {{\n  name = "{name}"\n'
+    if case.permission_set:
+        # policy = ... below becomes the inline policy of a permission set assigned to A and B.
+        head = (
+            f'resource "aws_ssoadmin_permission_set" "{name}" {{\n  name = "{name}"\n'
+            f'  instance_arn = "{INSTANCE}"\n}}\n\n'
+            f'resource "aws_ssoadmin_account_assignment" "{name}" {{\n'
+            f'  for_each = toset(["111122223333", "{ACCOUNT_B}"])\n'
+            f'  instance_arn = "{INSTANCE}"\n'
+            f"  permission_set_arn = aws_ssoadmin_permission_set.{name}.arn\n"
+            '  principal_id = "g-0123456789"\n  principal_type = "GROUP"\n'
+            '  target_id = each.value\n  target_type = "AWS_ACCOUNT"\n}\n\n'
+            f'resource "aws_ssoadmin_permission_set_inline_policy" "{name}" {{\n'
+            f'  instance_arn = "{INSTANCE}"\n'
+            f"  permission_set_arn = aws_ssoadmin_permission_set.{name}.arn\n"
+        )
+        return render_value(case, rng, root, head).replace("  policy = ", "  inline_policy = ", 1)
+    return render_value(case, rng, root, head)
+
+
+def render_value(case: Case, rng: random.Random, root: Path, head: str) -> str:
+    name = case.name
     if case.style == "jsonencode":
         # JSON-compatible HCL (quoted keys, ':'), so the oracle can read it back as JSON.
         body = _json_doc(case.statements, rng).replace("\n", "\n  ")
@@ -229,7 +272,7 @@ def _usage(rng: random.Random, spanning: bool) -> dict[str, Any]:
     return {"mode": mode, "services": services}
 
 
-def _entity(name: str, usage: dict[str, Any]) -> dict[str, Any]:
+def _entity(name: str, usage: dict[str, Any], role: str | None = None) -> dict[str, Any]:
     mode = usage["mode"]
     items = []
     for ns, (state, tracked) in usage["services"].items():
@@ -250,12 +293,22 @@ def _entity(name: str, usage: dict[str, Any]) -> dict[str, Any]:
         details["ServicesLastAccessed"] = items
     else:
         details["Error"] = {"Code": "InternalError", "Message": "failed"}
-    return {
+    out = {
         "arn": f"arn:aws:iam::111122223333:policy/{name}",
         "create_date": "2026-10-01T00:00:00+00:00" if mode == "young" else "2024-01-01T00:00:00+00:00",
         "attached": True,
         "details": details,
     }
+    if role is not None:
+        # An Identity Center role (some instances add a region segment to the path).
+        out["arn"] = role
+        del out["attached"]
+    return out
+
+
+def _role(account: str, name: str, rng: random.Random) -> str:
+    path = rng.choice(["/aws-reserved/sso.amazonaws.com/", "/aws-reserved/sso.amazonaws.com/eu-west-2/"])
+    return f"arn:aws:iam::{account}:role{path}AWSReservedSSO_{name}_0123456789abcdef"
 
 
 def removable(action: str, usage: dict[str, Any]) -> bool:
@@ -291,8 +344,12 @@ def _as_list(value: Any) -> list[Any] | None:
 
 
 def statements_of(parsed: dict[str, Any], root: Path, name: str) -> dict[str, dict[str, Any]]:
-    [resource] = parsed["resource"]["aws_iam_policy"][name]
-    policy = resource["policy"]
+    if name in parsed["resource"].get("aws_ssoadmin_permission_set_inline_policy", {}):
+        [resource] = parsed["resource"]["aws_ssoadmin_permission_set_inline_policy"][name]
+        policy = resource["inline_policy"]
+    else:
+        [resource] = parsed["resource"]["aws_iam_policy"][name]
+        policy = resource["policy"]
     if policy.startswith("${jsonencode("):
         doc = _tolerant_json(policy[len("${jsonencode(") : -2])
     elif policy.startswith("${file("):
@@ -341,7 +398,7 @@ def judge(case: Case, before: dict[str, dict[str, Any]], after: dict[str, dict[s
             continue
         allowed_before = frozenset().union(*(expand(p) for p in old_actions))
         unknown = [p for p in old_actions if not expand(p)]
-        needed = {a for a in allowed_before if not removable(a, case.usage)}
+        needed = {a for a in allowed_before if not case.removable(a)}
         if new is None:
             assert not needed and not unknown, f"{where} {sid}: removed, but {sorted(needed)[:5]} needed"
             continue
@@ -384,14 +441,32 @@ def _build(seed: int, base: Path) -> list[tuple[Path, Path, list[Case]]]:
             case.usage = _usage(rng, spanning)
             parts.append(render(case, rng, src))
             cases.append(case)
+            # The same source style as a permission set's inline policy, judged by its
+            # roles in two accounts.
+            ps = Case(f"ps{i}", style, _statements(rng, style), permission_set=True)
+            ps.usage = _usage(rng, spanning)
+            ps.usage_b = _usage(rng, spanning) if rng.random() < 0.85 else None
+            parts.append(render(ps, rng, src))
+            cases.append(ps)
         (src / "main.tf").write_text("\n".join(parts))
-        snapshot = {
-            "format": "lpgen.snapshot/1",
-            "account_id": "111122223333",
-            "collected_at": COLLECTED,
-            "entities": [_entity(c.name, c.usage) for c in cases],
-        }
-        (base / f"t{t}" / "snapshot.json").write_text(json.dumps(snapshot))
+        entities = [
+            _entity(c.name, c.usage, _role("111122223333", c.name, rng) if c.permission_set else None)
+            for c in cases
+        ]
+        entities_b = [
+            _entity(c.name, c.usage_b, _role(ACCOUNT_B, c.name, rng))
+            for c in cases
+            if c.permission_set and c.usage_b is not None
+        ]
+        for account, items, file in (("111122223333", entities, "snapshot.json"),
+                                      (ACCOUNT_B, entities_b, "snapshot-b.json")):
+            snapshot = {
+                "format": "lpgen.snapshot/1",
+                "account_id": account,
+                "collected_at": COLLECTED,
+                "entities": items,
+            }
+            (base / f"t{t}" / file).write_text(json.dumps(snapshot))
         out = base / f"t{t}" / "output"
         shutil.copytree(src, out)
         trees.append((src, out, cases))
@@ -404,10 +479,10 @@ def test_trim_against_an_independent_oracle(part: int, tmp_path: Path) -> None:
     trees = _build(SEED * 10 + part, tmp_path)
     options = TrimOptions(use_git=False)
     for _src, out, _cases in trees:
-        snap = out.parent / "snapshot.json"
-        result = run_trim(out, [snap], options=options)
+        snaps = [out.parent / "snapshot.json", out.parent / "snapshot-b.json"]
+        result = run_trim(out, snaps, options=options)
         write_in_place(out, result.changes)
-        again = run_trim(out, [snap], options=options)
+        again = run_trim(out, snaps, options=options)
         assert again.changes == (), f"{out}: a second trim is not a no-op"
     parsed = hashicorp_json([p / "main.tf" for src, out, _ in trees for p in (src, out)])
     for src, out, cases in trees:

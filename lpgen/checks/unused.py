@@ -49,15 +49,23 @@ def _entry_text(r: Removal) -> str:
 def _message(d: PolicyDecision, days: int) -> str:
     name = d.name or d.address
     what = f"inline policy '{name}'" if d.kind == "inline" else f"policy '{name}'"
+    if d.permission_set is not None:
+        what = f"inline policy of permission set '{d.permission_set}'"
     if d.unused:
         return f"No action {what} allows was used in the {days}-day window; delete or detach it"
     entries = list(dict.fromkeys(_entry_text(r) for r in d.removals))
     text = (
-        f"{what.capitalize()} grants {plural(d.actions_removed, 'action')} unused in the "
+        f"{what[0].upper()}{what[1:]} grants {plural(d.actions_removed, 'action')} unused in the "
         f"{days}-day window; lpgen trim would remove {short_list(entries)}"
     )
     if d.services_removed:
         text += f" (no longer granting {', '.join(d.services_removed)})"
+    if d.permission_set is not None and d.accounts:
+        which = "account" if len(d.accounts) == 1 else "accounts"
+        text += (
+            f"; usage of its AWSReservedSSO_{d.permission_set}_* roles in {which} "
+            f"{', '.join(d.accounts)}"
+        )
     return text
 
 
@@ -126,6 +134,22 @@ def check_unused(ctx: CheckContext) -> Iterator[Finding]:
         if loc is None and d.file is not None and d.file != "<plan>":
             loc = Location(d.file, d.line or 1)
         yield ctx.finding("LP001", _message(d, options.days), location=loc, address=d.address)
+    detached = {c.address for c in plan.detach}
+    for m in plan.aws_managed:
+        # What trim reports of an AWS-managed attachment: only when some of it was not used.
+        if m.status != "used" or m.address in detached or len(m.kept) >= m.granted:
+            continue
+        name = m.policy_arn.rsplit("/", 1)[-1]
+        used = ", ".join(m.used_services) or "none"
+        yield ctx.finding(
+            "LP001",
+            f"AWS-managed policy {name} grants {m.principal} {m.granted} actions; only "
+            f"{len(m.kept)} would stay under trim's rules (services used in the "
+            f"{options.days}-day window: {used}); replace it by a policy holding what was used",
+            location=Location(m.file, m.line),
+            address=m.address,
+            qualifier=f"aws-managed:{m.principal}",
+        )
     for c in plan.detach:
         yield ctx.finding(
             "LP001",

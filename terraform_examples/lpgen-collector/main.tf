@@ -27,6 +27,13 @@ resource "aws_iam_policy" "lpgen_collector" {
         Resource = local.entities
       },
       {
+        # The default version of the AWS-managed policies the code attaches.
+        Sid      = "ReadAwsManagedPolicies"
+        Effect   = "Allow"
+        Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+        Resource = "arn:${data.aws_partition.current.partition}:iam::aws:policy/*"
+      },
+      {
         Sid      = "StartAccessAdvisorJobs"
         Effect   = "Allow"
         Action   = "iam:GenerateServiceLastAccessedDetails"
@@ -40,6 +47,13 @@ resource "aws_iam_policy" "lpgen_collector" {
           "iam:GetServiceLastAccessedDetails",
           "iam:GetServiceLastAccessedDetailsWithEntities",
         ]
+        Resource = "*"
+      },
+      {
+        # Identity Center's AWSReservedSSO_* roles (ListRoles has no resource type).
+        Sid      = "FindIdentityCenterRoles"
+        Effect   = "Allow"
+        Action   = "iam:ListRoles"
         Resource = "*"
       },
     ]

@@ -11,7 +11,7 @@
 # See docs/collect.md ("A whole organisation") and docs/permissions.md.
 
 locals {
-  # The seven read-only actions of main.tf, in each member account's own ARN space.
+  # The nine read-only actions of main.tf, in each member account's own ARN space.
   member_entities = [
     for kind in ["group", "policy", "role", "user"] :
     { "Fn::Sub" = "arn:$${AWS::Partition}:iam::$${AWS::AccountId}:${kind}/*" }
@@ -50,6 +50,12 @@ locals {
                   Resource = local.member_entities
                 },
                 {
+                  Sid      = "ReadAwsManagedPolicies"
+                  Effect   = "Allow"
+                  Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+                  Resource = { "Fn::Sub" = "arn:$${AWS::Partition}:iam::aws:policy/*" }
+                },
+                {
                   Sid      = "StartAccessAdvisorJobs"
                   Effect   = "Allow"
                   Action   = "iam:GenerateServiceLastAccessedDetails"
@@ -62,6 +68,12 @@ locals {
                     "iam:GetServiceLastAccessedDetails",
                     "iam:GetServiceLastAccessedDetailsWithEntities",
                   ]
+                  Resource = "*"
+                },
+                {
+                  Sid      = "FindIdentityCenterRoles"
+                  Effect   = "Allow"
+                  Action   = "iam:ListRoles"
                   Resource = "*"
                 },
               ]
