@@ -974,10 +974,19 @@ def render_text(inv: Inventory) -> str:
     add = lines.append
     n_managed = sum(1 for p in inv.policies if p.kind == "managed")
     n_inline = len(inv.policies) - n_managed
+    # Identity Center is counted only where the tree declares it, so IAM-only trees read
+    # as before.
+    n_sets, n_assignments = len(inv.permission_sets), len(inv.account_assignments)
+    sso = (
+        f", {n_sets} permission set{'' if n_sets == 1 else 's'}, "
+        f"{n_assignments} account assignment{'' if n_assignments == 1 else 's'}"
+        if n_sets or n_assignments
+        else ""
+    )
     add(
         f"{len(inv.groups)} groups, {len(inv.users)} users, {len(inv.roles)} roles, "
         f"{n_managed} managed and {n_inline} inline policies, "
-        f"{len(inv.memberships)} memberships, {len(inv.attachments)} attachments "
+        f"{len(inv.memberships)} memberships, {len(inv.attachments)} attachments{sso} "
         f"in {len(inv.files)} files"
     )
 
