@@ -172,7 +172,11 @@ def _refuse(m: ManagedUsage, why: str) -> Replacement:
 
 
 def _one(
-    m: ManagedUsage, document: Mapping[str, Any] | None, text: str | None, days: int
+    m: ManagedUsage,
+    document: Mapping[str, Any] | None,
+    text: str | None,
+    days: int,
+    taken: frozenset[str],
 ) -> tuple[Replacement, list[Edit]]:
     if m.status != "used":
         return _refuse(m, m.reason), []
@@ -206,8 +210,18 @@ def _one(
     if len(hits) != 1 or json.loads(hits[0].group(3)) != m.policy_arn:
         return _refuse(m, f"{attr} is not the literal ARN {m.policy_arn}"), []
     new_name = f"{name}_used"
-    if re.search(rf'^resource[ \t]+"aws_iam_policy"[ \t]+"{re.escape(new_name)}"', text, re.M):
+    if f"aws_iam_policy.{new_name}" in taken or re.search(
+        rf'^resource[ \t]+"aws_iam_policy"[ \t]+"{re.escape(new_name)}"', text, re.M
+    ):
         return _refuse(m, f"aws_iam_policy.{new_name} already exists"), []
+    sso_type = "aws_ssoadmin_customer_managed_policy_attachment"
+    sso_name = next(
+        (n for n in (name, f"{name}_used") if f"{sso_type}.{n}" not in taken
+         and not re.search(rf'^resource[ \t]+"{sso_type}"[ \t]+"{re.escape(n)}"', text, re.M)),
+        None,
+    )  # fmt: skip
+    if rtype == "aws_ssoadmin_managed_policy_attachment" and sso_name is None:
+        return _refuse(m, f"{sso_type}.{name} and {sso_type}.{name}_used already exist"), []
     narrowed = narrowed_document(document, m.kept)
     size = len(re.sub(r"\s", "", json.dumps(narrowed, separators=(",", ":"))))
     if size > MANAGED_QUOTA:
@@ -245,7 +259,7 @@ def _one(
             f"{step}{step}path = aws_iam_policy.{new_name}.path",
             f"{step}}}",
         ]
-        head = f'resource "aws_ssoadmin_customer_managed_policy_attachment" "{name}" {{'
+        head = f'resource "{sso_type}" "{sso_name}" {{'
         first_end = body.index("{") + 1
         edits.append(splice(start, start + first_end, head))
         edits.append(splice(start + hit.start(), start + hit.end(), newline.join(ref)))
@@ -274,12 +288,14 @@ def plan_replacements(
     sources: Callable[[str], str | None],
     *,
     days: int,
+    taken: frozenset[str] = frozenset(),
 ) -> tuple[list[Replacement], list[Edit]]:
-    """One record per AWS-managed attachment, and the edits of those replaced."""
+    """One record per AWS-managed attachment, and the edits of those replaced (``taken``:
+    resource addresses the tree already declares)."""
     records: list[Replacement] = []
     edits: list[Edit] = []
     for m in usages:
-        record, found = _one(m, documents.get(m.policy_arn), sources(m.file), days)
+        record, found = _one(m, documents.get(m.policy_arn), sources(m.file), days, taken)
         records.append(record)
         edits.extend(found)
     return records, edits

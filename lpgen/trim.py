@@ -1607,7 +1607,11 @@ def _run_trim(
         from lpgen.aws_managed_replace import plan_replacements, raw_documents
 
         records, replacing = plan_replacements(
-            plan.aws_managed, raw_documents(loaded), sources, days=options.days
+            plan.aws_managed, raw_documents(loaded), sources, days=options.days,
+            taken=frozenset(
+                [p.address for p in inventory.policies]
+                + [p.address for p in inventory.permission_set_policies]
+            ),
         )
         replacements = tuple(records)
         extra.extend(replacing)

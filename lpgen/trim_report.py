@@ -520,7 +520,8 @@ def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
 
 
 def pending_lines(result: TrimResult) -> str:
-    """``trim --check`` as a hook: one line per policy or membership with edits pending."""
+    """``trim --check`` as a hook: one line per policy, membership or AWS-managed attachment
+    with edits pending."""
     lines = []
     for p in _ordered(result):
         if p.status != "trimmed":
@@ -536,6 +537,10 @@ def pending_lines(result: TrimResult) -> str:
         if m.status == "removed":
             lines.append(f"{m.location}: {m.user} unused membership of group {m.group} "
                          f"({m.address})")  # fmt: skip
+    for r in result.replacements:
+        if r.replaced:
+            lines.append(f"{r.file}:{r.line}: {r.address}: {r.policy_arn} to replace by "
+                         f"{r.new_address}")  # fmt: skip
     return "".join(f"{line}\n" for line in lines)
 
 

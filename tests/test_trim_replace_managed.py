@@ -106,3 +106,40 @@ def test_managed_policy_arns_list_is_not_replaced(tmp_path: Path) -> None:
     assert "aws_iam_role.ci" in out
     assert "not replaced: a managed_policy_arns list is not edited" in out
     assert read_source(tree / "main.tf") == text
+
+
+def test_check_names_the_pending_replacement(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    code, out = _trim(tree, "--replace-aws-managed", "--check")
+    assert code == 1
+    assert out == (
+        f"main.tf:16: aws_iam_role_policy_attachment.ci_ec2_read: {ARN} to replace by "
+        "aws_iam_policy.ci_ec2_read_used\n"
+    )
+
+
+def test_permission_set_attachment_name_taken_gets_a_new_one(tmp_path: Path) -> None:
+    # A permission set often has both attachments under one name (seen in
+    # ministryofjustice/modernisation-platform): the new one must not collide.
+    case = CASE.parent / "aws_managed_replace_sso"
+    tree = tmp_path / "tree"
+    shutil.copytree(case / "input", tree)
+    taken = (
+        '\nresource "aws_ssoadmin_customer_managed_policy_attachment" "developer_ec2" {\n'
+        "  instance_arn       = local.instance_arn\n"
+        "  permission_set_arn = aws_ssoadmin_permission_set.developer.arn\n"
+        "  customer_managed_policy_reference {\n"
+        '    name = "Existing"\n'
+        "  }\n}\n"
+    )
+    with open(tree / "sso.tf", "a", encoding="utf-8") as handle:
+        handle.write(taken)
+    snaps = [str(s) for s in sorted(case.glob("snapshot*.json"))]
+    args = ["trim", str(tree), "--no-git", "--max-snapshot-age", "0", "--replace-aws-managed"]
+    for snap in snaps:
+        args += ["--snapshot", snap]
+    result = CliRunner().invoke(main, [*args, "--write"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = read_source(tree / "sso.tf")
+    assert 'resource "aws_ssoadmin_customer_managed_policy_attachment" "developer_ec2_used" {' in text
+    assert taken in text  # the existing attachment is left as it is
