@@ -1296,6 +1296,12 @@ def graph(
     is_flag=True,
     help="Also remove users from groups whose grants they did not use in the window.",
 )
+@click.option(
+    "--replace-aws-managed",
+    is_flag=True,
+    help="Replace each AWS-managed attachment of which only part was used by a "
+    "customer-managed policy holding that part, written next to it.",
+)
 @click.option("--account-id", help="AWS account id for ARNs (default: the first snapshot's).")
 @click.option(
     "--max-snapshot-age",
@@ -1321,6 +1327,7 @@ def trim(
     keep: tuple[str, ...],
     git: bool,
     memberships: bool,
+    replace_aws_managed: bool,
     account_id: str | None,
     max_snapshot_age: int,
     output: tuple[str, ...],
@@ -1360,7 +1367,8 @@ def trim(
     if isinstance(keep, str):
         keep = (keep,)
     options = TrimOptions(
-        days=days, keep=(*config_keep, *keep), use_git=git, memberships=memberships
+        days=days, keep=(*config_keep, *keep), use_git=git, memberships=memberships,
+        replace_aws_managed=replace_aws_managed,
     )
     from lpgen.filetx import leftovers, recover
 

@@ -36,7 +36,7 @@ __all__ = [
     "write_in_place",
 ]
 
-EditKind = Literal["remove", "replace", "remove_block"]
+EditKind = Literal["remove", "replace", "remove_block", "splice"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Edit:
       literal ``target``, quoted like it. ``container`` is the list holding it, or None when the
       target is a lone string value (then more than one value becomes a list).
     * ``remove_block``: remove the HCL block ``target`` (``statement { ... }``) with its lines.
+    * ``splice``: write ``values[0]`` verbatim in place of the span ``target`` (a whole
+      resource block rewritten by its planner, e.g. lpgen.aws_managed_replace).
     """
 
     kind: EditKind
@@ -655,8 +657,11 @@ def edit_file(
     by_container: dict[Location | None, list[Edit]] = defaultdict(list)
     blocks: list[Edit] = []
     lone: list[Edit] = []
+    splices: list[Change] = []
     for e in kept_edits:
-        if e.kind == "remove_block":
+        if e.kind == "splice":
+            splices.append((e.target.start, e.target.end, e.values[0]))
+        elif e.kind == "remove_block":
             blocks.append(e)
         elif e.container is None:
             if e.kind != "replace":
@@ -666,7 +671,7 @@ def edit_file(
             lone.append(e)
         else:
             by_container[e.container].append(e)
-    changes: list[Change] = []
+    changes: list[Change] = list(splices)
     checks: list[tuple[Location, list[tuple[int, int] | str]]] = []
     for container, group in by_container.items():
         assert container is not None

@@ -81,6 +81,8 @@ class TrimOptions:
     use_git: bool = True
     # Also remove users from groups whose grants they did not use (trim --memberships).
     memberships: bool = False
+    # Replace AWS-managed attachments by what was used of them (trim --replace-aws-managed).
+    replace_aws_managed: bool = False
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -213,6 +215,8 @@ class TrimResult:
     files: tuple[str, ...] = ()
     # One line when IAM declarations could not be fully evaluated (lpgen.accounting).
     unevaluated: str | None = None
+    # With TrimOptions.replace_aws_managed: lpgen.aws_managed_replace.Replacement records.
+    replacements: tuple[Any, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -1598,6 +1602,19 @@ def _run_trim(
             inventory, index, days=options.days, options=inv_options
         )
         decisions = tuple(found)
+    replacements: tuple[Any, ...] = ()
+    if options.replace_aws_managed:
+        from lpgen.aws_managed_replace import plan_replacements, raw_documents
+
+        records, replacing = plan_replacements(
+            plan.aws_managed, raw_documents(loaded), sources, days=options.days,
+            taken=frozenset(
+                [p.address for p in inventory.policies]
+                + [p.address for p in inventory.permission_set_policies]
+            ),
+        )
+        replacements = tuple(records)
+        extra.extend(replacing)
     plan, kept_extra = _inside_only(root, plan, extra)
     if decisions is not None and len(kept_extra) != len(extra):
         dropped = set(extra) - set(kept_extra)
@@ -1607,6 +1624,14 @@ def _run_trim(
             else d
             for d in decisions
         )
+    if replacements and len(kept_extra) != len(extra):
+        kept_files = {e.target.file for e in kept_extra}
+        replacements = tuple(
+            replace(r, replaced=False, new_address=None, reason="not replaced: outside PATH")
+            if r.replaced and r.file not in kept_files
+            else r
+            for r in replacements
+        )
     extra = kept_extra
     changes = apply_plan(root, plan, sources, extra, cache_dir=inv_options.cache_dir)
     warnings = tuple(f"{w.location or w.address}: {w.message}" for w in inventory.warnings)
@@ -1615,5 +1640,5 @@ def _run_trim(
 
     return TrimResult(
         plan, tuple(changes), root, infos, warnings, decisions, files=tuple(inventory.files),
-        unevaluated=summary_line(inventory),
+        unevaluated=summary_line(inventory), replacements=replacements,
     )  # fmt: skip

@@ -69,6 +69,9 @@ def summary_line(result: TrimResult) -> str:
     if result.memberships is not None:
         removed = sum(1 for d in result.memberships if d.status == "removed")
         text += f"; {_plural(removed, 'group membership')} removed"
+    replaced = sum(1 for r in result.replacements if r.replaced)
+    if replaced:
+        text += f"; {_plural(replaced, 'AWS-managed attachment')} replaced"
     return text + "."
 
 
@@ -178,6 +181,11 @@ def render_text(result: TrimResult) -> str:
             lines.append(f"  {m.address} ({m.file}:{m.line}): {m.policy_arn}: {m.reason}")
             if m.status == "used" and m.kept:
                 lines.append(f"      would stay: {_short(m.kept)}")
+    if result.replacements:
+        lines.append("")
+        lines.append("AWS-managed policies replaced by what was used:")
+        for r in result.replacements:
+            lines.append(f"  {r.address} ({r.file}:{r.line}): {r.policy_arn}: {r.reason}")
     if result.memberships is not None:
         from lpgen.memberships import render_membership_text
 
@@ -382,6 +390,20 @@ def _managed_dict(m: Any) -> dict[str, Any]:
     }
 
 
+def _replacement_dict(r: Any) -> dict[str, Any]:
+    return {
+        "address": r.address,
+        "policy_arn": r.policy_arn,
+        "file": r.file,
+        "line": r.line,
+        "replaced": r.replaced,
+        "reason": r.reason,
+        "new_address": r.new_address,
+        "actions": r.actions,
+        "accounts": list(r.accounts),
+    }
+
+
 def trim_to_dict(result: TrimResult) -> dict[str, Any]:
     """The ``trim --format json`` document: one record per policy, with the evidence."""
     return {
@@ -424,6 +446,11 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
             else {}
         ),
         **({"memberships": _membership_records(result)} if result.memberships is not None else {}),
+        **(
+            {"aws_managed_replaced": [_replacement_dict(r) for r in result.replacements]}
+            if result.replacements
+            else {}
+        ),
         "files_changed": sorted(c.path for c in result.changes if c.old != c.new),
     }
 
@@ -485,12 +512,16 @@ def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
             ),
         ),
         changes=tuple(replace(c, path=posixpath.join(prefix, c.path)) for c in result.changes),
+        replacements=tuple(
+            replace(r, file=posixpath.join(prefix, r.file)) for r in result.replacements
+        ),
         memberships=memberships,
     )
 
 
 def pending_lines(result: TrimResult) -> str:
-    """``trim --check`` as a hook: one line per policy or membership with edits pending."""
+    """``trim --check`` as a hook: one line per policy, membership or AWS-managed attachment
+    with edits pending."""
     lines = []
     for p in _ordered(result):
         if p.status != "trimmed":
@@ -506,6 +537,10 @@ def pending_lines(result: TrimResult) -> str:
         if m.status == "removed":
             lines.append(f"{m.location}: {m.user} unused membership of group {m.group} "
                          f"({m.address})")  # fmt: skip
+    for r in result.replacements:
+        if r.replaced:
+            lines.append(f"{r.file}:{r.line}: {r.address}: {r.policy_arn} to replace by "
+                         f"{r.new_address}")  # fmt: skip
     return "".join(f"{line}\n" for line in lines)
 
 

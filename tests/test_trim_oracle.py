@@ -493,3 +493,90 @@ def test_trim_against_an_independent_oracle(part: int, tmp_path: Path) -> None:
             before = statements_of(before_tree, src, case.name)
             after = statements_of(outcome["ok"], out, case.name)
             judge(case, before, after)
+
+
+# --------------------------------------------------------------------------------------------
+# trim --replace-aws-managed: the customer-managed policy written for an AWS-managed one
+
+
+def _hcl_object_json(text: str) -> Any:
+    """The ``jsonencode({...})`` argument lpgen writes (HCL object syntax) as JSON data."""
+    out = []
+    for line in text.splitlines():
+        s = line.strip()
+        m = re.match(r'^("[^"]*"|[A-Za-z_][\w-]*)\s*=\s*(.*)$', s)
+        if m:
+            key = m.group(1) if m.group(1).startswith('"') else f'"{m.group(1)}"'
+            s = f"{key}: {m.group(2)}"
+        if s and not s.endswith(("{", "[", ",")):
+            s += ","
+        out.append(s)
+    return _tolerant_json("\n".join(out).rstrip(","))
+
+
+@pytest.mark.skipif(not available(), reason="@cdktf/hcl2json is not installed")
+def test_aws_managed_replacement_against_the_oracle(tmp_path: Path) -> None:
+    rng = random.Random(SEED + 17)
+    trees = []
+    for t in range(TREES * 2):
+        root = tmp_path / f"m{t}"
+        src = root / "input"
+        src.mkdir(parents=True)
+        stmts = _statements(rng, "jsonencode")
+        for s in stmts:
+            s.pop("Principal", None)  # an identity policy has none
+        case = Case(f"r{t}", "jsonencode", stmts, _usage(rng, False))
+        arn = f"arn:aws:iam::aws:policy/Oracle{t}"
+        (src / "main.tf").write_text(
+            f'resource "aws_iam_role" "{case.name}" {{\n  name               = "{case.name}"\n'
+            '  assume_role_policy = "{}"\n}\n\n'
+            f'resource "aws_iam_role_policy_attachment" "a" {{\n'
+            f"  role       = aws_iam_role.{case.name}.name\n"
+            f'  policy_arn = "{arn}"\n}}\n'
+        )
+        entity = _entity(case.name, case.usage, f"arn:aws:iam::111122223333:role/{case.name}")
+        snapshot = {
+            "format": "lpgen.snapshot/1",
+            "account_id": "111122223333",
+            "collected_at": COLLECTED,
+            "entities": [entity],
+            "aws_managed_policies": {
+                arn: {"version_id": "v1", "document": {"Version": "2012-10-17", "Statement": stmts}}
+            },
+        }
+        (root / "snapshot.json").write_text(json.dumps(snapshot))
+        out = root / "output"
+        shutil.copytree(src, out)
+        trees.append((src, out, case))
+    options = TrimOptions(use_git=False, replace_aws_managed=True)
+    for _src, out, _case in trees:
+        snaps = [out.parent / "snapshot.json"]
+        result = run_trim(out, snaps, options=options)
+        write_in_place(out, result.changes)
+        again = run_trim(out, snaps, options=options)
+        assert again.changes == (), f"{out}: a second trim is not a no-op"
+    parsed = hashicorp_json([out / "main.tf" for _src, out, _ in trees])
+    replaced = 0
+    for _src, out, case in trees:
+        outcome = parsed[str(out / "main.tf")]
+        assert "ok" in outcome, f"{out}: HashiCorp's parser rejects the output: {outcome}"
+        tree = outcome["ok"]
+        [attachment] = tree["resource"]["aws_iam_role_policy_attachment"]["a"]
+        policies = tree["resource"].get("aws_iam_policy", {})
+        if not policies:
+            assert attachment["policy_arn"].startswith("arn:aws:iam::aws:policy/")
+            continue
+        replaced += 1
+        assert attachment["policy_arn"] == "${aws_iam_policy.a_used.arn}"
+        [resource] = policies["a_used"]
+        doc = _hcl_object_json(resource["policy"][len("${jsonencode(") : -2])
+        before = {s["Sid"]: {**s, "Action": _as_list(s.get("Action")),
+                             "NotAction": _as_list(s.get("NotAction")),
+                             "Condition": s.get("Condition"), "Principal": None}
+                  for s in case.statements}  # fmt: skip
+        after = {s["Sid"]: {**s, "Action": _as_list(s.get("Action")),
+                            "NotAction": _as_list(s.get("NotAction")),
+                            "Condition": s.get("Condition"), "Principal": None}
+                 for s in doc["Statement"]}  # fmt: skip
+        judge(case, before, after)
+    assert replaced, "no tree had an AWS-managed attachment replaced"
