@@ -157,6 +157,37 @@ class ResultCache:
                 h.update(_file_hash(f).encode())
         return h.hexdigest()
 
+    def root_key(
+        self,
+        root: Path,
+        options: str,
+        directory: Path,
+        dirs: dict[Path, list[tuple[str, str]]],
+        skipped: Sequence[tuple[str, str]] = (),
+    ) -> str:
+        """The key of what reading one root module ``directory`` gives: the options, the
+        content of every .tf file of the module directories it reaches (``dirs``: directory
+        -> ``(path under root, text)``), its tfvars files, and the files skipped anywhere in
+        the tree (each read reports them). Files it reads beyond these (modules outside the
+        tree, ``file()`` sources, ``--var-file``) are recorded as an entry's dependencies.
+        """
+        h = hashlib.sha256(_salt())
+        h.update(f"\0root\0{root}\0{options}\0{directory}\0".encode())
+        for rel, kind in sorted(skipped):
+            h.update(f"skipped\0{rel}\0{kind}\0".encode())
+        for d, files in sorted(dirs.items()):
+            h.update(f"dir\0{d}\0".encode())
+            for rel, text in files:
+                h.update(f"{rel}\0".encode())
+                h.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        tfvars = sorted(
+            p for p in directory.iterdir() if p.name.endswith((".tfvars", ".tfvars.json"))
+        )
+        for f in tfvars:
+            h.update(f"tfvars\0{f.name}\0".encode())
+            h.update((_file_hash(f) if f.is_file() else "not a regular file").encode())
+        return h.hexdigest()
+
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
