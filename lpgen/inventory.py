@@ -369,15 +369,21 @@ def _read_roots(
                 pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])
             )
         return [pair for result in results for pair in result]
-    return [(d, _collect(path, opts, (d,), scanned)) for d, _ in roots]
+    from lpgen.terraform.cache import shared_parses
+
+    with shared_parses():
+        return [(d, _collect(path, opts, (d,), scanned)) for d, _ in roots]
 
 
 def _collect_roots_worker(
     args: tuple[Path, InventoryOptions, tuple[Path, ...], Any],
 ) -> list[tuple[Path, _Partial]]:
     path, opts, group, scanned = args
+    from lpgen.terraform.cache import shared_parses
+
     gc.disable()  # as in _collect_worker
-    return [(d, _collect_unpaused(path, opts, (d,), scanned)) for d in group]
+    with shared_parses():
+        return [(d, _collect_unpaused(path, opts, (d,), scanned)) for d in group]
 
 
 _PARTIAL_KEYS = frozenset(

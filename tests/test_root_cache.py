@@ -197,3 +197,21 @@ def count_roots(tree: Path) -> int:
         return len(plan_dirs(Tree_(tree, LoadOptions()), discover(tree)).roots())
     except LpgenError:
         return 0
+
+
+def test_a_module_two_roots_call_is_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lpgen.terraform import cache as cache_mod
+
+    parsed: list[str] = []
+    real = cache_mod._parse_one
+
+    def spy(args: tuple[str, str]) -> Any:
+        parsed.append(args[1])
+        return real(args)
+
+    monkeypatch.setattr(cache_mod, "_parse_one", spy)
+    root = write_tree(tmp_path / "tree")
+    build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "cache", jobs=1))
+    assert sorted(parsed) == ["a/main.tf", "b/main.tf", "modules/team/main.tf"]

@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +106,25 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
         return exc
 
 
+# Parse results kept while several root modules are read one after the other in this
+# process (see :func:`shared_parses`): a module directory two roots call is parsed once.
+_SHARED: dict[tuple[str, str], Tree[Any] | ParseError] | None = None
+
+
+@contextlib.contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within this block, a file read again with the same text and path is not parsed again
+    (parse trees are never modified once built)."""
+    global _SHARED
+    outer = _SHARED
+    if outer is None:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
 def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]:
     """Parse ``(text, rel)`` pairs in order; a file that does not parse gives its error.
 
@@ -115,7 +134,16 @@ def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [_parse_one(item) for item in items]
+        shared = _SHARED
+        if shared is None:
+            return [_parse_one(item) for item in items]
+        out = []
+        for item in items:
+            result = shared.get(item)
+            if result is None:
+                result = shared[item] = _parse_one(item)
+            out.append(result)
+        return out
     finally:
         if enabled:
             gc.enable()
