@@ -90,7 +90,8 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
     """Read every IAM declaration under ``path`` into an :class:`Inventory`.
 
     With ``options.cache_dir``, a tree whose files are all unchanged since an earlier run with
-    the same options is answered from the cache without parsing or evaluating anything.
+    the same options is answered from the cache without parsing or evaluating anything; after
+    an edit, only the root modules that read an edited file are read again.
     """
     opts = options or InventoryOptions()
     if opts.cache_dir is None:

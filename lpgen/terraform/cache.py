@@ -2,9 +2,11 @@
 
 Reading a tree is dominated by python-hcl2's parser. Parse trees themselves are not cached:
 loading a serialised lark tree costs as much as parsing the text again. What is cached is whole
-results (an inventory, a trim or check result) under a key covering every input file, and the
-fact that an edited text parses. Entries are written atomically (temporary file + rename), so
-concurrent runs can share a directory; an unreadable entry, or one of the wrong shape, is
+results (an inventory, a trim or check result) under a key covering every input file, what
+reading each root module gives under a key covering the files it reads (so an edit reads
+again only the roots that read the edited file), and the fact that an edited text parses.
+Entries are written atomically (temporary file + rename), so concurrent runs can share a
+directory; an unreadable entry, or one of the wrong shape, is
 simply computed again. Entries are tagged JSON (:mod:`lpgen.terraform.cachecodec`), never
 pickle: a cache directory may be shared (CI caches), and loading an entry must not be able
 to run code. Keys include the lpgen and python-hcl2 versions and a digest of lpgen's own
