@@ -215,3 +215,39 @@ def test_a_module_two_roots_call_is_parsed_once(
     root = write_tree(tmp_path / "tree")
     build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "cache", jobs=1))
     assert sorted(parsed) == ["a/main.tf", "b/main.tf", "modules/team/main.tf"]
+
+
+def test_trim_after_an_edit_equals_an_uncached_run(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "tree")
+    (root / "a" / "read.json").write_text(
+        '{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "sqs:SendMessage"],'
+        ' "Resource": "*"}]}\n'
+    )
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(
+        '{"format": "lpgen.snapshot/1", "account_id": "111122223333", "partition": "aws",'
+        ' "collected_at": "2026-11-20T00:00:00+00:00", "entities": [{"arn":'
+        ' "arn:aws:iam::111122223333:policy/read", "create_date": "2024-01-01T00:00:00+00:00",'
+        ' "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",'
+        ' "JobCompletionDate": "2026-11-20T00:00:00+00:00", "ServicesLastAccessed": ['
+        '{"ServiceName": "Amazon S3", "ServiceNamespace": "s3",'
+        ' "LastAuthenticated": "2026-11-19T00:00:00+00:00", "TotalAuthenticatedEntities": 1},'
+        '{"ServiceName": "Amazon SQS", "ServiceNamespace": "sqs", "TotalAuthenticatedEntities": 0}'
+        ']}}]}\n'
+    )
+    cache = tmp_path / "cache"
+
+    def diff(*extra: str) -> tuple[int, str]:
+        args = ["trim", str(root), "--snapshot", str(snapshot), "--no-git", "--diff", *extra]
+        result = CliRunner().invoke(main, args)
+        return result.exit_code, result.stdout
+
+    cold = diff("--cache-dir", str(cache))
+    assert "sqs:SendMessage" in cold[1]
+    assert diff("--cache-dir", str(cache)) == cold == diff("--no-cache")
+    (root / "b" / "main.tf").write_text(TREE["b/main.tf"] + "# a comment\n")
+    assert diff("--cache-dir", str(cache)) == diff("--no-cache")
+    (root / "a" / "main.tf").write_text(TREE["a/main.tf"].replace('"read"', '"reader"'))
+    edited = diff("--cache-dir", str(cache))
+    assert edited == diff("--no-cache")
+    assert edited != cold
