@@ -90,7 +90,8 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
     """Read every IAM declaration under ``path`` into an :class:`Inventory`.
 
     With ``options.cache_dir``, a tree whose files are all unchanged since an earlier run with
-    the same options is answered from the cache without parsing or evaluating anything.
+    the same options is answered from the cache without parsing or evaluating anything; after
+    an edit, only the root modules that read an edited file are read again.
     """
     opts = options or InventoryOptions()
     if opts.cache_dir is None:
@@ -144,25 +145,30 @@ def _load_options(opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -
     )
 
 
-def _collect(path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -> _Partial:
+def _collect(
+    path: Path,
+    opts: InventoryOptions,
+    only_roots: tuple[Path, ...] | None,
+    scanned: Any = None,
+) -> _Partial:
     # Parsing and evaluating allocate millions of small objects and free almost none of them
     # until the end: the cyclic garbage collector's passes over them find nothing and cost
     # more than half the time. It is paused while the tree is read.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _collect_unpaused(path, opts, only_roots)
+        return _collect_unpaused(path, opts, only_roots, scanned)
     finally:
         if enabled:
             gc.enable()
 
 
 def _collect_unpaused(
-    path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None
+    path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None, scanned: Any = None
 ) -> _Partial:
     from lpgen.accounting import Accountant
 
-    tree, roots = load_tree(path, _load_options(opts, only_roots))
+    tree, roots = load_tree(path, _load_options(opts, only_roots), scanned)
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
     builder = _Builder(inv)
     inv.conditional = Inventory(
@@ -277,6 +283,10 @@ def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
 def _build(path: Path, opts: InventoryOptions) -> Inventory:
     """Read the tree; big trees with several root modules are read in parallel processes."""
     workers = opts.jobs if opts.jobs is not None else min(os.cpu_count() or 1, 8)
+    if opts.cache_dir is not None:
+        per_root = _build_per_root(path, opts, workers)
+        if per_root is not None:
+            return per_root
     if workers > 1:
         from lpgen.terraform.loader import Tree_, discover, plan_dirs
 
@@ -297,6 +307,162 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
                     )
                 return _merge(partials, opts)
     return _merge([_collect(path, opts, None)], opts)
+
+
+def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Inventory | None:
+    """Read the tree root module by root module, each one's partial cached under the content
+    of the files it reaches: after an edit only the roots that read the edited file are read
+    again. None when the tree has fewer than two roots, or directories no root reaches (a
+    module cycle): those are read whole, as before."""
+    from lpgen.terraform.cache import ResultCache
+    from lpgen.terraform.loader import Tree_, discover, plan_dirs
+
+    assert opts.cache_dir is not None
+    root = path.resolve()
+    if not root.is_dir():
+        return None
+    skipped: list[tuple[str, str]] = []
+    found = discover(root, opts.exclude, skipped)
+    plan = plan_dirs(Tree_(root, _load_options(opts, None)), found)
+    roots = plan.roots()
+    reach = {d: plan.reachable([d]) for d, _ in roots}
+    if len(roots) < 2 or set().union(*reach.values()) != plan.matter:
+        return None
+    cache = ResultCache(opts.cache_dir)
+    keys = {
+        d: cache.root_key(
+            root,
+            repr(opts),
+            d,
+            {r: [(i.source.rel, i.source.text) for i in plan.infos[r]] for r in reach[d]},
+            skipped,
+        )
+        for d, _ in roots
+    }
+    partials: dict[Path, _Partial] = {}
+    for d, _ in roots:
+        found_part = _partial_from_cache(cache.load(keys[d], root, dict))
+        if found_part is not None:
+            partials[d] = found_part
+    missing = [(d, w) for d, w in roots if d not in partials]
+    scanned = (found, skipped, plan)
+    for d, part in _read_roots(path, opts, missing, scanned, workers):
+        partials[d] = part
+        value = _partial_to_cache(part)
+        if value is not None and not part.warnings:
+            cache.store(keys[d], root, value, sorted(part.used_files))
+    return _merge([partials[d] for d, _ in roots], opts)
+
+
+def _read_roots(
+    path: Path, opts: InventoryOptions, roots: list[tuple[Path, int]], scanned: Any, workers: int
+) -> list[tuple[Path, _Partial]]:
+    """One partial per root module, read in parallel processes when there is enough text."""
+    if workers > 1 and len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from lpgen.terraform.parse import _parser
+
+        _parser()  # load the grammar once, before the workers fork
+        groups = _groups(roots, workers)
+        with ProcessPoolExecutor(max_workers=len(groups)) as pool:
+            results = list(
+                pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])
+            )
+        return [pair for result in results for pair in result]
+    from lpgen.terraform.cache import shared_parses
+
+    with shared_parses():
+        return [(d, _collect(path, opts, (d,), scanned)) for d, _ in roots]
+
+
+def _collect_roots_worker(
+    args: tuple[Path, InventoryOptions, tuple[Path, ...], Any],
+) -> list[tuple[Path, _Partial]]:
+    path, opts, group, scanned = args
+    from lpgen.terraform.cache import shared_parses
+
+    gc.disable()  # as in _collect_worker
+    with shared_parses():
+        return [(d, _collect_unpaused(path, opts, (d,), scanned)) for d in group]
+
+
+_PARTIAL_KEYS = frozenset(
+    {"inv", "refs", "conditional_refs", "unresolved", "warnings", "not_followed", "used_files"}
+)
+
+
+def _partial_to_cache(part: _Partial) -> dict[str, Any] | None:
+    """A partial as a cache value: policy references name their attachment by its index
+    (the attachment itself must stay the one in the inventory). None when one does not."""
+
+    def refs(pairs: list[tuple[Attachment, Any]], inv: Inventory | None) -> list[Any] | None:
+        index = {id(a): i for i, a in enumerate(inv.attachments if inv else [])}
+        out: list[Any] = []
+        for att, arn in pairs:
+            if id(att) not in index:
+                return None
+            out.append([index[id(att)], arn])
+        return out
+
+    policy_refs = refs(part.policy_refs, part.inv)
+    conditional_refs = refs(part.conditional_refs, part.inv.conditional)
+    if policy_refs is None or conditional_refs is None:
+        return None
+    return {
+        "inv": part.inv,
+        "refs": policy_refs,
+        "conditional_refs": conditional_refs,
+        "unresolved": part.unresolved,
+        "warnings": part.warnings,
+        "not_followed": part.not_followed,
+        "used_files": sorted(part.used_files),
+    }
+
+
+def _partial_from_cache(value: Any) -> _Partial | None:
+    """The partial a cache value stands for; None (a miss) for a value of the wrong shape."""
+    if not (isinstance(value, dict) and set(value) == _PARTIAL_KEYS):
+        return None
+    inv = value["inv"]
+    if not isinstance(inv, Inventory):
+        return None
+
+    def refs(pairs: Any, of: Inventory | None) -> list[tuple[Attachment, Any]] | None:
+        atts = of.attachments if of is not None else []
+        if not isinstance(pairs, list):
+            return None
+        out = []
+        for pair in pairs:
+            if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int):
+                return None
+            if not 0 <= pair[0] < len(atts) or not isinstance(atts[pair[0]], Attachment):
+                return None
+            out.append((atts[pair[0]], pair[1]))
+        return out
+
+    def problems(items: Any) -> list[Unresolved] | None:
+        ok = isinstance(items, list) and all(isinstance(u, Unresolved) for u in items)
+        return items if ok else None
+
+    policy_refs = refs(value["refs"], inv)
+    conditional_refs = refs(value["conditional_refs"], inv.conditional)
+    unresolved = problems(value["unresolved"])
+    warnings = problems(value["warnings"])
+    not_followed = problems(value["not_followed"])
+    used = value["used_files"]
+    if (
+        policy_refs is None
+        or conditional_refs is None
+        or unresolved is None
+        or warnings is None
+        or not_followed is None
+        or not (isinstance(used, list) and all(isinstance(f, str) for f in used))
+    ):
+        return None
+    return _Partial(
+        inv, policy_refs, conditional_refs, unresolved, warnings, not_followed, set(used)
+    )
 
 
 def _name(value: Any) -> str | None:

@@ -2,9 +2,11 @@
 
 Reading a tree is dominated by python-hcl2's parser. Parse trees themselves are not cached:
 loading a serialised lark tree costs as much as parsing the text again. What is cached is whole
-results (an inventory, a trim or check result) under a key covering every input file, and the
-fact that an edited text parses. Entries are written atomically (temporary file + rename), so
-concurrent runs can share a directory; an unreadable entry, or one of the wrong shape, is
+results (an inventory, a trim or check result) under a key covering every input file, what
+reading each root module gives under a key covering the files it reads (so an edit reads
+again only the roots that read the edited file), and the fact that an edited text parses.
+Entries are written atomically (temporary file + rename), so concurrent runs can share a
+directory; an unreadable entry, or one of the wrong shape, is
 simply computed again. Entries are tagged JSON (:mod:`lpgen.terraform.cachecodec`), never
 pickle: a cache directory may be shared (CI caches), and loading an entry must not be able
 to run code. Keys include the lpgen and python-hcl2 versions and a digest of lpgen's own
@@ -19,7 +21,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +108,25 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
         return exc
 
 
+# Parse results kept while several root modules are read one after the other in this
+# process (see :func:`shared_parses`): a module directory two roots call is parsed once.
+_SHARED: dict[tuple[str, str], Tree[Any] | ParseError] | None = None
+
+
+@contextlib.contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within this block, a file read again with the same text and path is not parsed again
+    (parse trees are never modified once built)."""
+    global _SHARED
+    outer = _SHARED
+    if outer is None:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
 def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]:
     """Parse ``(text, rel)`` pairs in order; a file that does not parse gives its error.
 
@@ -115,7 +136,16 @@ def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [_parse_one(item) for item in items]
+        shared = _SHARED
+        if shared is None:
+            return [_parse_one(item) for item in items]
+        out = []
+        for item in items:
+            result = shared.get(item)
+            if result is None:
+                result = shared[item] = _parse_one(item)
+            out.append(result)
+        return out
     finally:
         if enabled:
             gc.enable()
@@ -155,6 +185,37 @@ class ResultCache:
             for f in [*files, *extra]:
                 h.update(f"{f.relative_to(root).as_posix()}\0".encode())
                 h.update(_file_hash(f).encode())
+        return h.hexdigest()
+
+    def root_key(
+        self,
+        root: Path,
+        options: str,
+        directory: Path,
+        dirs: dict[Path, list[tuple[str, str]]],
+        skipped: Sequence[tuple[str, str]] = (),
+    ) -> str:
+        """The key of what reading one root module ``directory`` gives: the options, the
+        content of every .tf file of the module directories it reaches (``dirs``: directory
+        -> ``(path under root, text)``), its tfvars files, and the files skipped anywhere in
+        the tree (each read reports them). Files it reads beyond these (modules outside the
+        tree, ``file()`` sources, ``--var-file``) are recorded as an entry's dependencies.
+        """
+        h = hashlib.sha256(_salt())
+        h.update(f"\0root\0{root}\0{options}\0{directory}\0".encode())
+        for rel, kind in sorted(skipped):
+            h.update(f"skipped\0{rel}\0{kind}\0".encode())
+        for d, files in sorted(dirs.items()):
+            h.update(f"dir\0{d}\0".encode())
+            for rel, text in files:
+                h.update(f"{rel}\0".encode())
+                h.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        tfvars = sorted(
+            p for p in directory.iterdir() if p.name.endswith((".tfvars", ".tfvars.json"))
+        )
+        for f in tfvars:
+            h.update(f"tfvars\0{f.name}\0".encode())
+            h.update((_file_hash(f) if f.is_file() else "not a regular file").encode())
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:

@@ -379,7 +379,9 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     return DirPlan(infos, calls, matter)
 
 
-def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
+def load_dirs(
+    tree: Tree_, found: dict[Path, list[Path]], plan: DirPlan | None = None
+) -> None:
     """Parse the directories that can matter for IAM (see :func:`plan_dirs`).
 
     Directories that do not matter are never parsed. In a directory that matters, files
@@ -388,7 +390,8 @@ def load_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> None:
     """
     from lpgen.terraform.cache import parse_many
 
-    plan = plan_dirs(tree, found)
+    if plan is None:  # a plan made by the caller for this tree's files (one scan, many reads)
+        plan = plan_dirs(tree, found)
     infos, matter = plan.infos, plan.matter
     if tree.options.only_roots is not None:
         matter = matter & plan.reachable(tree.options.only_roots)
@@ -1241,8 +1244,16 @@ def walk_instances(tree: Tree_, roots: list[ModuleInstance]) -> Iterator[ModuleI
         stack.extend(reversed(list(mi.children(with_phantoms=True))))
 
 
-def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInstance]]:
-    """Read every .tf under ``path`` and instantiate each root module."""
+def load_tree(
+    path: Path,
+    options: LoadOptions,
+    scanned: tuple[dict[Path, list[Path]], list[tuple[str, str]], DirPlan] | None = None,
+) -> tuple[Tree_, list[ModuleInstance]]:
+    """Read every .tf under ``path`` and instantiate each root module.
+
+    ``scanned`` is what :func:`discover` and :func:`plan_dirs` gave for the same tree and
+    options (found, skipped, plan), so that reading root modules one by one scans it once.
+    """
     root = path.resolve()
     if not root.exists():
         raise InputError(f"{path}: no such file or directory")
@@ -1250,12 +1261,16 @@ def load_tree(path: Path, options: LoadOptions) -> tuple[Tree_, list[ModuleInsta
         raise InputError(f"{path}: expected a directory of Terraform files")
     tree = Tree_(root, options)
     skipped: list[tuple[str, str]] = []
-    found = discover(root, options.exclude, skipped)
+    plan: DirPlan | None = None
+    if scanned is None:
+        found = discover(root, options.exclude, skipped)
+    else:
+        found, skipped, plan = scanned
     for rel, kind in skipped:
         tree.warnings.append(
             Unresolved(rel, f"{kind}, not a regular file: not read", Location(rel, 1))
         )
-    load_dirs(tree, found)
+    load_dirs(tree, found, plan)
     called = called_dirs(tree)
     roots: list[ModuleInstance] = []
     for directory in sorted(tree.dirs):
