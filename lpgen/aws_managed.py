@@ -15,13 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from lpgen.awscalls import call_with_retries
 from lpgen.model import Inventory, PolicyDocument
 from lpgen.policydoc import document_from_data
 
 _AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
-_RETRY_CODES = frozenset({"Throttling", "ThrottlingException", "LimitExceeded"})
-
-
 def is_aws_managed(arn: str | None) -> bool:
     return bool(arn) and _AWS_MANAGED.match(arn or "") is not None
 
@@ -36,14 +34,6 @@ def attached_aws_managed(inventory: Inventory) -> list[str]:
         if p.kind in ("managed", "boundary") and is_aws_managed(p.arn)
     }
     return sorted(a for a in arns if a)
-
-
-def _code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = (response.get("Error") or {}).get("Code")
-        return str(code) if code else None
-    return None
 
 
 def _document(raw: Any) -> dict[str, Any]:
@@ -66,15 +56,7 @@ def fetch_aws_managed(
     for one that could not be read (the others are still read)."""
 
     def call(method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
-        for attempt in range(attempts + 1):
-            try:
-                return method(**params)
-            except Exception as exc:
-                if _code(exc) in _RETRY_CODES and attempt < attempts:
-                    sleep(min(30.0, 2.0**attempt))
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return call_with_retries(method, sleep=sleep, attempts=attempts, **params)
 
     out: dict[str, dict[str, Any]] = {}
     for arn in arns:

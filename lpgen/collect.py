@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Literal, Protocol
 
 from lpgen import __version__
+from lpgen.awscalls import error_code
 from lpgen.errors import AwsError, InputError
 from lpgen.model import Inventory, iam_arn
 from lpgen.scheduler import Lane, Scheduler
@@ -303,14 +304,6 @@ class _Timeout(Exception):
     """The overall deadline passed."""
 
 
-def _error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        return str(code) if code else None
-    return None
-
-
 def _error_text(exc: BaseException, operation: str) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and "Error" in response:
@@ -402,7 +395,7 @@ class _Collector:
                 response: dict[str, Any] = method(**params)
                 return response
             except Exception as exc:
-                code = _error_code(exc)
+                code = error_code(exc)
                 if code not in _RETRY_CODES or attempt >= self.options.retry_attempts:
                     raise
                 cap = min(self.options.retry_max, self.options.retry_base * 2**attempt)
@@ -460,7 +453,7 @@ class _Collector:
                 entity.status = "error"
                 entity.error = f"{operation}: the --timeout was reached"
         except Exception as exc:
-            if _error_code(exc) in _MISSING_CODES and operation in (
+            if error_code(exc) in _MISSING_CODES and operation in (
                 _DESCRIBE[target.kind][0],
                 "GenerateServiceLastAccessedDetails",
             ):
@@ -490,7 +483,7 @@ class _Collector:
         try:
             response = yield from self.call(method, **params)
         except Exception as exc:
-            if _error_code(exc) in _MISSING_CODES:
+            if error_code(exc) in _MISSING_CODES:
                 raise _Missing(_missing_text(exc)) from None
             raise
         record = response.get(key) or {}

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from lpgen.account_map import AccountMap
 from lpgen.accounts import Account, AssumeOptions, assume_role
+from lpgen.awscalls import error_code
 from lpgen.collect import (
     _RETRY_CODES,
     AccountCollection,
@@ -31,7 +32,6 @@ from lpgen.collect import (
     JobTimer,
     Progress,
     SkippedEntity,
-    _error_code,
     _error_text,
     assumed_keys,
     make_scheduler,
@@ -194,7 +194,7 @@ class _Run:
                 break
             except Exception as exc:
                 # STS throttles too (what botocore's retries left): back off, then give up.
-                if _error_code(exc) in _RETRY_CODES and attempt < self.options.retry_attempts:
+                if error_code(exc) in _RETRY_CODES and attempt < self.options.retry_attempts:
                     attempt += 1
                     yield min(self.options.retry_max, self.options.retry_base * 2**attempt)
                     continue

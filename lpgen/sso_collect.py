@@ -17,14 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lpgen.awscalls import call_with_retries
 from lpgen.errors import AwsError
 from lpgen.model import Inventory
 
 SSO_PATH_PREFIX = "/aws-reserved/sso.amazonaws.com/"
 _ROLE_NAME = re.compile(r"^AWSReservedSSO_(?P<name>.+)_(?P<suffix>[0-9A-Za-z]+)$")
-_RETRY_CODES = frozenset({"Throttling", "ThrottlingException", "LimitExceeded"})
-
-
 @dataclass(frozen=True)
 class SsoRole:
     """A role Identity Center provisioned for a permission set, as ListRoles returned it."""
@@ -57,14 +55,6 @@ def declared_permission_sets(inventory: Inventory) -> list[str]:
     return sorted({ps.name for ps in inventory.permission_sets if ps.name})
 
 
-def _code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = (response.get("Error") or {}).get("Code")
-        return str(code) if code else None
-    return None
-
-
 def find_sso_roles(
     client: Any,
     names: Iterable[str],
@@ -85,15 +75,10 @@ def find_sso_roles(
     seen: set[str] = set()
     list_roles = client.list_roles
     while True:
-        for attempt in range(attempts + 1):
-            try:
-                page = list_roles(**params)
-                break
-            except Exception as exc:
-                if _code(exc) in _RETRY_CODES and attempt < attempts:
-                    sleep(min(30.0, 2.0**attempt))
-                    continue
-                raise AwsError(f"iam:ListRoles (PathPrefix {SSO_PATH_PREFIX}): {exc}") from None
+        try:
+            page = call_with_retries(list_roles, sleep=sleep, attempts=attempts, **params)
+        except Exception as exc:
+            raise AwsError(f"iam:ListRoles (PathPrefix {SSO_PATH_PREFIX}): {exc}") from None
         for role in page.get("Roles") or []:
             name = str(role.get("RoleName", ""))
             path = str(role.get("Path", "/"))
