@@ -98,12 +98,12 @@ class ParseCache:
             return  # a read-only or full cache directory only costs speed
 
 
-def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
+def _parse_one(args: tuple[str, str], reference: bool = False) -> Tree[Any] | ParseError:
     from lpgen.terraform.parse import parse_hcl
 
     text, rel = args
     try:
-        return parse_hcl(text, rel=rel)
+        return parse_hcl(text, rel=rel, reference=reference)
     except ParseError as exc:
         return exc
 
@@ -341,15 +341,16 @@ def cached_result(
 
 
 def _parse_ok(args: tuple[str, str]) -> ParseError | None:
-    result = _parse_one(args)
+    result = _parse_one(args, reference=True)
     return result if isinstance(result, ParseError) else None
 
 
 def check_parses(
     items: Sequence[tuple[str, str]], *, jobs: int | None = None
 ) -> list[ParseError | None]:
-    """Whether each ``(text, rel)`` parses (None) or the error; only the verdict crosses
-    process boundaries, so big batches are checked in parallel cheaply."""
+    """Whether each ``(text, rel)`` parses (None) or the error, by python-hcl2 itself (the
+    reference reader: this checks rewritten files); only the verdict crosses process
+    boundaries, so big batches are checked in parallel cheaply."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
     size = sum(len(t) for t, _ in items)
     enabled = gc.isenabled()

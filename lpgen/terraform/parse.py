@@ -1,4 +1,11 @@
-"""Parse Terraform files with python-hcl2 into lark trees whose positions are file offsets."""
+"""Parse Terraform files into python-hcl2's lark trees, whose positions are file offsets.
+
+Two readers give the same trees: :mod:`lpgen.terraform.fastparse` (tree-sitter, about ten
+times faster) on the hot path, and python-hcl2 itself, the reference, for every text the
+fast reader does not map exactly (and for syntax errors, whose messages are python-hcl2's).
+``LPGEN_PARSER`` chooses: ``auto`` (the default), ``python-hcl2`` (the reference only) or
+``verify`` (both, and an error naming the file where their trees differ).
+"""
 
 from __future__ import annotations
 
@@ -123,14 +130,59 @@ def _parser() -> Any:
     return parser()
 
 
-def parse_hcl(text: str, *, rel: str, offset: int = 0, line_of: Any = None) -> Tree[Any]:
+READERS = ("auto", "python-hcl2", "verify")
+
+
+def reader() -> str:
+    """The reader ``LPGEN_PARSER`` asks for (``auto`` when unset or unknown)."""
+    value = os.environ.get("LPGEN_PARSER", "auto").strip().lower()
+    return value if value in READERS else "auto"
+
+
+def parse_hcl(
+    text: str, *, rel: str, offset: int = 0, line_of: Any = None, reference: bool = False
+) -> Tree[Any]:
     """Parse HCL text into a lark tree; positions are shifted by ``offset``.
+
+    The fast reader is tried first unless ``reference`` (python-hcl2 only, as for checking
+    that a rewritten file still parses) or ``LPGEN_PARSER=python-hcl2``.
 
     An interpolation that spans several lines inside a quoted string is valid HCL that
     python-hcl2 rejects; such newlines are turned into spaces (same length, so every
     position stays right) and the file is parsed again.
     """
     text = for_parser(text)
+    mode = "python-hcl2" if reference else reader()
+    if mode != "python-hcl2":
+        from lpgen.terraform.fastparse import parse_fast
+
+        fast = parse_fast(text)
+        if fast is not None:
+            if mode == "verify":
+                _verify(fast, text, rel)
+            if offset:
+                shift_positions(fast, offset)
+            return fast
+    return _parse_reference(text, rel=rel, offset=offset, line_of=line_of)
+
+
+def _verify(fast: Tree[Any], text: str, rel: str) -> None:
+    from lpgen.terraform.fastparse import first_difference
+
+    try:
+        ref = _parser().parse(text)
+    except LarkError:
+        raise ParseError(
+            "the fast reader read a file python-hcl2 rejects (LPGEN_PARSER=verify)", file=rel
+        ) from None
+    where = first_difference(fast, ref)
+    if where is not None:
+        raise ParseError(
+            f"the two readers differ at character {where} (LPGEN_PARSER=verify)", file=rel
+        )
+
+
+def _parse_reference(text: str, *, rel: str, offset: int, line_of: Any) -> Tree[Any]:
     try:
         tree: Tree[Any] = _parser().parse(text)
     except UnexpectedInput as first:
@@ -243,4 +295,5 @@ def join_multiline_interpolations(text: str) -> str:
 
 
 def parse_file(source: SourceFile) -> Tree[Any]:
+    """The file's tree (from either reader; they agree)."""
     return parse_hcl(source.text, rel=source.rel, line_of=source.line_of)
