@@ -1,0 +1,280 @@
+"""The fast reader (tree-sitter) gives python-hcl2's own trees, or leaves the text to it.
+
+python-hcl2 is the reference: for every text, the fast reader's tree must equal python-hcl2's
+node by node (rule names, token types and values, every position), or the fast reader must
+decline (``None``) so that python-hcl2 reads the text, errors included. Checked here on every
+fixture and example, on constructs where the two grammars differ, on generated layouts
+(newlines and comments at every place HCL allows them), and on whole inventories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lark.exceptions import LarkError
+
+from lpgen.cli import main
+from lpgen.errors import ParseError
+from lpgen.terraform import fastparse, parse
+from lpgen.terraform.fastparse import first_difference, parse_fast
+from lpgen.terraform.parse import _parser, for_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+pytestmark = pytest.mark.skipif(not fastparse.available(), reason="tree-sitter not installed")
+
+
+def reference(text: str) -> object | None:
+    try:
+        return _parser().parse(for_parser(text))
+    except LarkError:
+        return None
+
+
+def agree(text: str) -> str:
+    """'same', 'declined' (the fast reader leaves it to python-hcl2) or raise."""
+    ref = reference(text)
+    fast = parse_fast(for_parser(text))
+    if ref is None:
+        assert fast is None, "the fast reader read a text python-hcl2 rejects"
+        return "declined"
+    if fast is None:
+        return "declined"
+    where = first_difference(fast, ref)
+    assert where is None, f"trees differ at {where}: {text[max(0, where - 40) : where + 40]!r}"
+    return "same"
+
+
+def _files() -> list[Path]:
+    return sorted(
+        p for base in (DATA, ROOT / "terraform_examples") for p in base.rglob("*.tf")
+        if p.is_file()
+    )  # fmt: skip
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_fixture_reads_the_same(path: Path) -> None:
+    text = _text(path)
+    if text is not None:
+        agree(text)
+
+
+def test_the_fast_reader_reads_nearly_every_fixture() -> None:
+    """Declining is allowed, but it must stay the exception, or the speed is gone silently."""
+    verdicts = [agree(t) for t in map(_text, _files()) if t is not None and reference(t)]
+    assert len(verdicts) > 100
+    assert verdicts.count("same") >= 0.95 * len(verdicts), verdicts.count("declined")
+
+
+SAME = {
+    "nested conditionals nest to the right": 'x = a ? 2 : b ? 3 : c == "z" ? 4 : 5\n',
+    "conditional in the true branch": "x = a ? b ? 1 : 2 : 3\n",
+    "newline before an operator joins the operator": "x = a\n  + b\n  && c\n",
+    "comment before an operator": "x = a # why\n  * b\n",
+    "newline before ? and after : ": "x = (\n  a\n  ? b\n  :\n  c\n)\n",
+    "trailing newline taken by the innermost operation": "x = 1 + 2 * 3\n# c\n\ny = [a + b\n]\n",
+    "negative literals": "a = -33\nb = -1.5\nc = - 22\nd = [-10, 5]\ne = -3\nf = -1.5e3\n",
+    "keywords as names": "for_each = x\nin = 1\nif { a = 1 }\nb = { in = 1, for_each = 2 }\n",
+    "true/false/null as attribute names and accessors": "true = 1\nx = a.null\n",
+    "provider function": "x = provider::aws::arn_parse(var.a).region\n",
+    "splats": "a = x.*.name[0]\nb = x[*].b[*]\nc = x[*].y.z[1].w\nd = x.0.y\n",
+    "for expressions everywhere newlines": (
+        "a = [\n  for k, v in var.m :\n  upper(v)\n  if k != \"x\"\n]\n"
+        "b = {\n  for k, v in var.m :\n  k => v...\n  if v\n}\n"
+        "c = { for s in x : s.a => s\n}\n"
+    ),
+    "function arguments and ellipsis": "a = f(\n  1,\n  2 # two\n)\nb = f(x...)\nc = f()\nd = f(\n)\n",
+    "objects with commas, colons and comments": (
+        'o = {\n  a = 1, # one\n  "b" : 2\n  c = {\n  }\n  /* x */ d = [] }\n'
+    ),
+    "strings": (
+        'a = "$${x} %%{y} 50% $5 \\"q\\" \\u00e9 ${var.a}-${b[0]}"\n'
+        'b = ""\nc = "été ${var.x} 日本"\n'
+    ),
+    "heredocs": (
+        "a = <<EOF\n${x}\nEOF\nb = <<-EOT\n    {\"k\": \"v\"}\n    EOT\n"
+        "c = <<EOF\r\nwin\r\nEOF\r\nd = 1\r\n"
+    ),
+    "comments of every kind": (
+        "# a\n// b\n/* c\n d */\nresource \"x\" \"y\" { # e\n  /* f */ a = 1 // g\n}\n"
+    ),
+    "blocks": 'a "b" c {\n}\nd {}\ne "f" {\n  g {\n    h = 1\n  }\n}\n',
+    "block brace on its own line": 'a "b"\n{\n  c = 1\n}\n',
+    "unary and parentheses": "a = !(b && c)\nb = -(x)\nc = !a.b[0]\nd = ((1))\n",
+    "crlf everywhere": 'a = [\r\n  "x", # c\r\n  "y",\r\n]\r\nb = 1 +\r\n  2\r\n',
+    "tabs before = and :": "a\t= 1\nb = { c\t: 2 }\n",
+    "empty file": "",
+    "only comments": "\n\n# c\n",
+    "bom": "\ufeffa = 1\n",
+}
+
+
+@pytest.mark.parametrize("text", SAME.values(), ids=SAME.keys())
+def test_constructs_read_the_same(text: str) -> None:
+    assert agree(text) == "same"
+
+
+DECLINED = {
+    "python-hcl2 reads x -10 as x then -10": "a = x -10\n",
+    "strip markers in an interpolation": 'a = "${~ x ~}"\n',
+    "a syntax error": "a = [\n",
+    "an interpolation over several lines": 'a = "${\n  x\n}"\n',
+    "two newlines before an operator": "a = b\n\n  + c\n",
+    "comment at the end without a newline": "a = 1 # c",
+    "tree-sitter-hcl does not read an exponent without a dot": "a = 1e3\n",
+}
+
+
+@pytest.mark.parametrize("text", DECLINED.values(), ids=DECLINED.keys())
+def test_what_python_hcl2_reads_its_own_way_is_left_to_it(text: str) -> None:
+    assert parse_fast(for_parser(text)) is None
+    agree(text)
+
+
+# --- generated layouts: newlines and comments wherever HCL takes them ----------------------
+
+_names = st.sampled_from(["a", "b", "var.x", "local.y", "each.value", "count.index"])
+_leaves = st.one_of(
+    _names,
+    st.sampled_from(['"s"', '"${var.a}-b"', "1", "-12", "2.5", "true", "null", "x[0]", "x.*.id"]),
+)
+
+
+def _exprs() -> st.SearchStrategy[str]:
+    return st.recursive(
+        _leaves,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "*", "==", "&&", "||", "<", "%"]), inner).map(
+                lambda t: f"{t[0]} {t[1]} {t[2]}"
+            ),
+            st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}"),
+            inner.map(lambda e: f"({e})"),
+            inner.map(lambda e: f"!{e}" if e[0].isalpha() or e[0] == "(" else e),
+            st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+            st.lists(inner, max_size=3).map(
+                lambda xs: "{" + ", ".join(f"k{i} = {x}" for i, x in enumerate(xs)) + "}"
+            ),
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: "f(" + ", ".join(xs) + ")"),
+            inner.map(lambda e: f"[for k, v in var.m : {e} if k != \"\"]"),
+            inner.map(lambda e: f"{{for k, v in var.m : k => {e}}}"),
+        ),
+        max_leaves=8,
+    )
+
+
+_breaks = st.sampled_from([" ", " ", " ", "\n  ", " # c\n  ", " /* c */ ", "\n\n  ", "\t"])
+
+
+@st.composite
+def _layouts(draw: st.DrawFn) -> str:
+    """An expression whose spaces are replaced, one by one, by newlines or comments."""
+    expr = draw(_exprs())
+    out = []
+    for ch in expr:
+        out.append(draw(_breaks) if ch == " " else ch)
+    return "x = " + "".join(out) + "\ny = 1\n"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_layouts())
+def test_generated_layouts_read_the_same(text: str) -> None:
+    agree(text)
+
+
+# --- the readers in lpgen ------------------------------------------------------------------
+
+
+def test_rewritten_files_are_checked_by_python_hcl2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trim's "the edited file still parses" is python-hcl2's verdict, never the fast one."""
+    from lpgen.terraform.cache import check_parses
+
+    def refuse(text: str) -> None:
+        raise AssertionError("the fast reader was asked")
+
+    monkeypatch.setattr(fastparse, "parse_fast", refuse)
+    assert check_parses([("a = 1\n", "ok.tf"), ("a = [\n", "bad.tf")], jobs=1)[0] is None
+    assert check_parses([("a = [\n", "bad.tf")], jobs=1)[0] is not None
+
+
+def test_reader_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = fastparse.parse_fast
+
+    def spy(text: str) -> object:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(fastparse, "parse_fast", spy)
+    monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+    parse.parse_hcl("a = 1\n", rel="x.tf")
+    assert calls == []
+    monkeypatch.setenv("LPGEN_PARSER", "auto")
+    parse.parse_hcl("a = 1\n", rel="x.tf")
+    assert calls == ["a = 1\n"]
+
+
+def test_verify_names_the_file_where_the_readers_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = fastparse.parse_fast
+
+    def wrong(text: str) -> object:
+        tree = real(text)
+        assert tree is not None
+        tree.children[0].children[0].children[0].data = "block"  # type: ignore[union-attr]
+        return tree
+
+    monkeypatch.setattr(fastparse, "parse_fast", wrong)
+    monkeypatch.setenv("LPGEN_PARSER", "verify")
+    with pytest.raises(ParseError) as err:
+        parse.parse_hcl("a = 1\n", rel="mod/x.tf")
+    assert err.value.file == "mod/x.tf"
+    assert "readers differ" in str(err.value)
+
+
+def test_positions_in_a_snippet_are_shifted() -> None:
+    """Heredoc templates are read piece by piece at an offset: both readers agree there too."""
+    monkey = pytest.MonkeyPatch()
+    try:
+        monkey.setenv("LPGEN_PARSER", "python-hcl2")
+        ref = parse.parse_hcl("a = b.c\n", rel="x.tf", offset=100)
+        monkey.setenv("LPGEN_PARSER", "auto")
+        fast = parse.parse_hcl("a = b.c\n", rel="x.tf", offset=100)
+    finally:
+        monkey.undo()
+    assert first_difference(fast, ref) is None
+    assert fast.meta.start_pos == 100
+
+
+def _trees() -> list[Path]:
+    from tests.test_reader_accounting import _trees as trees
+
+    return trees()
+
+
+def _inventory(tree: Path, reader: str) -> tuple[int, object]:
+    env = {**os.environ, "LPGEN_PARSER": reader}
+    res = CliRunner().invoke(
+        main, ["inventory", str(tree), "--format", "json", "--no-cache"], env=env
+    )
+    try:
+        return res.exit_code, json.loads(res.stdout)
+    except ValueError:
+        return res.exit_code, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("tree", _trees(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_both_readers_give_the_same_inventory(tree: Path) -> None:
+    assert _inventory(tree, "auto") == _inventory(tree, "python-hcl2")
