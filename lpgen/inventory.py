@@ -160,6 +160,11 @@ def _collect(
         return _collect_unpaused(path, opts, only_roots, scanned)
     finally:
         if enabled:
+            # What the reading left alive (the inventory, caches) would otherwise be walked
+            # by the collector's next pass, as long again as the reading itself; it is kept
+            # out of the collector's generations instead (objects are still freed as usual
+            # when their last reference goes).
+            gc.freeze()
             gc.enable()
 
 
@@ -297,9 +302,9 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
             if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
                 from concurrent.futures import ProcessPoolExecutor
 
-                from lpgen.terraform.parse import _parser
+                from lpgen.terraform.parse import preload
 
-                _parser()  # load the grammar once, before the workers fork
+                preload()  # load the reader once, before the workers fork
                 groups = _groups(roots, workers)
                 with ProcessPoolExecutor(max_workers=len(groups)) as pool:
                     partials = list(
@@ -361,9 +366,9 @@ def _read_roots(
     if workers > 1 and len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
         from concurrent.futures import ProcessPoolExecutor
 
-        from lpgen.terraform.parse import _parser
+        from lpgen.terraform.parse import preload
 
-        _parser()  # load the grammar once, before the workers fork
+        preload()  # load the reader once, before the workers fork
         groups = _groups(roots, workers)
         with ProcessPoolExecutor(max_workers=len(groups)) as pool:
             results = list(

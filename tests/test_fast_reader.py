@@ -278,3 +278,19 @@ def _inventory(tree: Path, reader: str) -> tuple[int, object]:
 @pytest.mark.parametrize("tree", _trees(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_both_readers_give_the_same_inventory(tree: Path) -> None:
     assert _inventory(tree, "auto") == _inventory(tree, "python-hcl2")
+
+
+def test_the_readers_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/readers.py compares the readers on a tree and fails on any difference."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "readers.py"),
+         str(ROOT / "terraform_examples" / "acme"), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = json.loads(out.read_text())
+    assert row["mismatch"] == 0 and row["same"] == row["files"] > 5

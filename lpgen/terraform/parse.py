@@ -1,6 +1,6 @@
 """Parse Terraform files into python-hcl2's lark trees, whose positions are file offsets.
 
-Two readers give the same trees: :mod:`lpgen.terraform.fastparse` (tree-sitter, about ten
+Two readers give the same trees: :mod:`lpgen.terraform.fastparse` (tree-sitter, two to three
 times faster) on the hot path, and python-hcl2 itself, the reference, for every text the
 fast reader does not map exactly (and for syntax errors, whose messages are python-hcl2's).
 ``LPGEN_PARSER`` chooses: ``auto`` (the default), ``python-hcl2`` (the reference only) or
@@ -131,6 +131,19 @@ def _parser() -> Any:
 
 
 READERS = ("auto", "python-hcl2", "verify")
+
+
+def preload() -> None:
+    """Load the reader runs will use (before worker processes fork, so each has it).
+
+    With the fast reader, python-hcl2's grammar (about 0.1 s to load) is loaded only when a
+    text is left to it."""
+    if reader() == "auto":
+        from lpgen.terraform.fastparse import available
+
+        if available():
+            return
+    _parser()
 
 
 def reader() -> str:
