@@ -174,12 +174,21 @@ class Tree_:
         # Files whose contents were used: parsed .tf, tfvars, file()/templatefile() sources.
         self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
+        self._resolved: dict[Path, Path] = {}
+
+    def resolved(self, path: Path) -> Path:
+        """``path.resolve()``, once per path and run (the same files are asked for often)."""
+        done = self._resolved.get(path)
+        if done is None:
+            done = self._resolved[path] = path.resolve()
+        return done
 
     def rel(self, path: Path) -> str:
+        path = self.resolved(path)
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return path.relative_to(self.root).as_posix()
         except ValueError:
-            return Path(os.path.relpath(path.resolve(), self.root)).as_posix()
+            return Path(os.path.relpath(path, self.root)).as_posix()
 
     def report(self, address: str, message: str, loc: Location | None = None) -> None:
         key = (address, message)
@@ -189,7 +198,7 @@ class Tree_:
         self.unresolved.append(Unresolved(address, message, loc))
 
     def source_file(self, path: Path) -> SourceFile:
-        path = path.resolve()
+        path = self.resolved(path)
         cached = self.files_read.get(path)
         if cached is None:
             rel = self.rel(path)
