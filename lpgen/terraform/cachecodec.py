@@ -38,7 +38,33 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@lru_cache(maxsize=512)
+def _dc_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _enc(value: Any) -> Any:
+    # The common exact types first (an entry holds hundreds of thousands of values); the
+    # value classes that subclass str/list/dict are not among them and fall through below.
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls is list:
+        return [_enc(v) for v in value]
+    if cls is dict and all(type(k) is str and not k.startswith("__") for k in value):
+        return {k: _enc(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(cls) and not issubclass(cls, (str, list, dict, tuple)):
+        out: dict[str, Any] = {"__dc__": _name(cls)}
+        for name in _dc_fields(cls):
+            out[name] = _enc(getattr(value, name))
+        return out
+    return _enc_other(value)
+
+
+def _enc_other(value: Any) -> Any:
     # Value classes that subclass str/list/dict first: they carry their provenance.
     if isinstance(value, Encoded):
         return {"__enc__": [str(value), _enc(value.value), value.style, value.complete,
@@ -80,8 +106,8 @@ def _enc(value: Any) -> Any:
         return {"__m__": [[_enc(k), _enc(v)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {"__dc__": _name(type(value))}
-        for f in dataclasses.fields(value):
-            out[f.name] = _enc(getattr(value, f.name))
+        for name in _dc_fields(type(value)):
+            out[name] = _enc(getattr(value, name))
         return out
     raise TypeError(f"cannot cache a value of type {type(value).__name__}")
 
