@@ -22,7 +22,7 @@ from lark.exceptions import LarkError
 from lpgen.cli import main
 from lpgen.errors import ParseError
 from lpgen.terraform import fastparse, parse
-from lpgen.terraform.fastparse import first_difference, parse_fast
+from lpgen.terraform.fastparse import first_difference, parse_fast, parse_lazy
 from lpgen.terraform.parse import _parser, for_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +39,15 @@ def reference(text: str) -> object | None:
 
 
 def agree(text: str) -> str:
-    """'same', 'declined' (the fast reader leaves it to python-hcl2) or raise."""
+    """'same', 'declined' (the fast reader leaves it to python-hcl2) or raise. The lazy
+    reading (values built on first use) must give the same tree once every value is built."""
     ref = reference(text)
     fast = parse_fast(for_parser(text))
+    if ref is not None:
+        lazy = parse_lazy(for_parser(text), "x.tf")
+        if lazy is not None:
+            where = first_difference(lazy, ref)
+            assert where is None, f"lazy trees differ at {where}"
     if ref is None:
         assert fast is None, "the fast reader read a text python-hcl2 rejects"
         return "declined"
@@ -212,13 +218,13 @@ def test_rewritten_files_are_checked_by_python_hcl2(monkeypatch: pytest.MonkeyPa
 
 def test_reader_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = fastparse.parse_fast
+    real = fastparse.parse_lazy
 
-    def spy(text: str) -> object:
+    def spy(text: str, rel: str) -> object:
         calls.append(text)
-        return real(text)
+        return real(text, rel)
 
-    monkeypatch.setattr(fastparse, "parse_fast", spy)
+    monkeypatch.setattr(fastparse, "parse_lazy", spy)
     monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
     parse.parse_hcl("a = 1\n", rel="x.tf")
     assert calls == []
@@ -294,3 +300,76 @@ def test_the_readers_benchmark_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     (row,) = json.loads(out.read_text())
     assert row["mismatch"] == 0 and row["same"] == row["files"] > 5
+
+
+# --- values built on first use -------------------------------------------------------------
+
+
+def _values(tree: object) -> list[object]:
+    from lark import Tree
+
+    assert isinstance(tree, Tree)
+    out = []
+    for child in tree.children[0].children:
+        if isinstance(child, Tree) and child.data == "block":
+            body = next(c for c in child.children if isinstance(c, Tree) and c.data == "body")
+            out += [a.children[-1] for a in body.children
+                    if isinstance(a, Tree) and a.data == "attribute"]  # fmt: skip
+    return out
+
+
+def test_values_are_built_when_first_used() -> None:
+    text = 'resource "a" "b" {\n  x = 1 + 2\n  # c\n  y = <<EOF\nz\nEOF\n}\n'
+    tree = parse_lazy(text, "m.tf")
+    x, y = _values(tree)
+    assert type(x).__name__ == "_LazyValue" and x._kids is None  # type: ignore[attr-defined]
+    # Rule name and position are known before: the newline and comment after "1 + 2" are
+    # part of the operation, as python-hcl2 has it; the heredoc takes the newline after EOF.
+    assert (x.data, x.meta.start_pos, x.meta.end_pos) == ("binary_op", 25, 37)  # type: ignore[attr-defined]
+    assert y.meta.end_pos == text.index("}")  # type: ignore[attr-defined]
+    assert y._kids is None  # type: ignore[attr-defined]
+    assert first_difference(tree, reference(text)) is None  # builds both
+    assert x._kids is not None  # type: ignore[attr-defined]
+
+
+def test_a_value_only_python_hcl2_reads_is_read_by_it() -> None:
+    """A ${ } over several lines: tree-sitter reads it, the fast tree declines, python-hcl2
+    reads it (lpgen joins the lines first): the value is python-hcl2's."""
+    text = 'resource "a" "b" {\n  x = "${\n  var.y\n}"\n  z = 1\n}\n'
+    tree = parse_lazy(text, "m.tf")
+    assert tree is not None
+    ref = parse.parse_hcl(text, rel="m.tf", reference=True)
+    assert first_difference(tree, ref) is None
+
+
+def test_a_value_python_hcl2_rejects_is_an_error_naming_the_file_when_used() -> None:
+    text = 'resource "a" "b" {\n  ok = 1\n  bad = x -10\n}\n'
+    tree = parse_lazy(text, "mod/m.tf")
+    ok, bad = _values(tree)
+    assert ok.children  # type: ignore[attr-defined]
+    with pytest.raises(ParseError) as err:
+        bad.children  # type: ignore[attr-defined]  # noqa: B018
+    assert err.value.file == "mod/m.tf" and err.value.line == 3
+
+
+def test_a_lazy_value_pickles_as_a_plain_tree() -> None:
+    import pickle
+
+    from lark import Tree
+
+    (value,) = _values(parse_lazy('a "b" {\n  c = [1, 2]\n}\n', "m.tf"))
+    back = pickle.loads(pickle.dumps(value))
+    assert type(back) is Tree and back == value and back.meta.start_pos == value.meta.start_pos  # type: ignore[attr-defined]
+
+
+def test_what_is_never_evaluated_is_not_judged(tmp_path: Path) -> None:
+    """``x -10`` is valid HCL that python-hcl2 cannot read. In an argument lpgen never
+    evaluates, the file's IAM is read all the same (python-hcl2 alone skips the file)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  name = "ana"\n}\n'
+        'resource "aws_instance" "i" {\n  cpu_core_count = var.n -10\n}\n'
+    )
+    runner = CliRunner()
+    res = runner.invoke(main, ["inventory", str(tmp_path), "--format", "json", "--no-cache"])
+    assert res.exit_code == 0, res.output
+    assert [u["name"] for u in json.loads(res.stdout)["users"]] == ["ana"]

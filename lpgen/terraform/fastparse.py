@@ -118,7 +118,143 @@ def parse_fast(text: str) -> Tree[Any] | None:
         return None
 
 
+def parse_lazy(text: str, rel: str) -> Tree[Any] | None:
+    """Like :func:`parse_fast`, but the value of each attribute is built when it is first
+    looked at (most are never evaluated: other resources' arguments, variables'
+    descriptions...). Its rule name and position are known at once; should building it
+    meet what only python-hcl2 may read, python-hcl2 reads the file and gives that value
+    (or its error, naming ``rel``)."""
+    try:
+        parser = _ts_parser()
+    except Exception:
+        return None
+    data = text.encode("utf-8")
+    ts_tree = parser.parse(data)
+    if ts_tree.root_node.has_error:
+        return None
+    builder = _Builder(text, data)
+    builder.lazy = _File(text, rel, ts_tree, builder.c)
+    try:
+        return builder.start(ts_tree.root_node)
+    except (_Fallback, RecursionError):
+        return None
+
+
+class _File:
+    """What a lazy value needs to be built later: the text, tree-sitter's tree, and the
+    reference reader's tree of the file once it had to be read."""
+
+    def __init__(self, text: str, rel: str, ts_tree: Any, c: Any) -> None:
+        self.text = text
+        self.rel = rel
+        self.ts_tree = ts_tree  # keeps tree-sitter's nodes valid
+        self.c = c
+        self._reference: Tree[Any] | None = None
+
+    def reference_value(self, attr_start: int) -> Tree[Any]:
+        """python-hcl2's tree of the value of the attribute that starts at ``attr_start``."""
+        from lpgen.terraform.parse import _parse_reference
+
+        if self._reference is None:
+            self._reference = _parse_reference(self.text, rel=self.rel, offset=0, line_of=None)
+        for node in self._reference.iter_subtrees():
+            if node.data == "attribute" and not node.meta.empty \
+                    and node.meta.start_pos == attr_start:
+                value: Tree[Any] = node.children[-1]
+                return value
+        from lpgen.errors import ParseError
+
+        raise ParseError("the fast reader and python-hcl2 disagree on this file "
+                         "(LPGEN_PARSER=python-hcl2 reads it with python-hcl2 alone)",
+                         file=self.rel)
+
+
+class _LazyValue(Tree):  # type: ignore[type-arg]
+    """An attribute's value, built on first use of its children."""
+
+    def __init__(self, data: str, start: int, end: int, node: Any, file: _File,
+                 attr_start: int) -> None:
+        self.data = data
+        meta = _Meta()
+        meta.empty = False
+        meta.start_pos = start
+        meta.end_pos = end
+        self._meta = meta
+        self._kids: list[Any] | None = None
+        self._node = node
+        self._file = file
+        self._attr_start = attr_start
+        self.pending: list[Token] = []
+
+    @property
+    def children(self) -> list[Any]:
+        if self._kids is None:
+            self._kids = self._build()
+        return self._kids
+
+    @children.setter
+    def children(self, value: list[Any]) -> None:
+        self._kids = value
+
+    def _build(self) -> list[Any]:
+        file = self._file
+        builder = _Builder.__new__(_Builder)
+        builder.text = file.text
+        builder.c = file.c
+        span: Any = self._meta
+        builder.pos = span.start_pos
+        builder.absorber = None
+        builder.spine = []
+        builder.lazy = None
+        try:
+            tree = builder.expression(self._node)
+            if self.pending:
+                if builder.absorber is None:
+                    raise _Fallback
+                builder._absorb(self.pending)
+            if not _same_place(tree, self.data, span):
+                raise _Fallback
+        except (_Fallback, RecursionError):
+            tree = file.reference_value(self._attr_start)
+            if not _same_place(tree, self.data, span):
+                from lpgen.errors import ParseError
+
+                raise ParseError("the fast reader and python-hcl2 disagree on this file "
+                                 "(LPGEN_PARSER=python-hcl2 reads it with python-hcl2 "
+                                 "alone)", file=file.rel) from None
+        self._node = None
+        return list(tree.children)
+
+    def __reduce__(self) -> Any:
+        return (Tree, (self.data, self.children, _plain_meta(self._meta)))
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        import copy
+
+        return Tree(self.data, copy.deepcopy(self.children, memo), meta=self._meta)
+
+    def copy(self) -> Any:
+        return Tree(self.data, self.children, meta=self._meta)
+
+
+def _same_place(tree: Any, data: str, span: Any) -> bool:
+    meta = tree.meta
+    return bool(tree.data == data and not meta.empty and meta.start_pos == span.start_pos
+                and meta.end_pos == span.end_pos)
+
+
+def _plain_meta(meta: Any) -> Any:
+    out = _Meta()
+    out.empty = meta.empty
+    if not meta.empty:
+        out.start_pos = meta.start_pos
+        out.end_pos = meta.end_pos
+    return out
+
+
 class _Builder:
+    lazy: _File | None = None
+
     def __init__(self, text: str, data: bytes) -> None:
         self.text = text
         self.pos = 0
@@ -190,6 +326,17 @@ class _Builder:
     def _absorb(self, toks: list[Token]) -> None:
         absorber = self.absorber
         assert absorber is not None
+        if isinstance(absorber, _LazyValue):
+            # Its innermost operation takes the newlines when it is built.
+            absorber.pending = toks
+            end: Any = toks[-1].end_pos
+            span: Any = absorber._meta
+            span.end_pos = end
+            for node in self.spine:
+                node.meta.end_pos = end
+            self.absorber = None
+            self.spine = []
+            return
         nl = self.mk("new_line_or_comment", toks)
         absorber.children.append(nl)
         end = nl.meta.end_pos
@@ -296,8 +443,24 @@ class _Builder:
             raise _Fallback
         kids: list[Any] = [self.name(children[0])]
         kids.append(self.ntok("EQ", children[1], None, ws=True))
-        kids.append(self.expression(children[2]))
+        if self.lazy is not None and children[2].type == "expression":
+            kids.append(self.lazy_value(children[2], kids[0]))
+        else:
+            kids.append(self.expression(children[2]))
         return self.mk("attribute", kids)
+
+    def lazy_value(self, node: Any, name: Any) -> Tree[Any]:
+        """The value of an attribute, to be built on first use (see :func:`parse_lazy`)."""
+        assert self.lazy is not None
+        start = self.c(node.start_byte)
+        self.gap(start, None)
+        end = _lark_end(node, self.text, self.c)
+        value = _LazyValue(_root_rule(node, self.text, self.c), start, end, node, self.lazy,
+                           name.meta.start_pos)
+        self.pos = end
+        self.absorber = value if _takes_newlines(node) else None
+        self.spine = []
+        return value
 
     def block(self, node: Any) -> Tree[Any]:
         kids: list[Any] = []
@@ -884,6 +1047,65 @@ class _Builder:
         else:
             kids.append(self.expression(parts[4]))
         return self.mk("conditional", kids)
+
+
+def _significant(node: Any) -> list[Any]:
+    return [c for c in node.children if c.type != "comment"]
+
+
+def _root_rule(node: Any, text: str, c: Any) -> str:
+    """The rule python-hcl2 gives the root of the ``expression`` node (without building it)."""
+    kids = _significant(node)
+    if len(kids) == 1:
+        first = kids[0]
+        if first.type == "conditional":
+            return "conditional"
+        if first.type == "operation":
+            (op,) = _significant(first)
+            if op.type == "binary_operation":
+                return "binary_op"
+            parts = _significant(op)
+            if parts and parts[0].type == "-":
+                s = c(parts[0].start_byte)
+                m = _FLOAT.match(text, s) or _INT.match(text, s)
+                if m is not None and m.end() > s + 1:
+                    return "expr_term"  # a negative literal
+            return "unary_op"
+    return "expr_term"
+
+
+def _takes_newlines(node: Any) -> bool:
+    """Whether a newline right after the expression goes inside it (python-hcl2 gives it to
+    the innermost binary operation that ends the expression)."""
+    while True:
+        kids = _significant(node)
+        if len(kids) != 1:
+            return False
+        first = kids[0]
+        if first.type == "operation":
+            (op,) = _significant(first)
+            return bool(op.type == "binary_operation")
+        if first.type != "conditional":
+            return False
+        node = _significant(first)[-1]
+
+
+def _lark_end(node: Any, text: str, c: Any) -> int:
+    """Where python-hcl2's tree of the expression ends: a heredoc's token takes the newline
+    after its end marker."""
+    leaf = node
+    while leaf.child_count:
+        kids = _significant(leaf)
+        if not kids:
+            break
+        leaf = kids[-1]
+        if leaf.type == "heredoc_template":
+            s = c(leaf.start_byte)
+            m = (_HEREDOC_TRIM if text.startswith("<<-", s) else _HEREDOC).match(text, s)
+            if m is None:
+                raise _Fallback
+            return m.end()
+    return int(c(node.end_byte))
 
 
 def _is_empty(tree: Any) -> bool:

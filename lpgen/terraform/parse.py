@@ -167,9 +167,10 @@ def parse_hcl(
     text = for_parser(text)
     mode = "python-hcl2" if reference else reader()
     if mode != "python-hcl2":
-        from lpgen.terraform.fastparse import parse_fast
+        from lpgen.terraform.fastparse import parse_fast, parse_lazy
 
-        fast = parse_fast(text)
+        # A whole file's attribute values are built when first used (most never are).
+        fast = parse_lazy(text, rel) if mode == "auto" and not offset else parse_fast(text)
         if fast is not None:
             if mode == "verify":
                 _verify(fast, text, rel)
