@@ -373,3 +373,15 @@ def test_what_is_never_evaluated_is_not_judged(tmp_path: Path) -> None:
     res = runner.invoke(main, ["inventory", str(tmp_path), "--format", "json", "--no-cache"])
     assert res.exit_code == 0, res.output
     assert [u["name"] for u in json.loads(res.stdout)["users"]] == ["ana"]
+
+
+def test_a_lazy_value_moved_into_place_is_built_where_it_was_read() -> None:
+    """A piece of a file read on its own has its positions shifted afterwards: a value built
+    after that is built from the piece's text and shifted like the rest."""
+    piece = 'a "b" {\n  c = x + y\n  d = 2\n}\n'
+    c, _ = _values(parse_lazy(piece, "m.tf"))
+    c.meta.start_pos += 100  # type: ignore[attr-defined]
+    c.meta.end_pos += 100  # type: ignore[attr-defined]
+    kids = c.children  # type: ignore[attr-defined]  # built, not refused for its new place
+    assert kids[0].meta.start_pos == piece.index("x")
+    assert c.meta.start_pos == piece.index("x") + 100  # type: ignore[attr-defined]

@@ -180,6 +180,9 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
         meta.start_pos = start
         meta.end_pos = end
         self._meta = meta
+        # Where it is in the text it was read from: its tree is built there, even after its
+        # position was moved (a piece of a file read on its own, then shifted into place).
+        self._origin = (start, end)
         self._kids: list[Any] | None = None
         self._node = node
         self._file = file
@@ -201,8 +204,9 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
         builder = _Builder.__new__(_Builder)
         builder.text = file.text
         builder.c = file.c
-        span: Any = self._meta
-        builder.pos = span.start_pos
+        start, end = self._origin
+        span: Any = _Origin(start, end)
+        builder.pos = start
         builder.absorber = None
         builder.spine = []
         builder.lazy = None
@@ -235,6 +239,14 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
 
     def copy(self) -> Any:
         return Tree(self.data, self.children, meta=self._meta)
+
+
+class _Origin:
+    __slots__ = ("end_pos", "start_pos")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start_pos = start
+        self.end_pos = end
 
 
 def _same_place(tree: Any, data: str, span: Any) -> bool:
@@ -332,6 +344,7 @@ class _Builder:
             end: Any = toks[-1].end_pos
             span: Any = absorber._meta
             span.end_pos = end
+            absorber._origin = (absorber._origin[0], end)
             for node in self.spine:
                 node.meta.end_pos = end
             self.absorber = None
