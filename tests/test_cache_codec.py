@@ -95,3 +95,25 @@ def test_a_poisoned_cache_runs_no_code_and_gives_the_right_answer(
     assert (code, err) == (0, "")
     assert second == first
     assert not boom.exists()
+
+
+def test_locations_are_written_short_and_read_back_whole() -> None:
+    from lpgen.model import Location
+
+    loc = Location("mod/a.tf", 3, 5, 40, 52, "json-in-hcl")
+    data = encode([loc, {"k": loc}])
+    assert b"lpgen.model:Location" not in data
+    back = decode(data, list)
+    assert back == [loc, {"k": loc}] and type(back[0]) is Location
+    assert hash(back[0]) == hash(loc)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [b'[{"__loc__": ["a.tf", 1]}]', b'[{"__loc__": ["a.tf", "1", 1, 0, 4, "hcl"]}]',
+     b'[{"__loc__": ["a.tf", 1, 1, 0, 4, "hcl"], "x": 1}]', b'[{"__loc__": "a.tf:1"}]'],
+    ids=["short", "line-as-text", "extra-key", "not-a-list"],
+)  # fmt: skip
+def test_a_malformed_location_is_refused(entry: bytes) -> None:
+    with pytest.raises(CacheFormatError):
+        decode(entry, list)

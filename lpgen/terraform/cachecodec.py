@@ -29,7 +29,7 @@ class CacheFormatError(ValueError):
 
 
 _TAGS = (
-    "__dc__", "__t__", "__s__", "__fs__", "__dt__", "__d__", "__p__", "__m__",
+    "__loc__", "__dc__", "__t__", "__s__", "__fs__", "__dt__", "__d__", "__p__", "__m__",
     "__u__", "__sstr__", "__slist__", "__tset__", "__sdict__", "__enc__", "__enum__",
 )  # fmt: skip
 
@@ -52,6 +52,10 @@ def _enc(value: Any) -> Any:
     cls = type(value)
     if cls in _PLAIN:
         return value
+    if cls is _location():
+        # The most frequent object of an entry: a short list instead of six named fields.
+        return {"__loc__": [value.file, value.line, value.column, value.start, value.end,
+                            value.syntax]}  # fmt: skip
     if cls is list:
         return [_enc(v) for v in value]
     if cls is dict and all(type(k) is str and not k.startswith("__") for k in value):
@@ -145,6 +149,27 @@ def _field_names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls))
 
 
+@lru_cache(maxsize=1)
+def _location() -> type:
+    from lpgen.model import Location
+
+    return Location
+
+
+_LOC_TYPES = (str, int, int, int, int, str)
+_LOC_FIELDS = ("file", "line", "column", "start", "end", "syntax")
+
+
+def _location_of(body: Any) -> Any:
+    if type(body) is not list or len(body) != 6 or not all(
+        type(v) is t for v, t in zip(body, _LOC_TYPES, strict=True)
+    ):
+        raise CacheFormatError("a malformed location")
+    made: Any = object.__new__(_location())
+    made.__dict__.update(zip(_LOC_FIELDS, body, strict=True))
+    return made
+
+
 def _loc(value: Any) -> Any:
     from lpgen.model import Location
 
@@ -159,6 +184,10 @@ def _hook(obj: dict[str, Any]) -> Any:
         return obj
     body = obj[tag]
     try:
+        if tag == "__loc__":
+            if len(obj) != 1:
+                raise CacheFormatError("extra keys next to __loc__")
+            return _location_of(body)
         if tag == "__dc__":
             cls = _class(body)
             if not dataclasses.is_dataclass(cls):
