@@ -133,6 +133,8 @@ class RepoResult:
     baseline_failed: int = 0
     entities: int = 0
     times: dict[str, dict[str, float | None]] = field(default_factory=dict)  # mode -> run -> s
+    cpu: dict[str, float | None] = field(default_factory=dict)  # mode -> cold runs' CPU s
+    baseline_cpu_s: float | None = None
     peak_mb: float | None = None
     identical: dict[str, bool] = field(default_factory=dict)
     exits: dict[str, int | None] = field(default_factory=dict)
@@ -194,6 +196,9 @@ class Bench:
                 detail = json.loads((logs / f"baseline.{i}.out").read_text())
                 base.append(detail["parse_s"])
                 res.baseline_failed = detail["failed"]
+                if detail.get("parse_cpu_s") is not None:
+                    cpus = [c for c in (res.baseline_cpu_s, detail["parse_cpu_s"]) if c]
+                    res.baseline_cpu_s = min(cpus)
         # The fastest attempt: the baseline is pure CPU work, and a slow attempt only says
         # the machine was busy (a lower baseline also makes lpgen's ratios stricter).
         res.baseline_s = min(base) if base else None
@@ -223,6 +228,8 @@ class Bench:
             t: dict[str, float | None] = {}
             t["cold"], cold = self.median(f"{mode}.cold", argv, logs, cache, self.args.repeat,
                                           clear=True)
+            cpus = [r.cpu_seconds for r in cold if r.ok and r.cpu_seconds is not None]
+            res.cpu[mode] = statistics.median(cpus) if cpus else None
             t["warm"], warm = self.median(f"{mode}.warm", argv, logs, cache,
                                           max(3, self.args.repeat), clear=False)
             edited: list[Run] = []
@@ -321,6 +328,28 @@ class Bench:
                 f"{cell(r, 'check', 'one file edited')} | {cell(r, 'trim', 'one file edited')} | "
                 f"{f'{r.checkov_s:.1f}' if r.checkov_s else r.checkov_note or '-'} | {ck} | "
                 f"{'yes' if all(r.identical.values()) else 'NO'} |")
+        lines += ["", "CPU time of the cold runs (user + system, all of lpgen's processes), "
+                  "and its ratio to the baseline's own CPU time, from the same runs: less "
+                  "distorted by a busy machine than wall time, and never lower than it on a "
+                  "quiet one.", "",
+                  "| repository | baseline CPU (s) | check static cold CPU | check cold CPU | "
+                  "trim cold CPU |", "|---|---|---|---|---|"]
+        for r in ok:
+            if not r.baseline_cpu_s:
+                continue
+            cells = []
+            for mode in MODES:
+                c = r.cpu.get(mode)
+                cells.append("-" if c is None else f"{c:.2f} s ({c / r.baseline_cpu_s:.3f}x)")
+            lines.append(f"| {r.name} | {r.baseline_cpu_s:.2f} | " + " | ".join(cells) + " |")
+        base_cpu = sum(r.baseline_cpu_s or 0.0 for r in ok)
+        if base_cpu and all(r.baseline_cpu_s for r in ok):
+            cells = []
+            for mode in MODES:
+                cs = [r.cpu.get(mode) for r in ok]
+                total_c = sum(c for c in cs if c is not None)
+                cells.append("-" if None in cs else f"{total_c:.2f} s ({total_c / base_cpu:.3f}x)")
+            lines.append(f"| whole set | {base_cpu:.2f} | " + " | ".join(cells) + " |")
         lines += ["", "| target | result | measured |", "|---|---|---|"]
         if self.version_s is not None:
             lines.append(f"| `lpgen --version` < 0.1 s | "
