@@ -89,6 +89,7 @@ def test_the_fast_reader_reads_nearly_every_fixture() -> None:
 SAME = {
     "nested conditionals nest to the right": 'x = a ? 2 : b ? 3 : c == "z" ? 4 : 5\n',
     "conditional in the true branch": "x = a ? b ? 1 : 2 : 3\n",
+    "parenthesised conditional as a condition": "x = (b ? c : d) ? e : f\n",
     "newline before an operator joins the operator": "x = a\n  + b\n  && c\n",
     "comment before an operator": "x = a # why\n  * b\n",
     "newline before ? and after : ": "x = (\n  a\n  ? b\n  :\n  c\n)\n",
@@ -142,6 +143,7 @@ DECLINED = {
     "two newlines before an operator": "a = b\n\n  + c\n",
     "comment at the end without a newline": "a = 1 # c",
     "tree-sitter-hcl does not read an exponent without a dot": "a = 1e3\n",
+    "the grammars split $$${ differently (terragoat)": 'a = { "k/$$${local.x}" = 1 }\n',
 }
 
 
