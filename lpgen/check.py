@@ -80,7 +80,8 @@ class CheckResult:
     suppressed: int = 0
     baselined: int = 0
     notes: tuple[str, ...] = ()
-    # The Terraform tree read from PATH, when given (for warnings about skipped files).
+    # The Terraform tree read from PATH, when given (for warnings about skipped files). With
+    # a cache directory, only what those warnings need: root, files, warnings, unresolved.
     inventory: Inventory | None = None
     skipped_checks: tuple[str, ...] = field(default=())
 
@@ -148,18 +149,41 @@ def run_check(
         cache_dir,
         root,
         parts,
-        lambda: _run_check(
-            path,
-            snapshots=snapshots,
-            options=opts,
-            inventory_options=inventory_options,
-            names_root=names_root,
+        lambda: _for_reports(
+            _run_check(
+                path,
+                snapshots=snapshots,
+                options=opts,
+                inventory_options=inventory_options,
+                names_root=names_root,
+            )
         ),
         files_of=lambda r: r.inventory.files if r.inventory is not None else [],
         exclude=inventory_options.exclude if inventory_options is not None else (),
         expected=CheckResult,
     )
     return result
+
+
+def _for_reports(result: CheckResult) -> CheckResult:
+    """``result`` with only what its report needs of the tree: the root, the files read, the
+    files skipped and the declarations not fully evaluated (the warnings).
+
+    A cached result is kept and read back whole on every run; the entities of a big tree
+    would be most of it, and nothing reads them once the findings are made.
+    """
+    inv = result.inventory
+    if inv is None:
+        return result
+    kept = Inventory(
+        root=inv.root,
+        account_id=inv.account_id,
+        partition=inv.partition,
+        unresolved=list(inv.unresolved),
+        warnings=list(inv.warnings),
+        files=list(inv.files),
+    )
+    return replace(result, inventory=kept)
 
 
 def _run_check(

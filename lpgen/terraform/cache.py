@@ -164,27 +164,29 @@ class ResultCache:
         self.directory = directory / "results"
 
     def tree_key(self, root: Path, options: str, *, exclude: tuple[str, ...] = ()) -> str:
-        from lpgen.terraform.loader import discover
+        from lpgen.terraform.treescan import scan_tree
 
         h = hashlib.sha256(_salt())
         h.update(f"\0{root}\0{options}\0".encode())
         # A .tf that is not a regular file (a FIFO, a broken link) is skipped with a warning:
         # its name and kind are part of the key, so a cached result never hides that warning.
         skipped: list[tuple[str, str]] = []
-        found = discover(root, exclude, skipped)
+        found = scan_tree(root, exclude, skipped)
         for rel, kind in sorted(skipped):
             h.update(f"skipped\0{rel}\0{kind}\0".encode())
-        for directory, files in sorted(found.items()):
-            tfvars = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
-            # Never open a FIFO named like a tfvars file; its name is part of the key (the
-            # reader warns about it).
-            extra = [f for f in tfvars if f.is_file()]
-            for f in tfvars:
-                if not f.is_file():
-                    h.update(f"skipped\0{f.relative_to(root).as_posix()}\0".encode())
-            for f in [*files, *extra]:
-                h.update(f"{f.relative_to(root).as_posix()}\0".encode())
-                h.update(_file_hash(f).encode())
+        for d in found:
+            prefix = d.rel + "/" if d.rel else ""
+            for name, st in d.tf:
+                h.update(f"{prefix}{name}\0".encode())
+                h.update(_digest_of(os.path.join(d.real, name), st).encode())
+            for name, maybe in d.tfvars:
+                # Never open a FIFO named like a tfvars file; its name is part of the key
+                # (the reader warns about it).
+                if maybe is None:
+                    h.update(f"skipped\0{prefix}{name}\0".encode())
+                else:
+                    h.update(f"{prefix}{name}\0".encode())
+                    h.update(_digest_of(os.path.join(d.real, name), maybe).encode())
         return h.hexdigest()
 
     def root_key(
@@ -281,15 +283,23 @@ _RACY_NS = 2_000_000_000
 def _file_hash(path: Path) -> str:
     try:
         st = os.stat(path)
-        key = str(path)
-        known = _DIGESTS.get(key)
-        if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
-            return known[3]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+    return _digest_of(str(path), st)
+
+
+def _digest_of(path: str, st: os.stat_result) -> str:
+    """The digest of the file at ``path`` whose stat is ``st`` (read unless known)."""
+    known = _DIGESTS.get(path)
+    if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+        return known[3]
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
     except OSError:
         return "missing"
     if st.st_mtime_ns < time.time_ns() - _RACY_NS:
-        _DIGESTS[key] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+        _DIGESTS[path] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
     return digest
 
 
