@@ -16,8 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lpgen.checks import CHECKS, Check, CheckContext
-from lpgen.checks.context import short_list
 from lpgen.errors import InputError
 from lpgen.findings import (
     Finding,
@@ -25,6 +23,7 @@ from lpgen.findings import (
     apply_suppressions,
     filter_new,
     load_baseline,
+    register,
     rule,
     select_findings,
     sort_findings,
@@ -34,6 +33,7 @@ from lpgen.model import DECLARATION_LISTS, Inventory, Location
 from lpgen.paths import prefix_under_root, relative_to_root
 
 if TYPE_CHECKING:
+    from lpgen.checks import Check, CheckContext
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
 
@@ -88,6 +88,8 @@ class CheckResult:
 
 def check_rules() -> list[Rule]:
     """Every rule `lpgen check` can report, by code."""
+    from lpgen.checks import CHECKS
+
     return [rule(code) for check in CHECKS for code in check.codes]
 
 
@@ -162,6 +164,10 @@ def run_check(
         exclude=inventory_options.exclude if inventory_options is not None else (),
         expected=CheckResult,
     )
+    # A result read from the cache was made without importing the checks, which register
+    # their rules (reports name each finding's rule): its rules are the ones that ran.
+    for r in result.rules:
+        register(r)
     return result
 
 
@@ -196,6 +202,8 @@ def _run_check(
     inventory_options: InventoryOptions | None = None,
     names_root: Path | None = None,
 ) -> CheckResult:
+    from lpgen.checks import CHECKS, CheckContext
+    from lpgen.checks.context import short_list
     from lpgen.inventory import InventoryOptions, build_inventory
     from lpgen.snapshot import Snapshot, load_snapshot
     from lpgen.usage import UsageIndex
@@ -337,6 +345,7 @@ def _conditional_findings(
     they find on those declarations is kept, marked with the reason.
     """
     from lpgen.accounting import declaration_of
+    from lpgen.checks import CHECKS
 
     extra = source.conditional
     if extra is None or not source.conditions:
@@ -419,6 +428,8 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
             # One instance reached from several roots (a shared module) is one finding.
             out.append(replace(first, severity=max(i.severity for i in items)))
             continue
+        from lpgen.checks.context import short_list
+
         bases = sorted(dict.fromkeys(_INSTANCE_KEY.sub("", a) for a in distinct))
         if len(bases) == 1:
             shown = short_list((_instance_part(a) for a in distinct), 6)

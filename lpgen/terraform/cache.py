@@ -22,15 +22,15 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from lark import Tree
+from typing import TYPE_CHECKING, Any
 
 from lpgen import __version__
 from lpgen.errors import ParseError
+
+if TYPE_CHECKING:
+    from lark import Tree
 
 CACHE_FORMAT = 3
 # Below this much text, starting worker processes costs more than it saves.
@@ -39,15 +39,44 @@ PARALLEL_MIN_CHARS = 400_000
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    try:
-        from importlib.metadata import version
-
-        hcl2_version = version("python-hcl2")
-    except Exception:
-        hcl2_version = "unknown"
+    hcl2_version = _dist_version("python-hcl2", "hcl2")
     return (
         f"lpgen={__version__};src={_source_digest()};hcl2={hcl2_version};format={CACHE_FORMAT}"
     ).encode()
+
+
+def _dist_version(dist: str, module: str) -> str:
+    """The installed version of the distribution ``dist`` that provides ``module``.
+
+    Read from the name of its ``.dist-info`` directory next to the module (importing
+    :mod:`importlib.metadata` costs more than the rest of a run answered from the cache);
+    importlib.metadata only when there is none there.
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        prefix = dist.replace("-", "_").lower() + "-"
+        site = os.path.dirname(os.path.dirname(os.path.realpath(spec.origin)))
+        try:
+            names = sorted(
+                e.name[len(prefix) : -len(".dist-info")]
+                for e in os.scandir(site)
+                if e.name.lower().startswith(prefix) and e.name.endswith(".dist-info")
+            )
+        except OSError:
+            names = []
+        if names:
+            return ",".join(names)
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "unknown"
 
 
 def _source_digest() -> str:
@@ -366,6 +395,8 @@ def check_parses(
     gc.disable()
     try:
         if workers > 1 and len(items) > 1 and size >= PARALLEL_MIN_CHARS:
+            from concurrent.futures import ProcessPoolExecutor
+
             from lpgen.terraform.parse import _parser
 
             _parser()  # load the grammar once, before the workers fork
