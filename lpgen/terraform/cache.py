@@ -342,6 +342,10 @@ def git_head(root: Path) -> str:
     depend on it."""
     import subprocess
 
+    from lpgen.fsutil import outside_git
+
+    if outside_git(root):
+        return ""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
