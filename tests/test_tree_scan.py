@@ -94,3 +94,37 @@ def test_the_tree_key_changes_exactly_when_an_input_does(
     assert _key(root) == before  # stable
     change(root)  # type: ignore[operator]
     assert (_key(root) != before) is changes_key
+
+
+def test_the_sarif_anchor_walk_visits_files_in_sorted_path_order(tmp_path: Path) -> None:
+    from lpgen.paths import _SKIP_DIRS, _tf_files_in_order
+
+    root = tricky_tree(tmp_path / "t").resolve()
+    (root / "a" / "b.tf").write_text(TF)  # a file sorted before the directory a/b
+    (root / "a" / "b0.tf").write_text(TF)  # and one after it
+    (root / ".git").mkdir()
+    (root / ".git" / "g.tf").write_text(TF)
+    expected = [
+        f for f in sorted(root.rglob("*.tf")) if not _SKIP_DIRS.intersection(f.relative_to(root).parts)
+    ]
+    assert list(_tf_files_in_order(root)) == expected
+
+
+def test_git_is_not_asked_about_a_tree_with_no_repository_above(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lpgen.fsutil import outside_git
+
+    tree = tmp_path / "outer" / "tree"
+    tree.mkdir(parents=True)
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    assert outside_git(tree)
+    (tmp_path / "outer" / ".git").mkdir()  # a work tree above: git is asked
+    assert not outside_git(tree)
+    (tmp_path / "outer" / ".git").rmdir()
+    (tmp_path / "outer" / "HEAD").write_text("ref: refs/heads/main\n")  # a bare repository
+    (tmp_path / "outer" / "objects").mkdir()
+    assert not outside_git(tree)
+    (tmp_path / "outer" / "HEAD").unlink()
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
+    assert not outside_git(tree)
