@@ -323,13 +323,28 @@ def _digest_of(path: str, st: os.stat_result) -> str:
     if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
         return known[3]
     try:
-        with open(path, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
+        digest = _read_digest(path, st.st_size)
     except OSError:
         return "missing"
     if st.st_mtime_ns < time.time_ns() - _RACY_NS:
         _DIGESTS[path] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
     return digest
+
+
+def _read_digest(path: str, size: int) -> str:
+    # os.read on a descriptor: a warm run reads every file of the tree, and an io object
+    # per file costs more than reading a small one.
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        while True:
+            chunk = os.read(fd, max(size + 1, 65536))
+            if not chunk:
+                break
+            h.update(chunk)
+    finally:
+        os.close(fd)
+    return h.hexdigest()
 
 
 def file_digest(path: Path) -> str:
