@@ -104,6 +104,12 @@ def test_a_warm_run_prints_what_a_cold_run_prints_and_imports_no_reader(
     assert warm == cold == uncached
     assert "lark" in cold_mods  # the cold run did read the tree
     assert heavy(warm_mods) == []
+    # A cold run imports only what it uses: not AWS's SDK nor the graph library, and no trim
+    # planner without usage data.
+    unused = {"boto3", "botocore", "networkx", "yaml", "lpgen.collect", "lpgen.graph"}
+    if "--snapshot" not in args:
+        unused |= {"lpgen.trim", "lpgen.rewrite"}
+    assert sorted(unused & cold_mods) == []
 
 
 def test_version_imports_only_the_command_line(tmp_path: Path) -> None:
