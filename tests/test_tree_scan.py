@@ -128,3 +128,16 @@ def test_git_is_not_asked_about_a_tree_with_no_repository_above(
     (tmp_path / "outer" / "HEAD").unlink()
     monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
     assert not outside_git(tree)
+
+
+def test_the_cache_key_names_the_installed_python_hcl2() -> None:
+    """A result computed with another python-hcl2 is never reused: its version is in every
+    key, read from its .dist-info directory without importing importlib.metadata."""
+    from importlib.metadata import version
+
+    from lpgen.terraform.cache import _dist_version, _salt
+
+    assert _dist_version("python-hcl2", "hcl2") == version("python-hcl2")
+    assert _dist_version("click", "click") == version("click")
+    assert _dist_version("no-such-dist", "no_such_module_here") == "not installed"
+    assert f"hcl2={version('python-hcl2')};".encode() in _salt()

@@ -58,7 +58,9 @@ def _dist_version(dist: str, module: str) -> str:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         spec = None
-    if spec is not None and spec.origin:
+    if spec is None:
+        return "not installed"
+    if spec.origin:
         prefix = dist.replace("-", "_").lower() + "-"
         site = os.path.dirname(os.path.dirname(os.path.realpath(spec.origin)))
         try:
