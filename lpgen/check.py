@@ -408,6 +408,8 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
     (``aws_iam_policy.team``); when the instances come from different module calls, the
     first of their addresses in order. Findings without an address are left as they are.
     """
+    from lpgen.checks.context import short_list
+
     groups: dict[tuple[object, ...], list[Finding]] = {}
     order: list[tuple[object, ...]] = []
     for n, f in enumerate(findings):
@@ -428,8 +430,6 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
             # One instance reached from several roots (a shared module) is one finding.
             out.append(replace(first, severity=max(i.severity for i in items)))
             continue
-        from lpgen.checks.context import short_list
-
         bases = sorted(dict.fromkeys(_INSTANCE_KEY.sub("", a) for a in distinct))
         if len(bases) == 1:
             shown = short_list((_instance_part(a) for a in distinct), 6)
