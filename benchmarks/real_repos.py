@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import BASELINE_SCRIPT, Run, machine_info, measure, tail  # noqa: E402
+from run import BASELINE_SCRIPT, Run, compile_lpgen, machine_info, measure, tail  # noqa: E402
 
 MANIFEST = HERE / "real_repos.json"
 ACCOUNT = "111122223333"
@@ -282,6 +282,7 @@ class Bench:
     def run_all(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         wanted = set(filter(None, (self.args.repos or "").split(",")))
+        compile_lpgen(self.python)
         v = [self.median("version", [self.python, "-m", "lpgen", "--version"],
                          self.out / "real", self.work / "cache" / "version", 5, clear=False)[0]]
         self.version_s = v[0]

@@ -16,8 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lpgen.checks import CHECKS, Check, CheckContext
-from lpgen.checks.context import short_list
 from lpgen.errors import InputError
 from lpgen.findings import (
     Finding,
@@ -25,6 +23,7 @@ from lpgen.findings import (
     apply_suppressions,
     filter_new,
     load_baseline,
+    register,
     rule,
     select_findings,
     sort_findings,
@@ -34,6 +33,7 @@ from lpgen.model import DECLARATION_LISTS, Inventory, Location
 from lpgen.paths import prefix_under_root, relative_to_root
 
 if TYPE_CHECKING:
+    from lpgen.checks import Check, CheckContext
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
 
@@ -80,13 +80,16 @@ class CheckResult:
     suppressed: int = 0
     baselined: int = 0
     notes: tuple[str, ...] = ()
-    # The Terraform tree read from PATH, when given (for warnings about skipped files).
+    # The Terraform tree read from PATH, when given (for warnings about skipped files). With
+    # a cache directory, only what those warnings need: root, files, warnings, unresolved.
     inventory: Inventory | None = None
     skipped_checks: tuple[str, ...] = field(default=())
 
 
 def check_rules() -> list[Rule]:
     """Every rule `lpgen check` can report, by code."""
+    from lpgen.checks import CHECKS
+
     return [rule(code) for check in CHECKS for code in check.codes]
 
 
@@ -148,18 +151,45 @@ def run_check(
         cache_dir,
         root,
         parts,
-        lambda: _run_check(
-            path,
-            snapshots=snapshots,
-            options=opts,
-            inventory_options=inventory_options,
-            names_root=names_root,
+        lambda: _for_reports(
+            _run_check(
+                path,
+                snapshots=snapshots,
+                options=opts,
+                inventory_options=inventory_options,
+                names_root=names_root,
+            )
         ),
         files_of=lambda r: r.inventory.files if r.inventory is not None else [],
         exclude=inventory_options.exclude if inventory_options is not None else (),
         expected=CheckResult,
     )
+    # A result read from the cache was made without importing the checks, which register
+    # their rules (reports name each finding's rule): its rules are the ones that ran.
+    for r in result.rules:
+        register(r)
     return result
+
+
+def _for_reports(result: CheckResult) -> CheckResult:
+    """``result`` with only what its report needs of the tree: the root, the files read, the
+    files skipped and the declarations not fully evaluated (the warnings).
+
+    A cached result is kept and read back whole on every run; the entities of a big tree
+    would be most of it, and nothing reads them once the findings are made.
+    """
+    inv = result.inventory
+    if inv is None:
+        return result
+    kept = Inventory(
+        root=inv.root,
+        account_id=inv.account_id,
+        partition=inv.partition,
+        unresolved=list(inv.unresolved),
+        warnings=list(inv.warnings),
+        files=list(inv.files),
+    )
+    return replace(result, inventory=kept)
 
 
 def _run_check(
@@ -172,6 +202,8 @@ def _run_check(
     inventory_options: InventoryOptions | None = None,
     names_root: Path | None = None,
 ) -> CheckResult:
+    from lpgen.checks import CHECKS, CheckContext
+    from lpgen.checks.context import short_list
     from lpgen.inventory import InventoryOptions, build_inventory
     from lpgen.snapshot import Snapshot, load_snapshot
     from lpgen.usage import UsageIndex
@@ -313,6 +345,7 @@ def _conditional_findings(
     they find on those declarations is kept, marked with the reason.
     """
     from lpgen.accounting import declaration_of
+    from lpgen.checks import CHECKS
 
     extra = source.conditional
     if extra is None or not source.conditions:
@@ -375,6 +408,8 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
     (``aws_iam_policy.team``); when the instances come from different module calls, the
     first of their addresses in order. Findings without an address are left as they are.
     """
+    from lpgen.checks.context import short_list
+
     groups: dict[tuple[object, ...], list[Finding]] = {}
     order: list[tuple[object, ...]] = []
     for n, f in enumerate(findings):

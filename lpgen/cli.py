@@ -302,8 +302,9 @@ def inventory_options(
 ) -> Any:
     from lpgen.inventory import InventoryOptions
     from lpgen.terraform.cache import default_cache_dir
-    from lpgen.terraform.loader import parse_cli_var
 
+    if variables:  # the reader (and its parser) only when --var needs it
+        from lpgen.terraform.loader import parse_cli_var
     if isinstance(var_file, str):
         var_file = (var_file,)
     meta = click.get_current_context().meta

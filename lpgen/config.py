@@ -9,10 +9,15 @@ from typing import Any
 
 from lpgen.errors import InputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+def _toml() -> Any:
+    """The TOML reader, imported when a config file is read (most runs find none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
 
 # Top-level keys apply to every command that has an option of that name; a table named
 # after a command (``[tool.lpgen.trim]``) applies to that command only.
@@ -43,6 +48,7 @@ COMMANDS = ("inventory", "collect", "trim", "graph", "check", "audit", "baseline
 
 
 def _has_lpgen_table(pyproject: Path) -> bool:
+    tomllib = _toml()
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -87,6 +93,7 @@ def key_line(path: Path, key: str) -> int | None:
 
 def read_config(path: Path) -> dict[str, Any]:
     """Read and validate the lpgen settings of one file; unknown keys are an error."""
+    tomllib = _toml()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -84,3 +84,23 @@ def special_kind(mode: int) -> str | None:
     if stat.S_ISDIR(mode):
         return "a directory"
     return "not a regular file"
+
+
+def outside_git(directory: str | os.PathLike[str]) -> bool:
+    """True when git started in ``directory`` certainly finds no repository: ``GIT_DIR`` is
+    not set, and neither the directory nor any above it holds a ``.git`` or looks like a
+    bare repository. Starting git costs milliseconds each time; a tree that is not checked
+    out from git need not pay for it."""
+    if os.environ.get("GIT_DIR"):
+        return False
+    current = os.path.realpath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")) or (
+            os.path.isfile(os.path.join(current, "HEAD"))
+            and os.path.isdir(os.path.join(current, "objects"))
+        ):
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current = parent

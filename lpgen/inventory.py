@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lpgen.model import (
     DECLARATION_LISTS,
@@ -30,9 +30,13 @@ from lpgen.model import (
 )
 from lpgen.policydoc import document_from_value
 from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES
-from lpgen.terraform.loader import Instance, LoadOptions, load_tree, walk_instances
 from lpgen.terraform.relevance import RESOURCE_POLICY_TYPES
 from lpgen.terraform.values import SStr, Unknown
+
+if TYPE_CHECKING:
+    # The reader (and its parser) is imported when a tree is read, not by a run answered
+    # from the cache.
+    from lpgen.terraform.loader import Instance, LoadOptions
 
 IAM_RESOURCE_TYPES = frozenset(
     {
@@ -129,6 +133,8 @@ class _Partial:
 
 
 def _load_options(opts: InventoryOptions, only_roots: tuple[Path, ...] | None) -> LoadOptions:
+    from lpgen.terraform.loader import LoadOptions
+
     return LoadOptions(
         var_files=opts.var_files,
         variables=opts.variables,
@@ -172,6 +178,7 @@ def _collect_unpaused(
     path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None, scanned: Any = None
 ) -> _Partial:
     from lpgen.accounting import Accountant
+    from lpgen.terraform.loader import load_tree, walk_instances
 
     tree, roots = load_tree(path, _load_options(opts, only_roots), scanned)
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)

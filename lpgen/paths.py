@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 import subprocess
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,10 @@ __all__ = [
 
 @lru_cache(maxsize=64)
 def _toplevel(directory: str) -> str | None:
+    from lpgen.fsutil import outside_git
+
+    if outside_git(directory):
+        return None
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],
@@ -91,8 +96,8 @@ def account_anchor(path: str | os.PathLike[str], root: Path) -> tuple[str, int] 
     """
     tree = Path(path).resolve()
     first: tuple[str, int] | None = None
-    for file in sorted(tree.rglob("*.tf")):
-        if _SKIP_DIRS.intersection(file.relative_to(tree).parts) or not file.is_file():
+    for file in _tf_files_in_order(tree):
+        if not file.is_file():
             continue
         rel = relative_to_root(file, root)
         if rel is None:
@@ -107,6 +112,27 @@ def account_anchor(path: str | os.PathLike[str], root: Path) -> tuple[str, int] 
         if match is not None:
             return rel, text.count("\n", 0, match.start()) + 1
     return first
+
+
+def _tf_files_in_order(top: Path) -> Iterator[Path]:
+    """What ``sorted(top.rglob("*.tf"))`` gives outside ``.terraform``, ``.git`` and
+    ``node_modules``, lazily: depth first, each directory's entries sorted by name (the
+    order of sorted paths), so that the first provider block is found without walking the
+    whole tree. Symbolic links to directories are not followed (as rglob)."""
+    try:
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.endswith(".tf"):
+            yield top / entry.name
+        try:
+            into = entry.is_dir() and not entry.is_symlink()
+        except OSError:
+            into = False
+        if into and entry.name not in _SKIP_DIRS:
+            yield from _tf_files_in_order(top / entry.name)
 
 
 def file_anchor(file: str | os.PathLike[str] | None, root: Path) -> tuple[str, int] | None:

@@ -3,7 +3,7 @@ store and account assignments, read into the inventory."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lpgen.model import (
     AccountAssignment,
@@ -16,8 +16,10 @@ from lpgen.model import (
     Unresolved,
 )
 from lpgen.policydoc import document_from_value
-from lpgen.terraform.loader import Block, Instance
 from lpgen.terraform.values import Unknown
+
+if TYPE_CHECKING:
+    from lpgen.terraform.loader import Block, Instance
 
 SSO_RESOURCE_TYPES = frozenset(
     {

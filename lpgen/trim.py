@@ -1534,42 +1534,52 @@ def run_trim(
     Nothing is written: see :func:`lpgen.rewrite.write_in_place` and ``write_copy``. Without
     an account id in ``inventory_options``, the first snapshot's gives entities their ARNs.
     """
+    from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot, load_snapshot
 
-    loaded = [s if isinstance(s, Snapshot) else load_snapshot(s) for s in snapshots]
-    if not loaded:
+    if not snapshots:
         raise InputError("trim needs at least one --snapshot")
-    from lpgen.inventory import InventoryOptions
+    given = inventory_options or InventoryOptions()
 
-    inv_options = inventory_options or InventoryOptions()
-    if inv_options.account_id is None:
-        inv_options = replace(
-            inv_options, account_id=loaded[0].account_id, partition=loaded[0].partition
+    def prepare() -> tuple[list[Snapshot], InventoryOptions]:
+        loaded = [s if isinstance(s, Snapshot) else load_snapshot(s) for s in snapshots]
+        if given.account_id is not None:
+            return loaded, given
+        return loaded, replace(
+            given, account_id=loaded[0].account_id, partition=loaded[0].partition
         )
-    if inventory is None and inv_options.cache_dir is not None and all(
+
+    def _compute() -> TrimResult:
+        loaded, inv_options = prepare()
+        return _run_trim(path, loaded, options, inv_options, None)
+
+    if inventory is None and given.cache_dir is not None and all(
         not isinstance(s, Snapshot) for s in snapshots
     ):
-        # The same tree, snapshots and options as an earlier run give the same result.
+        # The same tree, snapshots and options as an earlier run give the same result. The
+        # snapshots are read only on a miss: the key has their digests (and so the account
+        # an account id left out comes from), and one that did not load has no entry.
         from lpgen.terraform.cache import cached_result, file_digest, git_head
 
         root_dir = Path(path).resolve()
         parts = [
             "trim",
-            repr(inv_options),
+            repr(given),
             repr(options),
             *(file_digest(Path(s)) for s in snapshots),  # type: ignore[arg-type]
             git_head(root_dir) if options.use_git else "",
         ]
         result: TrimResult = cached_result(
-            inv_options.cache_dir,
+            given.cache_dir,
             root_dir,
             parts,
-            lambda: _run_trim(path, loaded, options, inv_options, None),
+            _compute,
             files_of=lambda r: sorted({c.path for c in r.changes} | set(r.files)),
-            exclude=inv_options.exclude,
+            exclude=given.exclude,
             expected=TrimResult,
         )
         return result
+    loaded, inv_options = prepare()
     return _run_trim(path, loaded, options, inv_options, inventory)
 
 

@@ -49,9 +49,14 @@ def test_trim_result_round_trips(tmp_path: Path) -> None:
         b'{"value": {"__enum__": "lpgen.findings:Severity", "v": 99}, "deps": []}',
         b'{"value": {"__t__": 5}, "deps": []}',
         b"[" * 100_000 + b"]" * 100_000,
+        b'{"value": {"plan": null, "__dc__": "lpgen.trim:TrimResult"}, "deps": []}',
+        b'{"value": {"__dc__": ["lpgen.trim:TrimResult"]}, "deps": []}',
+        b'{"value": {"__t__": [], "x": 1}, "deps": []}',
+        b'{"value": {"a": 1, "b": 2, "__s__": []}, "deps": []}',
     ],
     ids=["binary", "wrong-type", "bad-deps", "foreign-class", "entry-point", "wrong-fields",
-         "bad-enum", "bad-tuple", "deep"],
+         "bad-enum", "bad-tuple", "deep", "tag-not-first", "tag-not-a-name", "extra-key",
+         "tag-among-keys"],
 )
 def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path: Path, entry: bytes) -> None:
     cache = ResultCache(tmp_path / "cache")

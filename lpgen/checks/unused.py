@@ -5,11 +5,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lpgen.checks.context import CheckContext, plural, short_list
 from lpgen.findings import Finding, Rule, Severity, register
 from lpgen.model import Inventory, Location
-from lpgen.trim import PolicyDecision, Removal, TrimOptions, plan_trim
+
+if TYPE_CHECKING:
+    # The trim planner is imported when there is usage to judge (--snapshot), not by every
+    # check.
+    from lpgen.trim import PolicyDecision, Removal
 
 UNUSED = register(
     Rule(
@@ -98,6 +103,8 @@ def check_unused(ctx: CheckContext) -> Iterator[Finding]:
     """LP001: one finding per policy trim would shorten or report unused, and per detach."""
     if ctx.usage is None:
         return
+    from lpgen.trim import TrimOptions, plan_trim
+
     options = TrimOptions(
         days=ctx.options.days,
         keep=ctx.options.keep,

@@ -22,15 +22,15 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from lark import Tree
+from typing import TYPE_CHECKING, Any
 
 from lpgen import __version__
 from lpgen.errors import ParseError
+
+if TYPE_CHECKING:
+    from lark import Tree
 
 CACHE_FORMAT = 3
 # Below this much text, starting worker processes costs more than it saves.
@@ -39,15 +39,46 @@ PARALLEL_MIN_CHARS = 400_000
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    try:
-        from importlib.metadata import version
-
-        hcl2_version = version("python-hcl2")
-    except Exception:
-        hcl2_version = "unknown"
+    hcl2_version = _dist_version("python-hcl2", "hcl2")
     return (
         f"lpgen={__version__};src={_source_digest()};hcl2={hcl2_version};format={CACHE_FORMAT}"
     ).encode()
+
+
+def _dist_version(dist: str, module: str) -> str:
+    """The installed version of the distribution ``dist`` that provides ``module``.
+
+    Read from the name of its ``.dist-info`` directory next to the module (importing
+    :mod:`importlib.metadata` costs more than the rest of a run answered from the cache);
+    importlib.metadata only when there is none there.
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return "not installed"
+    if spec.origin:
+        prefix = dist.replace("-", "_").lower() + "-"
+        site = os.path.dirname(os.path.dirname(os.path.realpath(spec.origin)))
+        try:
+            names = sorted(
+                e.name[len(prefix) : -len(".dist-info")]
+                for e in os.scandir(site)
+                if e.name.lower().startswith(prefix) and e.name.endswith(".dist-info")
+            )
+        except OSError:
+            names = []
+        if names:
+            return ",".join(names)
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "unknown"
 
 
 def _source_digest() -> str:
@@ -164,27 +195,29 @@ class ResultCache:
         self.directory = directory / "results"
 
     def tree_key(self, root: Path, options: str, *, exclude: tuple[str, ...] = ()) -> str:
-        from lpgen.terraform.loader import discover
+        from lpgen.terraform.treescan import scan_tree
 
         h = hashlib.sha256(_salt())
         h.update(f"\0{root}\0{options}\0".encode())
         # A .tf that is not a regular file (a FIFO, a broken link) is skipped with a warning:
         # its name and kind are part of the key, so a cached result never hides that warning.
         skipped: list[tuple[str, str]] = []
-        found = discover(root, exclude, skipped)
+        found = scan_tree(root, exclude, skipped)
         for rel, kind in sorted(skipped):
             h.update(f"skipped\0{rel}\0{kind}\0".encode())
-        for directory, files in sorted(found.items()):
-            tfvars = sorted(directory.glob("*.tfvars")) + sorted(directory.glob("*.tfvars.json"))
-            # Never open a FIFO named like a tfvars file; its name is part of the key (the
-            # reader warns about it).
-            extra = [f for f in tfvars if f.is_file()]
-            for f in tfvars:
-                if not f.is_file():
-                    h.update(f"skipped\0{f.relative_to(root).as_posix()}\0".encode())
-            for f in [*files, *extra]:
-                h.update(f"{f.relative_to(root).as_posix()}\0".encode())
-                h.update(_file_hash(f).encode())
+        for d in found:
+            prefix = d.rel + "/" if d.rel else ""
+            for name, st in d.tf:
+                h.update(f"{prefix}{name}\0".encode())
+                h.update(_digest_of(os.path.join(d.real, name), st).encode())
+            for name, maybe in d.tfvars:
+                # Never open a FIFO named like a tfvars file; its name is part of the key
+                # (the reader warns about it).
+                if maybe is None:
+                    h.update(f"skipped\0{prefix}{name}\0".encode())
+                else:
+                    h.update(f"{prefix}{name}\0".encode())
+                    h.update(_digest_of(os.path.join(d.real, name), maybe).encode())
         return h.hexdigest()
 
     def root_key(
@@ -281,16 +314,39 @@ _RACY_NS = 2_000_000_000
 def _file_hash(path: Path) -> str:
     try:
         st = os.stat(path)
-        key = str(path)
-        known = _DIGESTS.get(key)
-        if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
-            return known[3]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+    return _digest_of(str(path), st)
+
+
+def _digest_of(path: str, st: os.stat_result) -> str:
+    """The digest of the file at ``path`` whose stat is ``st`` (read unless known)."""
+    known = _DIGESTS.get(path)
+    if known is not None and known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+        return known[3]
+    try:
+        digest = _read_digest(path, st.st_size)
     except OSError:
         return "missing"
     if st.st_mtime_ns < time.time_ns() - _RACY_NS:
-        _DIGESTS[key] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+        _DIGESTS[path] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
     return digest
+
+
+def _read_digest(path: str, size: int) -> str:
+    # os.read on a descriptor: a warm run reads every file of the tree, and an io object
+    # per file costs more than reading a small one.
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        while True:
+            chunk = os.read(fd, max(size + 1, 65536))
+            if not chunk:
+                break
+            h.update(chunk)
+    finally:
+        os.close(fd)
+    return h.hexdigest()
 
 
 def file_digest(path: Path) -> str:
@@ -303,6 +359,10 @@ def git_head(root: Path) -> str:
     depend on it."""
     import subprocess
 
+    from lpgen.fsutil import outside_git
+
+    if outside_git(root):
+        return ""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
@@ -357,6 +417,8 @@ def check_parses(
     gc.disable()
     try:
         if workers > 1 and len(items) > 1 and size >= PARALLEL_MIN_CHARS:
+            from concurrent.futures import ProcessPoolExecutor
+
             from lpgen.terraform.parse import _parser
 
             _parser()  # load the grammar once, before the workers fork

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -219,34 +218,12 @@ def discover(
     ``(path under root, what it is)``. A symbolic link that loops is an InputError.
     """
 
-    def excluded(rel: str) -> bool:
-        return any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude)
+    from lpgen.terraform.treescan import scan_tree
 
     found: dict[Path, list[Path]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        rel_dir = here.relative_to(root).as_posix()
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(".") and d != "node_modules" and not excluded(prefix + d)
-        )
-        tf = sorted(
-            f
-            for f in filenames
-            if f.endswith(".tf") and not f.startswith(".") and not excluded(prefix + f)
-        )
-        regular = []
-        for f in tf:
-            kind = _file_kind(here / f, prefix + f)
-            if kind is None:
-                regular.append(f)
-            elif skipped is not None:
-                skipped.append((prefix + f, kind))
-        if regular:
-            real = here.resolve()  # once per directory, not once per file
-            found[real] = [real / f for f in regular]
+    for d in scan_tree(root, exclude, skipped):
+        real = Path(d.real)
+        found[real] = [real / name for name, _ in d.tf]
     return found
 
 
