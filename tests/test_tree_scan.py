@@ -141,3 +141,21 @@ def test_the_cache_key_names_the_installed_python_hcl2() -> None:
     assert _dist_version("click", "click") == version("click")
     assert _dist_version("no-such-dist", "no_such_module_here") == "not installed"
     assert f"hcl2={version('python-hcl2')};".encode() in _salt()
+
+
+def test_the_readers_are_in_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another tree-sitter grammar, or another reader setting, never reuses a result."""
+    from importlib.metadata import version
+
+    from lpgen.terraform.cache import _salt
+
+    _salt.cache_clear()
+    salt = _salt()
+    assert f"ts={version('tree-sitter')};ts-hcl={version('tree-sitter-hcl')};".encode() in salt
+    monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+    _salt.cache_clear()
+    try:
+        assert _salt() != salt
+    finally:
+        monkeypatch.undo()
+        _salt.cache_clear()

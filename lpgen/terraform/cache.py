@@ -40,8 +40,14 @@ PARALLEL_MIN_CHARS = 400_000
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
     hcl2_version = _dist_version("python-hcl2", "hcl2")
+    # The fast reader's grammar too: its trees are python-hcl2's, but a new grammar is a new
+    # reader, and the reader setting (LPGEN_PARSER) decides which one runs.
+    ts_version = _dist_version("tree-sitter", "tree_sitter")
+    ts_hcl_version = _dist_version("tree-sitter-hcl", "tree_sitter_hcl")
+    reader = os.environ.get("LPGEN_PARSER", "auto").strip().lower()
     return (
-        f"lpgen={__version__};src={_source_digest()};hcl2={hcl2_version};format={CACHE_FORMAT}"
+        f"lpgen={__version__};src={_source_digest()};hcl2={hcl2_version};"
+        f"ts={ts_version};ts-hcl={ts_hcl_version};reader={reader};format={CACHE_FORMAT}"
     ).encode()
 
 
