@@ -223,13 +223,14 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
     services = _candidate_services(pattern_lower)
     if services is None:
         return None
-    rx = _compile(pattern_lower)
+    literal = not _has_wildcard(pattern_lower)
+    rx = None if literal else _compile(pattern_lower)  # a name is looked up, not matched
     found: list[str] = []
     for service in services:
         table = _service_table(service)
         if table is None:  # pragma: no cover - services come from the catalog
             continue
-        if not _has_wildcard(pattern_lower):
+        if rx is None:
             hit = table.by_lower.get(pattern_lower)
             if hit:
                 found.append(hit)
