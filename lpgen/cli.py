@@ -312,6 +312,9 @@ def inventory_options(
         cache_dir = (
             Path(meta["lpgen.cache_dir"]) if meta.get("lpgen.cache_dir") else (default_cache_dir())
         )
+    from lpgen.catalog import use_index_dir
+
+    use_index_dir(cache_dir)  # the action catalog's index of names lives there too
     return InventoryOptions(
         var_files=tuple(var_file),
         variables=tuple(parse_cli_var(v) for v in variables),
