@@ -118,6 +118,8 @@ class ModuleDir:
     # Files that declare nothing IAM-related and no variables, locals, outputs or modules:
     # parsed only if an expression refers to something not found in the parsed files.
     deferred: list[SourceFile] = field(default_factory=list)
+    # The provider blocks of the parsed files, in file order.
+    providers: list[Block] = field(default_factory=list)
 
     def add(self, block: Block) -> None:
         if block.type == "variable" and block.labels:
@@ -133,6 +135,8 @@ class ModuleDir:
             self.modules[block.labels[0]] = block
         elif block.type == "output" and block.labels:
             self.outputs[block.labels[0]] = block
+        elif block.type == "provider":
+            self.providers.append(block)
 
 
 @dataclass
