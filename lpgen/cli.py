@@ -94,7 +94,10 @@ class LpgenCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         config = ctx.meta.get("lpgen.config_file")
         verbose(f"config: {config}" if config else "config: none found")
-        return super().invoke(ctx)
+        from lpgen.terraform.scans import shared_scans
+
+        with shared_scans():  # the tree is scanned once per command (account map, inventory)
+            return super().invoke(ctx)
 
 
 def _meta(name: str) -> Any:

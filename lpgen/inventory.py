@@ -205,7 +205,7 @@ def _collect_unpaused(
     )
 
 
-def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...]]) -> _Partial:
+def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...], Any]) -> _Partial:
     # A worker lives for one read: its collector stays off, also while the result is
     # pickled back (with the parse trees still in memory, each pass would be expensive).
     gc.disable()
@@ -287,13 +287,14 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         per_root = _build_per_root(path, opts, workers)
         if per_root is not None:
             return per_root
+    scanned: Any = None
     if workers > 1:
-        from lpgen.terraform.loader import Tree_, discover, plan_dirs
+        from lpgen.terraform.loader import scan_tree
 
         root = path.resolve()
         if root.is_dir():
-            scan = Tree_(root, _load_options(opts, None))
-            roots = plan_dirs(scan, discover(root, opts.exclude)).roots()
+            scanned = scan_tree(root, opts.exclude)
+            roots = scanned[2].roots()
             if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
                 from concurrent.futures import ProcessPoolExecutor
 
@@ -303,10 +304,14 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
                 groups = _groups(roots, workers)
                 with ProcessPoolExecutor(max_workers=len(groups)) as pool:
                     partials = list(
-                        pool.map(_collect_worker, [(path, opts, g) for g in groups])
+                        pool.map(_collect_worker, [(path, opts, g, scanned) for g in groups])
                     )
                 return _merge(partials, opts)
-    return _merge([_collect(path, opts, None)], opts)
+    if scanned is None:
+        from lpgen.terraform.loader import shared_scan
+
+        scanned = shared_scan(path.resolve(), opts.exclude)
+    return _merge([_collect(path, opts, None, scanned)], opts)
 
 
 def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Inventory | None:
@@ -315,15 +320,13 @@ def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Invento
     again. None when the tree has fewer than two roots, or directories no root reaches (a
     module cycle): those are read whole, as before."""
     from lpgen.terraform.cache import ResultCache
-    from lpgen.terraform.loader import Tree_, discover, plan_dirs
+    from lpgen.terraform.loader import scan_tree
 
     assert opts.cache_dir is not None
     root = path.resolve()
     if not root.is_dir():
         return None
-    skipped: list[tuple[str, str]] = []
-    found = discover(root, opts.exclude, skipped)
-    plan = plan_dirs(Tree_(root, _load_options(opts, None)), found)
+    found, skipped, plan = scan_tree(root, opts.exclude)
     roots = plan.roots()
     reach = {d: plan.reachable([d]) for d, _ in roots}
     if len(roots) < 2 or set().union(*reach.values()) != plan.matter:
