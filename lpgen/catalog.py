@@ -25,7 +25,7 @@ import bisect
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,20 @@ def _compile(pattern_lower: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+@functools.lru_cache(maxsize=8192)
+def _matcher(pattern_lower: str) -> Callable[[str], bool]:
+    """A test of lower-case names for a lower-case pattern, what its regex (:func:`_compile`)
+    would answer: a name without wildcards is compared, ``prefix*`` (the commonest pattern)
+    tested with ``startswith``; only other patterns compile a regex."""
+    if not _has_wildcard(pattern_lower):
+        return pattern_lower.__eq__
+    head = pattern_lower.rstrip("*")
+    if not _has_wildcard(head):
+        return lambda name: name.startswith(head)
+    rx = _compile(pattern_lower)
+    return lambda name: rx.fullmatch(name) is not None
+
+
 def matches(pattern: str, action: str) -> bool:
     """Whether an IAM action pattern matches an action name (case-insensitive).
 
@@ -277,9 +291,7 @@ def matches(pattern: str, action: str) -> bool:
     one character; every other character is literal, so ``"s3:Get.bject"`` does not match
     ``"s3:GetObject"``.
     """
-    if "*" not in pattern and "?" not in pattern:
-        return pattern.lower() == action.lower()  # what the literal regex would say, sooner
-    return _compile(pattern.lower()).fullmatch(action.lower()) is not None
+    return _matcher(pattern.lower())(action.lower())
 
 
 def matches_any(patterns: Iterable[str], action: str) -> bool:
@@ -311,19 +323,19 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
         return None
     if len(services) > _INDEX_FROM:
         _load_index()
-    # A name is looked up, not matched.
-    rx = _compile(pattern_lower) if _has_wildcard(pattern_lower) else None
+    literal = not _has_wildcard(pattern_lower)  # a name is looked up, not matched
+    test = _matcher(pattern_lower)
     found: list[str] = []
     for service in services:
         table = _service_table(service)
         if table is None:  # pragma: no cover - services come from the catalog
             continue
-        if rx is None:
+        if literal:
             hit = table.by_lower.get(pattern_lower)
             if hit:
                 found.append(hit)
             continue
-        found.extend(a for a in table.actions if rx.fullmatch(a.lower()))
+        found.extend(a for a in table.actions if test(a.lower()))
     if not found and ":" not in pattern_lower:
         return None  # e.g. "zz*": nothing the catalog knows
     return tuple(sorted(found, key=_sort_key))

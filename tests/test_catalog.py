@@ -482,9 +482,9 @@ def test_catalog_version_is_reported() -> None:
     st.text(alphabet="aAbB3:.*?-\\", max_size=8),
     st.text(alphabet="aAbB3:.*?-\\", max_size=8),
 )
-def test_matching_a_name_without_wildcards_agrees_with_the_pattern_regex(
+def test_matching_without_a_regex_agrees_with_the_pattern_regex(
     pattern: str, action: str
 ) -> None:
-    """Names are compared directly (no regex); the answer is the regex's, case-insensitive."""
+    """Names are compared and `prefix*` tested with startswith; the answer is the regex's."""
     regex = catalog._compile(pattern.lower()).fullmatch(action.lower()) is not None
     assert matches(pattern, action) is regex
