@@ -280,6 +280,37 @@ def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
     return [tuple(g) for g in groups if g]
 
 
+# Read in parallel only when the busiest worker has at most this share of the text a serial
+# read parses: each worker parses every module its roots call, so roots sharing most of their
+# modules (a library's examples) would parse them once per worker and save little.
+PARALLEL_MAX_SHARE = 0.75
+
+
+def _parallel_groups(
+    plan: Any, roots: list[tuple[Path, int]], workers: int
+) -> list[tuple[Path, ...]] | None:
+    """How to split ``roots`` between ``workers`` processes, or None to read them in this one
+    (too little text, or too much of it shared between the groups)."""
+    if workers < 2 or len(roots) < 2:
+        return None
+
+    def parsed(dirs: Iterable[Path]) -> int:  # the text a read of these roots parses
+        return sum(
+            len(i.source.text)
+            for d in plan.reachable(dirs)
+            for i in plan.infos[d]
+            if i.relevant or i.defines
+        )
+
+    whole = parsed(d for d, _ in roots)
+    if whole < PARALLEL_MIN_CHARS:
+        return None
+    groups = _groups(roots, workers)
+    if len(groups) < 2 or max(parsed(g) for g in groups) > whole * PARALLEL_MAX_SHARE:
+        return None
+    return groups
+
+
 def _build(path: Path, opts: InventoryOptions) -> Inventory:
     """Read the tree; big trees with several root modules are read in parallel processes."""
     workers = opts.jobs if opts.jobs is not None else min(os.cpu_count() or 1, 8)
@@ -294,14 +325,13 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         root = path.resolve()
         if root.is_dir():
             scanned = scan_tree(root, opts.exclude)
-            roots = scanned[2].roots()
-            if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+            groups = _parallel_groups(scanned[2], scanned[2].roots(), workers)
+            if groups is not None:
                 from concurrent.futures import ProcessPoolExecutor
 
                 from lpgen.terraform.parse import _parser
 
                 _parser()  # load the grammar once, before the workers fork
-                groups = _groups(roots, workers)
                 with ProcessPoolExecutor(max_workers=len(groups)) as pool:
                     partials = list(
                         pool.map(_collect_worker, [(path, opts, g, scanned) for g in groups])
@@ -361,13 +391,13 @@ def _read_roots(
     path: Path, opts: InventoryOptions, roots: list[tuple[Path, int]], scanned: Any, workers: int
 ) -> list[tuple[Path, _Partial]]:
     """One partial per root module, read in parallel processes when there is enough text."""
-    if workers > 1 and len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+    groups = _parallel_groups(scanned[2], roots, workers)
+    if groups is not None:
         from concurrent.futures import ProcessPoolExecutor
 
         from lpgen.terraform.parse import _parser
 
         _parser()  # load the grammar once, before the workers fork
-        groups = _groups(roots, workers)
         with ProcessPoolExecutor(max_workers=len(groups)) as pool:
             results = list(
                 pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])
