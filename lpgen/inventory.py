@@ -267,19 +267,6 @@ def _merge_conditional(inv: Inventory, part: Inventory) -> None:
     inv.conditions.update(part.conditions)
 
 
-def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
-    """Split roots, in order, into at most ``n`` runs of about equal weight."""
-    total = sum(w for _, w in roots) or 1
-    groups: list[list[Path]] = [[]]
-    acc = 0
-    for d, w in roots:
-        if groups[-1] and acc >= total * len(groups) / n and len(groups) < n:
-            groups.append([])
-        groups[-1].append(d)
-        acc += w
-    return [tuple(g) for g in groups if g]
-
-
 # Read in parallel only when the busiest worker has at most this share of the text a serial
 # read parses: each worker parses every module its roots call, so roots sharing most of their
 # modules (a library's examples) would parse them once per worker and save little.
@@ -293,20 +280,39 @@ def _parallel_groups(
     (too little text, or too much of it shared between the groups)."""
     if workers < 2 or len(roots) < 2:
         return None
+    weight = {
+        d: sum(len(i.source.text) for i in infos if i.relevant or i.defines)
+        for d, infos in plan.infos.items()
+    }
 
     def parsed(dirs: Iterable[Path]) -> int:  # the text a read of these roots parses
-        return sum(
-            len(i.source.text)
-            for d in plan.reachable(dirs)
-            for i in plan.infos[d]
-            if i.relevant or i.defines
-        )
+        return sum(weight[d] for d in plan.reachable(dirs))
 
-    whole = parsed(d for d, _ in roots)
+    order = [d for d, _ in roots]
+    whole = parsed(order)
     if whole < PARALLEL_MIN_CHARS:
         return None
-    groups = _groups(roots, workers)
-    if len(groups) < 2 or max(parsed(g) for g in groups) > whole * PARALLEL_MAX_SHARE:
+
+    def pack(limit: int) -> list[list[Path]]:
+        """Runs of roots, in order, each parsing at most ``limit`` (a root alone may not)."""
+        runs: list[list[Path]] = [[]]
+        for d in order:
+            if runs[-1] and parsed([*runs[-1], d]) > limit:
+                runs.append([])
+            runs[-1].append(d)
+        return runs
+
+    # The smallest limit that packs the roots into ``workers`` runs (runs keep root order,
+    # so the partial inventories merge as one read would).
+    low, high = max(parsed([d]) for d in order), whole
+    while low < high:
+        mid = (low + high) // 2
+        if len(pack(mid)) <= workers:
+            high = mid
+        else:
+            low = mid + 1
+    groups = [tuple(run) for run in pack(low)]
+    if len(groups) < 2 or low > whole * PARALLEL_MAX_SHARE:
         return None
     return groups
 

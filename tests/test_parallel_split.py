@@ -98,3 +98,17 @@ def test_the_share_is_measured_on_the_text_each_group_parses(
     monkeypatch.setattr(inventory_mod, "PARALLEL_MAX_SHARE", 1.0)
     assert inventory_mod._parallel_groups(plan, roots, 2) is not None
     assert inventory_mod._parallel_groups(plan, roots, 1) is None
+
+
+def test_the_split_balances_what_each_worker_parses(
+    tmp_path: Path, splits: list[Any]
+) -> None:
+    root = tmp_path / "tree"
+    for env, count in (("a", 50), ("b", 30), ("c", 30)):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(count)))
+    split = render_json(build_inventory(root, options=InventoryOptions(jobs=2)))
+    [groups] = splits
+    assert [[d.name for d in g] for g in groups] == [["a"], ["b", "c"]]
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
