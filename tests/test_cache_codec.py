@@ -95,3 +95,19 @@ def test_a_poisoned_cache_runs_no_code_and_gives_the_right_answer(
     assert (code, err) == (0, "")
     assert second == first
     assert not boom.exists()
+
+
+def test_plain_values_and_their_subclasses_encode_as_before() -> None:
+    """Plain leaves are written as they are; str/int subclasses keep their tags."""
+    from lpgen.findings import Severity
+    from lpgen.model import Location
+    from lpgen.terraform.values import SStr
+
+    loc = Location("main.tf", 3)
+    value = ["a", 1, 2.5, True, None, SStr("s", loc), Severity.HIGH, (1, "b")]
+    data = json.loads(encode(value))
+    assert data[:5] == ["a", 1, 2.5, True, None]
+    assert data[5]["__sstr__"][0] == "s" and data[5]["__sstr__"][1]["__dc__"].endswith("Location")
+    assert data[6] == {"__enum__": "lpgen.findings:Severity", "v": int(Severity.HIGH)}
+    assert data[7] == {"__t__": [1, "b"]}
+    assert repr(decode(encode(value), list)) == repr(value)

@@ -38,7 +38,17 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@lru_cache(maxsize=512)
+def _field_order(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _enc(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most leaves: exactly these types (not a subclass below)
+        return value
     # Value classes that subclass str/list/dict first: they carry their provenance.
     if isinstance(value, Encoded):
         return {"__enc__": [str(value), _enc(value.value), value.style, value.complete,
@@ -80,8 +90,8 @@ def _enc(value: Any) -> Any:
         return {"__m__": [[_enc(k), _enc(v)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {"__dc__": _name(type(value))}
-        for f in dataclasses.fields(value):
-            out[f.name] = _enc(getattr(value, f.name))
+        for name in _field_order(type(value)):
+            out[name] = _enc(getattr(value, name))
         return out
     raise TypeError(f"cannot cache a value of type {type(value).__name__}")
 
