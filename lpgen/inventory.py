@@ -217,7 +217,7 @@ def _collect_unpaused(
     )
 
 
-def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...]]) -> _Partial:
+def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...], Any]) -> _Partial:
     # A worker lives for one read: its collector stays off, also while the result is
     # pickled back (with the parse trees still in memory, each pass would be expensive).
     gc.disable()
@@ -279,17 +279,54 @@ def _merge_conditional(inv: Inventory, part: Inventory) -> None:
     inv.conditions.update(part.conditions)
 
 
-def _groups(roots: list[tuple[Path, int]], n: int) -> list[tuple[Path, ...]]:
-    """Split roots, in order, into at most ``n`` runs of about equal weight."""
-    total = sum(w for _, w in roots) or 1
-    groups: list[list[Path]] = [[]]
-    acc = 0
-    for d, w in roots:
-        if groups[-1] and acc >= total * len(groups) / n and len(groups) < n:
-            groups.append([])
-        groups[-1].append(d)
-        acc += w
-    return [tuple(g) for g in groups if g]
+# Read in parallel only when the busiest worker has at most this share of the text a serial
+# read parses: each worker parses every module its roots call, so roots sharing most of their
+# modules (a library's examples) would parse them once per worker and save little.
+PARALLEL_MAX_SHARE = 0.75
+
+
+def _parallel_groups(
+    plan: Any, roots: list[tuple[Path, int]], workers: int
+) -> list[tuple[Path, ...]] | None:
+    """How to split ``roots`` between ``workers`` processes, or None to read them in this one
+    (too little text, or too much of it shared between the groups)."""
+    if workers < 2 or len(roots) < 2:
+        return None
+    weight = {
+        d: sum(len(i.source.text) for i in infos if i.relevant or i.defines)
+        for d, infos in plan.infos.items()
+    }
+
+    def parsed(dirs: Iterable[Path]) -> int:  # the text a read of these roots parses
+        return sum(weight[d] for d in plan.reachable(dirs))
+
+    order = [d for d, _ in roots]
+    whole = parsed(order)
+    if whole < PARALLEL_MIN_CHARS:
+        return None
+
+    def pack(limit: int) -> list[list[Path]]:
+        """Runs of roots, in order, each parsing at most ``limit`` (a root alone may not)."""
+        runs: list[list[Path]] = [[]]
+        for d in order:
+            if runs[-1] and parsed([*runs[-1], d]) > limit:
+                runs.append([])
+            runs[-1].append(d)
+        return runs
+
+    # The smallest limit that packs the roots into ``workers`` runs (runs keep root order,
+    # so the partial inventories merge as one read would).
+    low, high = max(parsed([d]) for d in order), whole
+    while low < high:
+        mid = (low + high) // 2
+        if len(pack(mid)) <= workers:
+            high = mid
+        else:
+            low = mid + 1
+    groups = [tuple(run) for run in pack(low)]
+    if len(groups) < 2 or low > whole * PARALLEL_MAX_SHARE:
+        return None
+    return groups
 
 
 def _build(path: Path, opts: InventoryOptions) -> Inventory:
@@ -299,26 +336,30 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         per_root = _build_per_root(path, opts, workers)
         if per_root is not None:
             return per_root
+    scanned: Any = None
     if workers > 1:
-        from lpgen.terraform.loader import Tree_, discover, plan_dirs
+        from lpgen.terraform.loader import scan_tree
 
         root = path.resolve()
         if root.is_dir():
-            scan = Tree_(root, _load_options(opts, None))
-            roots = plan_dirs(scan, discover(root, opts.exclude)).roots()
-            if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+            scanned = scan_tree(root, opts.exclude)
+            groups = _parallel_groups(scanned[2], scanned[2].roots(), workers)
+            if groups is not None:
                 from concurrent.futures import ProcessPoolExecutor
 
                 from lpgen.terraform.parse import preload
 
                 preload()  # load the reader once, before the workers fork
-                groups = _groups(roots, workers)
                 with ProcessPoolExecutor(max_workers=len(groups)) as pool:
                     partials = list(
-                        pool.map(_collect_worker, [(path, opts, g) for g in groups])
+                        pool.map(_collect_worker, [(path, opts, g, scanned) for g in groups])
                     )
                 return _merge(partials, opts)
-    return _merge([_collect(path, opts, None)], opts)
+    if scanned is None:
+        from lpgen.terraform.loader import shared_scan
+
+        scanned = shared_scan(path.resolve(), opts.exclude)
+    return _merge([_collect(path, opts, None, scanned)], opts)
 
 
 def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Inventory | None:
@@ -327,15 +368,13 @@ def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Invento
     again. None when the tree has fewer than two roots, or directories no root reaches (a
     module cycle): those are read whole, as before."""
     from lpgen.terraform.cache import ResultCache
-    from lpgen.terraform.loader import Tree_, discover, plan_dirs
+    from lpgen.terraform.loader import scan_tree
 
     assert opts.cache_dir is not None
     root = path.resolve()
     if not root.is_dir():
         return None
-    skipped: list[tuple[str, str]] = []
-    found = discover(root, opts.exclude, skipped)
-    plan = plan_dirs(Tree_(root, _load_options(opts, None)), found)
+    found, skipped, plan = scan_tree(root, opts.exclude)
     roots = plan.roots()
     reach = {d: plan.reachable([d]) for d, _ in roots}
     if len(roots) < 2 or set().union(*reach.values()) != plan.matter:
@@ -370,13 +409,13 @@ def _read_roots(
     path: Path, opts: InventoryOptions, roots: list[tuple[Path, int]], scanned: Any, workers: int
 ) -> list[tuple[Path, _Partial]]:
     """One partial per root module, read in parallel processes when there is enough text."""
-    if workers > 1 and len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
+    groups = _parallel_groups(scanned[2], roots, workers)
+    if groups is not None:
         from concurrent.futures import ProcessPoolExecutor
 
         from lpgen.terraform.parse import preload
 
         preload()  # load the reader once, before the workers fork
-        groups = _groups(roots, workers)
         with ProcessPoolExecutor(max_workers=len(groups)) as pool:
             results = list(
                 pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])

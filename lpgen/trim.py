@@ -42,6 +42,7 @@ from lpgen.usage import (
     Verdict,
     assess_action,
     assess_entity,
+    assess_service_actions,
 )
 
 if TYPE_CHECKING:
@@ -392,6 +393,37 @@ def _has_wildcard(value: str) -> bool:
     return "*" in value or "?" in value
 
 
+@functools.lru_cache(maxsize=1024)
+def _service_groups(
+    expanded: tuple[str, ...],
+) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """``expanded`` cut into runs of one service: ``(service, actions, lower-case names)``,
+    in order."""
+    groups: list[tuple[str, list[str], list[str]]] = []
+    for action in expanded:
+        service = catalog.service_of(action)
+        if not groups or groups[-1][0] != service:
+            groups.append((service, [], []))
+        groups[-1][1].append(action)
+        groups[-1][2].append(action.lower())
+    return tuple((service, tuple(a), tuple(low)) for service, a, low in groups)
+
+
+def _may_match_service(pattern: str, service: str) -> bool:
+    """False only when ``pattern`` matches no action of ``service`` (lower-case): its
+    service part is literal and names another service, or it is a plain name without
+    ``:``. Otherwise True (it may match some)."""
+    low = pattern.lower()
+    head, colon, _ = low.partition(":")
+    if colon and not _has_wildcard(head):
+        return head == service
+    return _has_wildcard(low)
+
+
+def _directive_may_cover(directive: KeepDirective, service: str) -> bool:
+    return not directive.actions or any(_may_match_service(a, service) for a in directive.actions)
+
+
 class _Planner:
     def __init__(
         self,
@@ -408,6 +440,7 @@ class _Planner:
         self.history = history
         self._directives: dict[str, list[KeepDirective]] = {}
         self._verdicts: dict[tuple[int, str], Verdict] = {}
+        self._service_verdicts: dict[tuple[int, str], Verdict | None] = {}
         self.expired: list[KeepDirective] = []
 
     # -- helpers -------------------------------------------------------------------------
@@ -464,6 +497,15 @@ class _Planner:
             found = assess_action(usages, action, days=self.options.days)
             self._verdicts[cache_key] = found
         return found
+
+    def service_verdict(self, usages: list[EntityUsage], service: str) -> Verdict | None:
+        """The verdict every action of ``service`` gets, or None when it depends on the action."""
+        cache_key = (id(usages), service)
+        if cache_key not in self._service_verdicts:
+            self._service_verdicts[cache_key] = assess_service_actions(
+                usages, service, days=self.options.days
+            )
+        return self._service_verdicts[cache_key]
 
     def origin(self, loc: Location) -> LineOrigin | None:
         if self.history is None or not self.history.available:
@@ -570,27 +612,43 @@ class _Planner:
                 continue
             ep.keep_all = False
             reasons: dict[str, list[str]] = defaultdict(list)
-            for action in expanded:
-                low = action.lower()
-                if catalog.matches_any(self.options.keep, action):
-                    ep.kept.add(low)
-                    reasons["keep-option"].append(action)
-                    continue
-                if catalog.matches_any(keep_patterns, action):
-                    ep.kept.add(low)
-                    reasons["keep-list"].append(action)
-                    continue
-                directive = next((d for d in directives if d.covers(action)), None)
-                if directive is not None:
-                    ep.kept.add(low)
-                    reasons[f"keep-comment:{directive.describe()}"].append(action)
-                    continue
-                verdict = self.verdict(plan.usages, action)
-                if verdict.removable:
-                    ep.verdicts[low] = verdict
-                else:
-                    ep.kept.add(low)
-                    reasons[verdict.code].append(action)
+            # Service by service: where nothing can single out an action of the service (no
+            # keep pattern or lpgen:keep comment that may match one, usage data that stops
+            # at the service), every action gets the same verdict; otherwise action by
+            # action. Both give the same result ("*" is ~22,000 actions, ~450 services).
+            for service, names, lows in _service_groups(expanded):
+                keep = [k for k in self.options.keep if _may_match_service(k, service)]
+                keep_list = [k for k in keep_patterns if _may_match_service(k, service)]
+                here = [d for d in directives if _directive_may_cover(d, service)]
+                if not keep and not keep_list and not here:
+                    same = self.service_verdict(plan.usages, service)
+                    if same is not None:
+                        if same.removable:
+                            ep.verdicts.update(dict.fromkeys(lows, same))
+                        else:
+                            ep.kept.update(lows)
+                            reasons[same.code].extend(names)
+                        continue
+                for action, low in zip(names, lows, strict=True):
+                    if catalog.matches_any(keep, action):
+                        ep.kept.add(low)
+                        reasons["keep-option"].append(action)
+                        continue
+                    if catalog.matches_any(keep_list, action):
+                        ep.kept.add(low)
+                        reasons["keep-list"].append(action)
+                        continue
+                    directive = next((d for d in here if d.covers(action)), None)
+                    if directive is not None:
+                        ep.kept.add(low)
+                        reasons[f"keep-comment:{directive.describe()}"].append(action)
+                        continue
+                    verdict = self.verdict(plan.usages, action)
+                    if verdict.removable:
+                        ep.verdicts[low] = verdict
+                    else:
+                        ep.kept.add(low)
+                        reasons[verdict.code].append(action)
             for code, actions in reasons.items():
                 if code in ("action-used", "service-used"):
                     continue

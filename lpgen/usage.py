@@ -40,7 +40,7 @@ holds the entity says it may go; the first snapshot that says "keep" decides the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -426,9 +426,52 @@ def assess_action(usages: Sequence[EntityUsage], action: str, *, days: int) -> V
     if blocked is not None:
         return blocked
     namespace, name = split_action(action)
+    verdict = _action_verdict(usages, lambda usage: _judge(usage, namespace, name, days))
+    assert verdict is not None
+    return verdict
+
+
+def assess_service_actions(
+    usages: Sequence[EntityUsage], namespace: str, *, days: int
+) -> Verdict | None:
+    """The verdict :func:`assess_action` gives *every* action of a service, or None when it
+    depends on the action.
+
+    It does not when the records it reads stop at the service: a service unused in the
+    window, missing from the report, or used with no action-level data (AWS tracks no
+    action of it, or the report is service-level). Only a record of a service used in the
+    window *with* tracked actions makes the verdict depend on the action. Deciding ``*`` or
+    ``s3:*`` service by service this way gives the same verdicts as action by action.
+    """
+    blocked = assess_entity(usages, days=days)
+    if blocked is not None:
+        return blocked
+    namespace = namespace.lower()
+
+    def judge(usage: EntityUsage) -> Evidence | None:
+        service = usage.service(namespace)
+        if (
+            service is not None
+            and service.tracked_actions is not None
+            and in_window(service.last_authenticated, usage.collected_at, days)
+        ):
+            return None  # used, with action-level data: each action has its own answer
+        # The action's name is not read on this path (see _judge).
+        return _judge(usage, namespace, "", days)
+
+    return _action_verdict(usages, judge)
+
+
+def _action_verdict(
+    usages: Sequence[EntityUsage], judge: Callable[[EntityUsage], Evidence | None]
+) -> Verdict | None:
+    """Every record's evidence, in order, up to the first that keeps the action; None when
+    ``judge`` cannot answer for a record it reaches."""
     evidence: list[Evidence] = []
     for usage in usages:
-        item = _judge(usage, namespace, name, days)
+        item = judge(usage)
+        if item is None:
+            return None
         evidence.append(item)
         if item.code not in REMOVABLE:
             return Verdict(item.code, item.describe(), tuple(evidence))

@@ -122,3 +122,19 @@ def test_locations_are_written_short_and_read_back_whole() -> None:
 def test_a_malformed_location_is_refused(entry: bytes) -> None:
     with pytest.raises(CacheFormatError):
         decode(entry, list)
+
+
+def test_plain_values_and_their_subclasses_encode_as_before() -> None:
+    """Plain leaves are written as they are; str/int subclasses keep their tags."""
+    from lpgen.findings import Severity
+    from lpgen.model import Location
+    from lpgen.terraform.values import SStr
+
+    loc = Location("main.tf", 3)
+    value = ["a", 1, 2.5, True, None, SStr("s", loc), Severity.HIGH, (1, "b")]
+    data = json.loads(encode(value))
+    assert data[:5] == ["a", 1, 2.5, True, None]
+    assert data[5]["__sstr__"] == ["s", {"__loc__": ["main.tf", 3, 1, -1, -1, "hcl"]}]
+    assert data[6] == {"__enum__": "lpgen.findings:Severity", "v": int(Severity.HIGH)}
+    assert data[7] == {"__t__": [1, "b"]}
+    assert repr(decode(encode(value), list)) == repr(value)

@@ -475,3 +475,16 @@ def test_privesc_actions_cover_the_classic_methods() -> None:
 
 def test_catalog_version_is_reported() -> None:
     assert catalog.catalog_version()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="aAbB3:.*?-\\", max_size=8),
+    st.text(alphabet="aAbB3:.*?-\\", max_size=8),
+)
+def test_matching_without_a_regex_agrees_with_the_pattern_regex(
+    pattern: str, action: str
+) -> None:
+    """Names are compared and `prefix*` tested with startswith; the answer is the regex's."""
+    regex = catalog._compile(pattern.lower()).fullmatch(action.lower()) is not None
+    assert matches(pattern, action) is regex

@@ -117,6 +117,8 @@ class ModuleDir:
     # Files that declare nothing IAM-related and no variables, locals, outputs or modules:
     # parsed only if an expression refers to something not found in the parsed files.
     deferred: list[SourceFile] = field(default_factory=list)
+    # The provider blocks of the parsed files, in file order.
+    providers: list[Block] = field(default_factory=list)
 
     def add(self, block: Block) -> None:
         if block.type == "variable" and block.labels:
@@ -132,6 +134,8 @@ class ModuleDir:
             self.modules[block.labels[0]] = block
         elif block.type == "output" and block.labels:
             self.outputs[block.labels[0]] = block
+        elif block.type == "provider":
+            self.providers.append(block)
 
 
 @dataclass
@@ -363,6 +367,33 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
                 matter.add(callee)
                 stack.append(callee)
     return DirPlan(infos, calls, matter)
+
+
+Scan = tuple[dict[Path, list[Path]], list[tuple[str, str]], DirPlan]
+
+def scan_tree(root: Path, exclude: tuple[str, ...] = ()) -> Scan:
+    """:func:`discover` and :func:`plan_dirs` of the tree at ``root`` (a resolved directory):
+    ``(found, skipped, plan)``, what :func:`load_tree` takes as ``scanned``. Within
+    :func:`lpgen.terraform.scans.shared_scans`, the first scan of a tree is given again."""
+    from lpgen.terraform import scans
+
+    found_before: Scan | None = scans.kept((root, exclude))
+    if found_before is not None:
+        found, seen, plan = found_before
+        return found, list(seen), plan
+    skipped: list[tuple[str, str]] = []
+    found = discover(root, exclude, skipped)
+    plan = plan_dirs(Tree_(root, LoadOptions(exclude=exclude)), found)
+    scans.keep((root, exclude), (found, list(skipped), plan))
+    return found, skipped, plan
+
+
+def shared_scan(root: Path, exclude: tuple[str, ...] = ()) -> Scan | None:
+    """The scan of ``root`` made earlier in this command (see :func:`scan_tree`), if any."""
+    from lpgen.terraform import scans
+
+    found: Scan | None = scans.kept((root, exclude))
+    return found
 
 
 def load_dirs(

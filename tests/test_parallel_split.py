@@ -1,0 +1,114 @@
+"""Reading in parallel only pays when the workers' texts do not overlap much.
+
+Each worker parses every module its roots call: a module library's examples, which all call
+the same modules, would have each worker parse nearly the whole tree. Those are read in one
+process; roots with modules of their own are split. Either way the inventory is the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lpgen.inventory as inventory_mod
+from lpgen.inventory import InventoryOptions, build_inventory, render_json
+from lpgen.terraform.loader import scan_tree
+
+POLICY = """
+resource "aws_iam_policy" "{name}" {{
+  name   = "{name}"
+  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }}] }})
+}}
+"""
+CALL = 'module "m" {\n  source = "../../modules/big"\n  name   = "%s"\n}\n'
+
+
+def shared_tree(root: Path) -> Path:
+    """Two examples calling one big module (most of the text)."""
+    big = root / "modules" / "big"
+    big.mkdir(parents=True)
+    (big / "main.tf").write_text(
+        'variable "name" {}\n' + "".join(POLICY.format(name=f"p{i}") for i in range(40))
+    )
+    for example in ("one", "two"):
+        d = root / "examples" / example
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text(CALL % example)
+    return root
+
+
+def separate_tree(root: Path) -> Path:
+    """Two roots with policies of their own."""
+    for env, count in (("prod", 60), ("staging", 40)):
+        d = root / "envs" / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(count)))
+    return root
+
+
+@pytest.fixture
+def splits(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What each read decided (groups, or None for one process), with any text enough."""
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
+    seen: list[Any] = []
+    real = inventory_mod._parallel_groups
+
+    def spy(*args: Any) -> Any:
+        seen.append(real(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(inventory_mod, "_parallel_groups", spy)
+    return seen
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_roots_sharing_their_modules_are_read_in_one_process(
+    tmp_path: Path, splits: list[Any], cache: bool
+) -> None:
+    root = shared_tree(tmp_path / "tree")
+    opts = InventoryOptions(jobs=2, cache_dir=tmp_path / "cache" if cache else None)
+    together = render_json(build_inventory(root, options=opts))
+    assert splits == [None]
+    assert together == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+    assert together.count('module.m.aws_iam_policy.p') == 80
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_roots_with_their_own_text_are_split(
+    tmp_path: Path, splits: list[Any], cache: bool
+) -> None:
+    root = separate_tree(tmp_path / "tree")
+    opts = InventoryOptions(jobs=2, cache_dir=tmp_path / "cache" if cache else None)
+    split = render_json(build_inventory(root, options=opts))
+    [groups] = splits
+    assert groups is not None and [[d.name for d in g] for g in groups] == [["prod"], ["staging"]]
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+def test_the_share_is_measured_on_the_text_each_group_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
+    root = shared_tree(tmp_path / "tree").resolve()
+    _found, _skipped, plan = scan_tree(root)
+    roots = plan.roots()
+    assert inventory_mod._parallel_groups(plan, roots, 2) is None
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MAX_SHARE", 1.0)
+    assert inventory_mod._parallel_groups(plan, roots, 2) is not None
+    assert inventory_mod._parallel_groups(plan, roots, 1) is None
+
+
+def test_the_split_balances_what_each_worker_parses(
+    tmp_path: Path, splits: list[Any]
+) -> None:
+    root = tmp_path / "tree"
+    for env, count in (("a", 50), ("b", 30), ("c", 30)):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(count)))
+    split = render_json(build_inventory(root, options=InventoryOptions(jobs=2)))
+    [groups] = splits
+    assert [[d.name for d in g] for g in groups] == [["a"], ["b", "c"]]
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
