@@ -72,13 +72,25 @@ def _unquote(value: Any) -> Any:
     return value
 
 
-def _load_hcl(path: Path) -> dict[str, Any]:
+def _loads(text: str) -> Any:
+    """``hcl2.loads(text)``, the text read by the fast reader when it can (its tree is
+    python-hcl2's own, so python-hcl2's transformer gives the same values from it)."""
     import hcl2
 
+    from lpgen.terraform.fastparse import parse_fast
+    from lpgen.terraform.parse import for_parser, reader
+
+    tree = parse_fast(for_parser(text)) if reader() == "auto" else None
+    if tree is None:
+        return hcl2.loads(text)
+    return hcl2.serialize(hcl2.transform(tree))
+
+
+def _load_hcl(path: Path) -> dict[str, Any]:
     if not path.is_file():  # a FIFO or a device is never opened; the reader warns about it
         return {}
     try:
-        data = hcl2.loads(path.read_text(encoding="utf-8"))
+        data = _loads(path.read_text(encoding="utf-8"))
     except Exception:  # an unparseable file is reported by the reader; nothing to map here
         return {}
     return data if isinstance(data, dict) else {}
@@ -124,8 +136,6 @@ def _block_end(text: str, start: int) -> int:
 def _load_blocks(file: Path, text: str, starts: list[re.Pattern[str]]) -> dict[str, Any]:
     """Parse only the blocks that ``starts`` find (python-hcl2 is slow on whole files);
     the whole file when a block cannot be cut out cleanly."""
-    import hcl2
-
     pieces: list[str] = []
     for pattern in starts:
         for match in pattern.finditer(text):
@@ -135,7 +145,7 @@ def _load_blocks(file: Path, text: str, starts: list[re.Pattern[str]]) -> dict[s
                 return _load_hcl(file)
             pieces.append(text[match.start():end])
     try:
-        data = hcl2.loads("\n".join(pieces) + "\n")
+        data = _loads("\n".join(pieces) + "\n")
     except Exception:
         return _load_hcl(file)
     return data if isinstance(data, dict) else {}

@@ -387,3 +387,24 @@ def test_a_lazy_value_moved_into_place_is_built_where_it_was_read() -> None:
     kids = c.children  # type: ignore[attr-defined]  # built, not refused for its new place
     assert kids[0].meta.start_pos == piece.index("x")
     assert c.meta.start_pos == piece.index("x") + 100  # type: ignore[attr-defined]
+
+
+def test_python_hcl2_values_from_the_fast_tree_are_its_own() -> None:
+    """The account map takes python-hcl2's values (hcl2.loads) from the fast reader's tree:
+    the same dictionaries, file for file."""
+    import hcl2
+
+    from lpgen.account_map import _loads
+
+    compared = 0
+    for path in _files():
+        text = _text(path)
+        if text is None:
+            continue
+        try:
+            expected = hcl2.loads(text)
+        except Exception:
+            continue
+        assert _loads(text) == expected, path
+        compared += 1
+    assert compared > 100
