@@ -108,15 +108,16 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
         return exc
 
 
-# Parse results kept while several root modules are read one after the other in this
-# process (see :func:`shared_parses`): a module directory two roots call is parsed once.
-_SHARED: dict[tuple[str, str], Tree[Any] | ParseError] | None = None
+# Files read while several root modules are read one after the other in this process (see
+# :func:`shared_parses`): a module directory two roots call is parsed once.
+_SHARED: dict[tuple[str, str], Any] | None = None
 
 
 @contextlib.contextmanager
 def shared_parses() -> Iterator[None]:
     """Within this block, a file read again with the same text and path is not parsed again
-    (parse trees are never modified once built)."""
+    (the loader keeps what it read of it, see :func:`shared_reads`; that is never modified
+    once built)."""
     global _SHARED
     outer = _SHARED
     if outer is None:
@@ -125,6 +126,12 @@ def shared_parses() -> Iterator[None]:
         yield
     finally:
         _SHARED = outer
+
+
+def shared_reads() -> dict[tuple[str, str], Any] | None:
+    """What the loader read of each file, by ``(text, rel)``, within :func:`shared_parses`;
+    None outside."""
+    return _SHARED
 
 
 def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]:
@@ -136,16 +143,7 @@ def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]
     enabled = gc.isenabled()
     gc.disable()
     try:
-        shared = _SHARED
-        if shared is None:
-            return [_parse_one(item) for item in items]
-        out = []
-        for item in items:
-            result = shared.get(item)
-            if result is None:
-                result = shared[item] = _parse_one(item)
-            out.append(result)
-        return out
+        return [_parse_one(item) for item in items]
     finally:
         if enabled:
             gc.enable()
