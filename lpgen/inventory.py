@@ -372,8 +372,21 @@ def _read_roots(
         return [pair for result in results for pair in result]
     from lpgen.terraform.cache import shared_parses
 
-    with shared_parses():
+    with shared_parses(_read_by_several(scanned, [d for d, _ in roots])):
         return [(d, _collect(path, opts, (d,), scanned)) for d, _ in roots]
+
+
+def _read_by_several(scanned: Any, roots: Iterable[Path]) -> set[Path]:
+    """The directories more than one of ``roots`` reads (their files' readings are kept
+    while the roots are read one after the other; the others are freed once read)."""
+    plan = scanned[2]
+    seen: set[Path] = set()
+    several: set[Path] = set()
+    for d in roots:
+        reach = plan.reachable([d])
+        several |= seen & reach
+        seen |= reach
+    return several
 
 
 def _collect_roots_worker(
@@ -383,7 +396,7 @@ def _collect_roots_worker(
     from lpgen.terraform.cache import shared_parses
 
     gc.disable()  # as in _collect_worker
-    with shared_parses():
+    with shared_parses(_read_by_several(scanned, group)):
         return [(d, _collect_unpaused(path, opts, (d,), scanned)) for d in group]
 
 

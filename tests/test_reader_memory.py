@@ -214,3 +214,26 @@ def test_compacting_keeps_the_tree_texts_types_and_offsets() -> None:
     assert [s if s[-1] == (-1, -1) else (*s[:-1], (s[-1][0] + 100, s[-1][1] + 100))
             for s in before] == _spans(piece)
     assert EMPTY.empty and span(Tree("x", [], EMPTY)) == (-1, -1)  # type: ignore[arg-type]
+
+
+def test_only_files_several_roots_read_are_kept_between_roots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_root_cache import write_tree
+
+    kept: list[str] = []
+    real = cache_mod.shared_reads
+
+    def spy(path: Path | None = None) -> Any:
+        found = real(path)
+        if found is not None and path is not None:
+            kept.append(path.relative_to(root.resolve()).as_posix())
+        return found
+
+    monkeypatch.setattr(cache_mod, "shared_reads", spy)
+    root = write_tree(tmp_path / "tree")
+    opts = InventoryOptions(cache_dir=tmp_path / "cache", jobs=1)
+    shared = render_json(build_inventory(root, options=opts))
+    # The module both roots call is kept (and read once); each root's own file is not.
+    assert sorted(set(kept)) == ["modules/team/main.tf"]
+    assert shared == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))

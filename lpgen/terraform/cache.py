@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -111,26 +111,32 @@ def _parse_one(args: tuple[str, str]) -> Tree[Any] | ParseError:
 # Files read while several root modules are read one after the other in this process (see
 # :func:`shared_parses`): a module directory two roots call is parsed once.
 _SHARED: dict[tuple[str, str], Any] | None = None
+# The directories whose files are kept (None: every file).
+_SHARED_DIRS: frozenset[Path] | None = None
 
 
 @contextlib.contextmanager
-def shared_parses() -> Iterator[None]:
+def shared_parses(dirs: Iterable[Path] | None = None) -> Iterator[None]:
     """Within this block, a file read again with the same text and path is not parsed again
     (the loader keeps what it read of it, see :func:`shared_reads`; that is never modified
-    once built)."""
-    global _SHARED
-    outer = _SHARED
+    once built). With ``dirs``, only the files of those directories (resolved paths: the
+    ones more than one of the roots read) are kept, the others freed once read."""
+    global _SHARED, _SHARED_DIRS
+    outer, outer_dirs = _SHARED, _SHARED_DIRS
     if outer is None:
         _SHARED = {}
+        _SHARED_DIRS = frozenset(dirs) if dirs is not None else None
     try:
         yield
     finally:
-        _SHARED = outer
+        _SHARED, _SHARED_DIRS = outer, outer_dirs
 
 
-def shared_reads() -> dict[tuple[str, str], Any] | None:
+def shared_reads(path: Path | None = None) -> dict[tuple[str, str], Any] | None:
     """What the loader read of each file, by ``(text, rel)``, within :func:`shared_parses`;
-    None outside."""
+    None outside, or when the file at ``path`` is not one to keep."""
+    if _SHARED is not None and path is not None and _SHARED_DIRS is not None:
+        return _SHARED if path.parent in _SHARED_DIRS else None
     return _SHARED
 
 

@@ -302,7 +302,7 @@ def _read_file(tree: Tree_, mdir: ModuleDir, source: SourceFile) -> None:
     """
     from lpgen.terraform.cache import shared_reads
 
-    shared = shared_reads()
+    shared = shared_reads(source.path)
     key = (source.text, source.rel)
     result = shared.get(key) if shared is not None else None
     if result is None:
