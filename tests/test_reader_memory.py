@@ -15,6 +15,7 @@ from lpgen.errors import LpgenError
 from lpgen.inventory import InventoryOptions, build_inventory, render_json, render_text
 from lpgen.terraform import cache as cache_mod
 from lpgen.terraform import chunks
+from lpgen.terraform import compact as compact_mod
 from lpgen.terraform.compact import EMPTY, Span, compact
 from lpgen.terraform.parse import SourceFile, parse_hcl, span
 
@@ -33,9 +34,10 @@ def _read(root: Path, **opts: Any) -> str:
 
 
 def _pieces_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every file read in pieces, cut after every line that holds only "}".
+    # Every file read in pieces, cut after every line that holds only "}", and compacted.
     monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 1)
     monkeypatch.setattr(chunks, "CHUNK_CHARS", 1)
+    monkeypatch.setattr(compact_mod, "COMPACT_AFTER", 0)
 
 
 def test_fixture_dirs_are_found() -> None:
@@ -48,6 +50,7 @@ def test_fixture_dirs_are_found() -> None:
 def test_reading_in_pieces_gives_the_same_inventory(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(compact_mod, "COMPACT_AFTER", 10**12)  # nothing compacted
     whole = _read(root, jobs=1)
     _pieces_everywhere(monkeypatch)
     assert _read(root, jobs=1) == whole
@@ -237,3 +240,35 @@ def test_only_files_several_roots_read_are_kept_between_roots(
     # The module both roots call is kept (and read once); each root's own file is not.
     assert sorted(set(kept)) == ["modules/team/main.tf"]
     assert shared == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_root_read_is_freed_before_the_next_root_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    import lpgen.inventory as inventory_mod
+    from tests.test_root_cache import write_tree
+
+    reads: list[weakref.ref[Any]] = []
+    alive_at_next: list[bool] = []
+    real = inventory_mod.load_tree
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        alive_at_next.extend(r() is not None for r in reads)
+        tree, roots = real(*args, **kwargs)
+        reads.append(weakref.ref(tree))
+        return tree, roots
+
+    monkeypatch.setattr(inventory_mod, "load_tree", spy)
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)  # all in this process
+    root = write_tree(tmp_path / "tree")
+    opts = InventoryOptions(cache_dir=tmp_path / "cache", jobs=workers)
+    enabled = gc.isenabled()
+    gc.disable()  # as in a worker process: only lpgen's own collection frees cycles
+    try:
+        inv = build_inventory(root, options=opts)
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(reads) == 2 and alive_at_next == [False]  # two roots, the first one freed
+    assert render_json(inv) == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))

@@ -57,9 +57,12 @@ class Block:
         return [b for b in self.blocks if b.type == btype]
 
 
-def read_block(node: Tree[Any], source: SourceFile, delta: int = 0) -> Block:
+def read_block(
+    node: Tree[Any], source: SourceFile, delta: int = 0, compacting: bool = True
+) -> Block:
     """The block ``node`` of ``source``; ``delta`` is added to every position of ``node``
-    (a piece of the file parsed on its own, see lpgen.terraform.chunks)."""
+    (a piece of the file parsed on its own, see lpgen.terraform.chunks). With
+    ``compacting``, the expressions kept are compacted (lpgen.terraform.compact)."""
     head: list[Any] = []
     body: Tree[Any] | None = None
     for child in node.children:
@@ -73,7 +76,7 @@ def read_block(node: Tree[Any], source: SourceFile, delta: int = 0) -> Block:
     # tree: the rest of the file's tree is freed once its declarations are taken apart.
     block = Block(btype, labels, stub(node, delta), source)
     if body is not None:
-        _read_body(body, source, block, delta)
+        _read_body(body, source, block, delta, compacting)
     return block
 
 
@@ -84,7 +87,9 @@ def _label_text(node: Tree[Any]) -> str:
     return str(node.children[0])
 
 
-def _read_body(body: Tree[Any], source: SourceFile, block: Block, delta: int = 0) -> None:
+def _read_body(
+    body: Tree[Any], source: SourceFile, block: Block, delta: int = 0, compacting: bool = True
+) -> None:
     for child in body.children:
         if not isinstance(child, Tree):
             continue
@@ -101,10 +106,11 @@ def _read_body(body: Tree[Any], source: SourceFile, block: Block, delta: int = 0
                     file=source.rel,
                     line=line,
                 )
-            block.attrs[name] = compact(exprs(child)[-1], delta)
+            expr = exprs(child)[-1]
+            block.attrs[name] = compact(expr, delta) if compacting or delta else expr
             block.attr_nodes[name] = stub(child, delta)
         elif child.data == "block":
-            block.blocks.append(read_block(child, source, delta))
+            block.blocks.append(read_block(child, source, delta, compacting))
 
 
 @dataclass
@@ -179,6 +185,8 @@ class Tree_:
         # Files whose contents were used: parsed .tf, tfvars, file()/templatefile() sources.
         self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
+        # Characters of .tf text parsed by this read (lpgen.terraform.compact.COMPACT_AFTER).
+        self.parsed_chars = 0
 
     def rel(self, path: Path) -> str:
         try:
@@ -306,14 +314,18 @@ def _read_file(tree: Tree_, mdir: ModuleDir, source: SourceFile) -> None:
     key = (source.text, source.rel)
     result = shared.get(key) if shared is not None else None
     if result is None:
-        result = _blocks_of(source)
+        from lpgen.terraform.compact import COMPACT_AFTER
+
+        result = _blocks_of(source, tree.parsed_chars >= COMPACT_AFTER)
+        tree.parsed_chars += len(source.text)
         if shared is not None:
             shared[key] = result
     _add_parsed(tree, mdir, source, result)
 
 
-def _blocks_of(source: SourceFile) -> list[Block] | ParseError:
-    """The top-level blocks of a file, or why it cannot be read."""
+def _blocks_of(source: SourceFile, compacting: bool) -> list[Block] | ParseError:
+    """The top-level blocks of a file, or why it cannot be read. A big file is read in pieces
+    and compacted; another one compacted when ``compacting``."""
     from lpgen.terraform.cache import parse_many
     from lpgen.terraform.chunks import CHUNK_MIN_CHARS, top_level_blocks
 
@@ -329,7 +341,7 @@ def _blocks_of(source: SourceFile) -> list[Block] | ParseError:
     del result
     try:
         return [
-            read_block(child, source)
+            read_block(child, source, compacting=compacting)
             for child in body.children
             if isinstance(child, Tree) and child.data == "block"
         ]
