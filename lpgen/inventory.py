@@ -205,13 +205,6 @@ def _collect_unpaused(
     )
 
 
-def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...]]) -> _Partial:
-    # A worker lives for one read: its collector stays off, also while the result is
-    # pickled back (with the parse trees still in memory, each pass would be expensive).
-    gc.disable()
-    return _collect_unpaused(*args)
-
-
 def _dedupe(items: Iterable[Unresolved], key: Any) -> list[Unresolved]:
     seen: set[Any] = set()
     out = []
@@ -293,19 +286,16 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         root = path.resolve()
         if root.is_dir():
             scan = Tree_(root, _load_options(opts, None))
-            roots = plan_dirs(scan, discover(root, opts.exclude)).roots()
+            skipped: list[tuple[str, str]] = []
+            found = discover(root, opts.exclude, skipped)
+            plan = plan_dirs(scan, found)
+            roots = plan.roots()
             if len(roots) > 1 and sum(w for _, w in roots) >= PARALLEL_MIN_CHARS:
-                from concurrent.futures import ProcessPoolExecutor
-
-                from lpgen.terraform.parse import _parser
-
-                _parser()  # load the grammar once, before the workers fork
-                groups = _groups(roots, workers)
-                with ProcessPoolExecutor(max_workers=len(groups)) as pool:
-                    partials = list(
-                        pool.map(_collect_worker, [(path, opts, g) for g in groups])
-                    )
-                return _merge(partials, opts)
+                # Each worker reads its roots one by one, freeing each one's read before
+                # the next (as with a cache, without storing anything): merged as a whole
+                # read would be, with the memory of one root's read per worker.
+                pairs = _read_roots(path, opts, roots, (found, skipped, plan), workers)
+                return _merge([part for _, part in pairs], opts)
     return _merge([_collect(path, opts, None)], opts)
 
 
@@ -407,7 +397,9 @@ def _collect_roots_worker(
     path, opts, group, scanned = args
     from lpgen.terraform.cache import shared_parses
 
-    gc.disable()  # as in _collect_worker
+    # A worker lives for one read: its collector stays off, also while the result is
+    # pickled back (lpgen frees each root's read itself, see _freed).
+    gc.disable()
     with shared_parses(_read_by_several(scanned, group)):
         return [(d, _freed(_collect_unpaused(path, opts, (d,), scanned))) for d in group]
 

@@ -272,3 +272,32 @@ def test_a_root_read_is_freed_before_the_next_root_is_read(
             gc.enable()
     assert len(reads) == 2 and alive_at_next == [False]  # two roots, the first one freed
     assert render_json(inv) == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+def _several_roots(root: Path) -> bool:
+    from lpgen.terraform.loader import LoadOptions, Tree_, discover, plan_dirs
+
+    try:
+        return len(plan_dirs(Tree_(root, LoadOptions()), discover(root)).roots()) > 1
+    except LpgenError:
+        return False
+
+
+MULTI_ROOT_DIRS = sorted(
+    {d for base in FIXTURE_DIRS for d in (base, base.parent) if _several_roots(d)}
+)
+
+
+def test_multi_root_fixtures_are_found() -> None:
+    assert len(MULTI_ROOT_DIRS) >= 5
+
+
+def test_parallel_reads_root_by_root_give_the_whole_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lpgen.inventory as inventory_mod
+
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
+    for root in MULTI_ROOT_DIRS:
+        whole = _read(root, jobs=1)  # one process, one read of the whole tree
+        assert _read(root, jobs=2) == whole, root
