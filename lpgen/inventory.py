@@ -366,15 +366,24 @@ def _read_roots(
         return [(d, _freed(_collect(path, opts, (d,), scanned))) for d, _ in roots]
 
 
+# After a root is read, its garbage is collected once this many objects have piled up since
+# the last collection (about 150 MB): a tree that small is not worth the cost of freeing.
+FREE_AFTER_OBJECTS = 1_000_000
+
+
 def _freed(part: _Partial) -> _Partial:
-    """``part``, once what reading its root built and no longer needs is freed.
+    """``part``, once what the reads of roots built and no longer need is freed.
 
     Module instances, their resources and instances refer to each other, so a root's parse
     trees and values are held in reference cycles after its read: with the collector paused
     during reads, they would pile up root after root (most of the peak memory of a big
-    tree). Collecting the youngest generation frees them now, in one pass over what this
-    root's read allocated (none of it was collected or promoted meanwhile)."""
-    gc.collect(0)
+    tree; a worker process would hold them until it exits). Collecting the youngest
+    generation frees them, in one pass over what the reads since the last collection
+    allocated (none of it was collected or promoted meanwhile). That pass and the freeing
+    cost about 10% of a read, so it is done only once :data:`FREE_AFTER_OBJECTS` objects have
+    piled up."""
+    if gc.get_count()[0] >= FREE_AFTER_OBJECTS:
+        gc.collect(0)
     return part
 
 

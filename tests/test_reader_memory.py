@@ -261,6 +261,7 @@ def test_a_root_read_is_freed_before_the_next_root_is_read(
 
     monkeypatch.setattr(inventory_mod, "load_tree", spy)
     monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)  # all in this process
+    monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 0)  # however small the read
     root = write_tree(tmp_path / "tree")
     opts = InventoryOptions(cache_dir=tmp_path / "cache", jobs=workers)
     enabled = gc.isenabled()
