@@ -6,7 +6,8 @@ Writes one ``main.tf`` with ``--policies`` customer-managed policies (``jsonenco
 ``--users`` users, each with an inline policy naming its user by literal name and a group
 membership, once at a quarter of the size and once at full size, and times ``lpgen inventory
 --format json``, ``lpgen inventory`` (text) and ``lpgen check`` with ``--no-cache`` on both.
-Growth must stay linear: the full size at most 4.4 times the quarter size.
+Growth must stay linear: the full size at most 4.4 times the quarter size; and peak memory
+(of the whole process tree) must stay under 1 GB at both sizes. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import measure, tail  # noqa: E402
+from run import MEMORY_MAX_MB, measure, tail  # noqa: E402
 
 SLACK = 1.1
 
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "check": ["check", "--format", "json", "--fail-on", "critical", "--no-cache"],
     }
     times: dict[tuple[str, str], float | None] = {}
+    peaks: dict[tuple[str, str], float | None] = {}
     print("| size | command | seconds | peak MB | exit |\n|---|---|---|---|---|")
     for label, k in (("1/4", 4), ("1", 1)):
         tree = work / f"x{k}"
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                           stderr=work / f"{stem}.err", timeout=args.timeout)
             ok = run.ok and run.exit_code in (0, 1)
             times[(label, name)] = run.seconds if ok else None
+            peaks[(label, name)] = run.peak_mb if ok else None
             peak = f"{run.peak_mb:.0f}" if run.peak_mb else "-"
             secs = f"{run.seconds:.2f}" if run.seconds is not None else "-"
             note = "" if ok else f" {run.status}: {tail(work / f'{stem}.err')}"
@@ -94,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         failed |= ratio > 4 * SLACK
         print(f"| {name} | {ratio:.2f} | {4 * SLACK:.1f} | "
               f"{'PASS' if ratio <= 4 * SLACK else 'FAIL'} |")
+    print("\n| size | command | peak MB | limit | result |\n|---|---|---|---|---|")
+    for (label, name), peak in peaks.items():
+        ok = peak is not None and peak < MEMORY_MAX_MB
+        failed |= not ok
+        shown = f"{peak:.0f}" if peak is not None else "-"
+        print(f"| {label} | {name} | {shown} | {MEMORY_MAX_MB:.0f} | "
+              f"{'PASS' if ok else 'FAIL' if peak is not None else 'n/a'} |")
     return 1 if failed else 0
 
 

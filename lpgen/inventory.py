@@ -217,13 +217,6 @@ def _collect_unpaused(
     )
 
 
-def _collect_worker(args: tuple[Path, InventoryOptions, tuple[Path, ...], Any]) -> _Partial:
-    # A worker lives for one read: its collector stays off, also while the result is
-    # pickled back (with the parse trees still in memory, each pass would be expensive).
-    gc.disable()
-    return _collect_unpaused(*args)
-
-
 def _dedupe(items: Iterable[Unresolved], key: Any) -> list[Unresolved]:
     seen: set[Any] = set()
     out = []
@@ -343,18 +336,13 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         root = path.resolve()
         if root.is_dir():
             scanned = scan_tree(root, opts.exclude)
-            groups = _parallel_groups(scanned[2], scanned[2].roots(), workers)
-            if groups is not None:
-                from concurrent.futures import ProcessPoolExecutor
-
-                from lpgen.terraform.parse import preload
-
-                preload()  # load the reader once, before the workers fork
-                with ProcessPoolExecutor(max_workers=len(groups)) as pool:
-                    partials = list(
-                        pool.map(_collect_worker, [(path, opts, g, scanned) for g in groups])
-                    )
-                return _merge(partials, opts)
+            roots = scanned[2].roots()
+            if _parallel_groups(scanned[2], roots, workers) is not None:
+                # Each worker reads its roots one by one, freeing each one's read before
+                # the next (as with a cache, without storing anything): merged as a whole
+                # read would be, with the memory of one root's read per worker.
+                pairs = _read_roots(path, opts, roots, scanned, workers)
+                return _merge([part for _, part in pairs], opts)
     if scanned is None:
         from lpgen.terraform.loader import shared_scan
 
@@ -423,8 +411,42 @@ def _read_roots(
         return [pair for result in results for pair in result]
     from lpgen.terraform.cache import shared_parses
 
-    with shared_parses():
-        return [(d, _collect(path, opts, (d,), scanned)) for d, _ in roots]
+    with shared_parses(_read_by_several(scanned, [d for d, _ in roots])):
+        return [(d, _freed(_collect(path, opts, (d,), scanned))) for d, _ in roots]
+
+
+# After a root is read, its garbage is collected once this many objects have piled up since
+# the last collection (about 150 MB): a tree that small is not worth the cost of freeing.
+FREE_AFTER_OBJECTS = 1_000_000
+
+
+def _freed(part: _Partial) -> _Partial:
+    """``part``, once what the reads of roots built and no longer need is freed.
+
+    Module instances, their resources and instances refer to each other, so a root's parse
+    trees and values are held in reference cycles after its read: with the collector paused
+    during reads, they would pile up root after root (most of the peak memory of a big
+    tree; a worker process would hold them until it exits). Collecting the youngest
+    generation frees them, in one pass over what the reads since the last collection
+    allocated (none of it was collected or promoted meanwhile). That pass and the freeing
+    cost about 10% of a read, so it is done only once :data:`FREE_AFTER_OBJECTS` objects have
+    piled up."""
+    if gc.get_count()[0] >= FREE_AFTER_OBJECTS:
+        gc.collect(0)
+    return part
+
+
+def _read_by_several(scanned: Any, roots: Iterable[Path]) -> set[Path]:
+    """The directories more than one of ``roots`` reads (their files' readings are kept
+    while the roots are read one after the other; the others are freed once read)."""
+    plan = scanned[2]
+    seen: set[Path] = set()
+    several: set[Path] = set()
+    for d in roots:
+        reach = plan.reachable([d])
+        several |= seen & reach
+        seen |= reach
+    return several
 
 
 def _collect_roots_worker(
@@ -433,9 +455,11 @@ def _collect_roots_worker(
     path, opts, group, scanned = args
     from lpgen.terraform.cache import shared_parses
 
-    gc.disable()  # as in _collect_worker
-    with shared_parses():
-        return [(d, _collect_unpaused(path, opts, (d,), scanned)) for d in group]
+    # A worker lives for one read: its collector stays off, also while the result is
+    # pickled back (lpgen frees each root's read itself, see _freed).
+    gc.disable()
+    with shared_parses(_read_by_several(scanned, group)):
+        return [(d, _freed(_collect_unpaused(path, opts, (d,), scanned))) for d in group]
 
 
 _PARTIAL_KEYS = frozenset(

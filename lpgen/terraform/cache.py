@@ -21,7 +21,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,23 +145,36 @@ def _parse_one(args: tuple[str, str], reference: bool = False) -> Tree[Any] | Pa
         return exc
 
 
-# Parse results kept while several root modules are read one after the other in this
-# process (see :func:`shared_parses`): a module directory two roots call is parsed once.
-_SHARED: dict[tuple[str, str], Tree[Any] | ParseError] | None = None
+# Files read while several root modules are read one after the other in this process (see
+# :func:`shared_parses`): a module directory two roots call is parsed once.
+_SHARED: dict[tuple[str, str], Any] | None = None
+# The directories whose files are kept (None: every file).
+_SHARED_DIRS: frozenset[Path] | None = None
 
 
 @contextlib.contextmanager
-def shared_parses() -> Iterator[None]:
+def shared_parses(dirs: Iterable[Path] | None = None) -> Iterator[None]:
     """Within this block, a file read again with the same text and path is not parsed again
-    (parse trees are never modified once built)."""
-    global _SHARED
-    outer = _SHARED
+    (the loader keeps what it read of it, see :func:`shared_reads`; that is never modified
+    once built). With ``dirs``, only the files of those directories (resolved paths: the
+    ones more than one of the roots read) are kept, the others freed once read."""
+    global _SHARED, _SHARED_DIRS
+    outer, outer_dirs = _SHARED, _SHARED_DIRS
     if outer is None:
         _SHARED = {}
+        _SHARED_DIRS = frozenset(dirs) if dirs is not None else None
     try:
         yield
     finally:
-        _SHARED = outer
+        _SHARED, _SHARED_DIRS = outer, outer_dirs
+
+
+def shared_reads(path: Path | None = None) -> dict[tuple[str, str], Any] | None:
+    """What the loader read of each file, by ``(text, rel)``, within :func:`shared_parses`;
+    None outside, or when the file at ``path`` is not one to keep."""
+    if _SHARED is not None and path is not None and _SHARED_DIRS is not None:
+        return _SHARED if path.parent in _SHARED_DIRS else None
+    return _SHARED
 
 
 def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]:
@@ -173,16 +186,7 @@ def parse_many(items: Sequence[tuple[str, str]]) -> list[Tree[Any] | ParseError]
     enabled = gc.isenabled()
     gc.disable()
     try:
-        shared = _SHARED
-        if shared is None:
-            return [_parse_one(item) for item in items]
-        out = []
-        for item in items:
-            result = shared.get(item)
-            if result is None:
-                result = shared[item] = _parse_one(item)
-            out.append(result)
-        return out
+        return [_parse_one(item) for item in items]
     finally:
         if enabled:
             gc.enable()

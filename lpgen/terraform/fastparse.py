@@ -23,13 +23,18 @@ binary operator or ``?`` is merged into the operator token, as python-hcl2's pos
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 from typing import Any
 
 from lark import Token, Tree
-from lark.tree import Meta
 
-_Meta: Any = Meta  # lark's Meta is untyped
+from lpgen.terraform.compact import EMPTY, Span
+
+# Trees are built with compact positions (lpgen.terraform.compact: what lpgen reads of lark's
+# Meta), so that the reader's compaction passes over them, and over values not yet built.
+_Span: Any = Span
+_intern = sys.intern
 
 # python-hcl2's terminals (hcl2.lark), compiled as lark compiles them.
 _NL = re.compile(r"(?:\/\*(.|\n)*?(\*\/)|\/\/.*\n|#.*\n|\n[ \t]*)")
@@ -94,7 +99,7 @@ def available() -> bool:
 def _token(ttype: str, value: str, start: int, end: int) -> Token:
     tok = str.__new__(Token, value)
     tok.type = ttype
-    tok.value = value
+    tok.value = _intern(value)  # thousands of tokens read "name" or "\n  ": one string
     tok.start_pos = start
     tok.end_pos = end
     tok.line = tok.column = tok.end_line = tok.end_column = None
@@ -175,11 +180,7 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
     def __init__(self, data: str, start: int, end: int, node: Any, file: _File,
                  attr_start: int) -> None:
         self.data = data
-        meta = _Meta()
-        meta.empty = False
-        meta.start_pos = start
-        meta.end_pos = end
-        self._meta = meta
+        self._meta = _Span(start, end)
         # Where it is in the text it was read from: its tree is built there, even after its
         # position was moved (a piece of a file read on its own, then shifted into place).
         self._origin = (start, end)
@@ -230,7 +231,8 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
         return list(tree.children)
 
     def __reduce__(self) -> Any:
-        return (Tree, (self.data, self.children, _plain_meta(self._meta)))
+        span: Any = self._meta
+        return (Tree, (self.data, self.children, _Span(span.start_pos, span.end_pos)))
 
     def __deepcopy__(self, memo: Any) -> Any:
         import copy
@@ -253,15 +255,6 @@ def _same_place(tree: Any, data: str, span: Any) -> bool:
     meta = tree.meta
     return bool(tree.data == data and not meta.empty and meta.start_pos == span.start_pos
                 and meta.end_pos == span.end_pos)
-
-
-def _plain_meta(meta: Any) -> Any:
-    out = _Meta()
-    out.empty = meta.empty
-    if not meta.empty:
-        out.start_pos = meta.start_pos
-        out.end_pos = meta.end_pos
-    return out
 
 
 class _Builder:
@@ -292,11 +285,9 @@ class _Builder:
         """A tree spanning its first and last child (never empty: see :meth:`mk_body`)."""
         first: Any = kids[0]
         last: Any = kids[-1]
-        meta = _Meta()
-        meta.empty = False
-        meta.start_pos = first.start_pos if type(first) is Token else first._meta.start_pos
-        end = meta.end_pos = last.end_pos if type(last) is Token else last._meta.end_pos
-        tree: Tree[Any] = Tree(data, kids, meta)
+        start = first.start_pos if type(first) is Token else first._meta.start_pos
+        end = last.end_pos if type(last) is Token else last._meta.end_pos
+        tree: Tree[Any] = Tree(data, kids, _Span(start, end))
         absorber: Any = self.absorber
         if absorber is not None and end == absorber._meta.end_pos:
             self.spine.append(tree)
@@ -307,7 +298,7 @@ class _Builder:
         first: Any = kids[0] if kids else None
         if first is not None and not (type(first) is Tree and _is_empty(first)):
             return self.mk(data, kids)
-        return Tree(data, kids, _Meta())
+        return Tree(data, kids, EMPTY)  # type: ignore[arg-type]
 
     def _lex_gap(self, q: int, ws: bool = False) -> tuple[list[Token], int]:
         """Newline/comment tokens in text[pos:q]; with ``ws``, where a token that takes

@@ -13,6 +13,7 @@ from lark import Token, Tree
 
 from lpgen.errors import InputError, LpgenError, ParseError
 from lpgen.model import Location, Unresolved, iam_arn
+from lpgen.terraform.compact import compact, stub
 from lpgen.terraform.evaluate import PHANTOM, Evaluator, Scope, exprs, to_string
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text, span
 from lpgen.terraform.relevance import is_relevant
@@ -55,7 +56,12 @@ class Block:
         return [b for b in self.blocks if b.type == btype]
 
 
-def read_block(node: Tree[Any], source: SourceFile) -> Block:
+def read_block(
+    node: Tree[Any], source: SourceFile, delta: int = 0, compacting: bool = True
+) -> Block:
+    """The block ``node`` of ``source``; ``delta`` is added to every position of ``node``
+    (a piece of the file parsed on its own, see lpgen.terraform.chunks). With
+    ``compacting``, the expressions kept are compacted (lpgen.terraform.compact)."""
     head: list[Any] = []
     body: Tree[Any] | None = None
     for child in node.children:
@@ -65,9 +71,11 @@ def read_block(node: Tree[Any], source: SourceFile) -> Block:
             head.append(child)
     btype = _label_text(head[0])
     labels = [_label_text(h) for h in head[1:]]
-    block = Block(btype, labels, node, source)
+    # The block keeps where it is and its attributes' expressions (compacted), not its parse
+    # tree: the rest of the file's tree is freed once its declarations are taken apart.
+    block = Block(btype, labels, stub(node, delta), source)
     if body is not None:
-        _read_body(body, source, block)
+        _read_body(body, source, block, delta, compacting)
     return block
 
 
@@ -78,7 +86,9 @@ def _label_text(node: Tree[Any]) -> str:
     return str(node.children[0])
 
 
-def _read_body(body: Tree[Any], source: SourceFile, block: Block) -> None:
+def _read_body(
+    body: Tree[Any], source: SourceFile, block: Block, delta: int = 0, compacting: bool = True
+) -> None:
     for child in body.children:
         if not isinstance(child, Tree):
             continue
@@ -95,10 +105,11 @@ def _read_body(body: Tree[Any], source: SourceFile, block: Block) -> None:
                     file=source.rel,
                     line=line,
                 )
-            block.attrs[name] = exprs(child)[-1]
-            block.attr_nodes[name] = child
+            expr = exprs(child)[-1]
+            block.attrs[name] = compact(expr, delta) if compacting or delta else expr
+            block.attr_nodes[name] = stub(child, delta)
         elif child.data == "block":
-            block.blocks.append(read_block(child, source))
+            block.blocks.append(read_block(child, source, delta, compacting))
 
 
 @dataclass
@@ -178,6 +189,8 @@ class Tree_:
         self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
         self._resolved: dict[Path, Path] = {}
+        # Characters of .tf text parsed by this read (lpgen.terraform.compact.COMPACT_AFTER).
+        self.parsed_chars = 0
 
     def resolved(self, path: Path) -> Path:
         """``path.resolve()``, once per path and run (the same files are asked for often)."""
@@ -272,14 +285,63 @@ def _scan(tree: Tree_, path: Path) -> _FileInfo:
 
 
 def _parse_into(tree: Tree_, mdir: ModuleDir, sources: list[SourceFile]) -> None:
+    for source in sources:
+        _read_file(tree, mdir, source)
+
+
+def _read_file(tree: Tree_, mdir: ModuleDir, source: SourceFile) -> None:
+    """Parse one file and add its blocks to ``mdir``.
+
+    Files are read one at a time, and a big one piece by piece (lpgen.terraform.chunks), so
+    that only one parse tree is whole in memory at a time: what the blocks keep of it is
+    compacted (lpgen.terraform.compact) and the rest freed as soon as the file is read.
+    Within :func:`lpgen.terraform.cache.shared_parses`, a file read again (same path, same
+    text) reuses the blocks of the first reading.
+    """
+    from lpgen.terraform.cache import shared_reads
+
+    shared = shared_reads(source.path)
+    key = (source.text, source.rel)
+    result = shared.get(key) if shared is not None else None
+    if result is None:
+        from lpgen.terraform.compact import COMPACT_AFTER
+
+        result = _blocks_of(source, tree.parsed_chars >= COMPACT_AFTER)
+        tree.parsed_chars += len(source.text)
+        if shared is not None:
+            shared[key] = result
+    _add_parsed(tree, mdir, source, result)
+
+
+def _blocks_of(source: SourceFile, compacting: bool) -> list[Block] | ParseError:
+    """The top-level blocks of a file, or why it cannot be read. A big file is read in pieces
+    and compacted; another one compacted when ``compacting``."""
     from lpgen.terraform.cache import parse_many
+    from lpgen.terraform.chunks import CHUNK_MIN_CHARS, top_level_blocks
 
-    parsed = parse_many([(s.text, s.rel) for s in sources])
-    for source, result in zip(sources, parsed, strict=True):
-        _add_parsed(tree, mdir, source, result)
+    if len(source.text) >= CHUNK_MIN_CHARS:
+        try:
+            return [read_block(node, source, at) for node, at in top_level_blocks(source)]
+        except ParseError:
+            pass  # read whole below: its error is the file's
+    [result] = parse_many([(source.text, source.rel)])
+    if isinstance(result, ParseError):
+        return result
+    body = result.children[0]
+    del result
+    try:
+        return [
+            read_block(child, source, compacting=compacting)
+            for child in body.children
+            if isinstance(child, Tree) and child.data == "block"
+        ]
+    except ParseError as exc:
+        return exc
 
 
-def _add_parsed(tree: Tree_, mdir: ModuleDir, source: SourceFile, result: Any) -> None:
+def _add_parsed(
+    tree: Tree_, mdir: ModuleDir, source: SourceFile, result: list[Block] | ParseError
+) -> None:
     if isinstance(result, ParseError):
         if tree.options.strict:
             raise result
@@ -287,19 +349,9 @@ def _add_parsed(tree: Tree_, mdir: ModuleDir, source: SourceFile, result: Any) -
             Unresolved(source.rel, result.message, Location(source.rel, result.line or 1))
         )
         return
-    body = result.children[0]
-    try:
-        blocks = [
-            read_block(child, source)
-            for child in body.children
-            if isinstance(child, Tree) and child.data == "block"
-        ]
-    except ParseError as exc:
-        _add_parsed(tree, mdir, source, exc)
-        return
     mdir.files.append(source)
     tree.used_files.add(source.rel)
-    for block in blocks:
+    for block in result:
         mdir.add(block)
 
 
@@ -405,8 +457,6 @@ def load_dirs(
     holding only other resources are deferred until an expression needs them. With
     ``options.only_roots``, only those root directories and the modules they call are read.
     """
-    from lpgen.terraform.cache import parse_many
-
     if plan is None:  # a plan made by the caller for this tree's files (one scan, many reads)
         plan = plan_dirs(tree, found)
     infos, matter = plan.infos, plan.matter
@@ -423,9 +473,8 @@ def load_dirs(
                 mdir.deferred.append(info.source)
     # Parse trees are not cached per file: loading a pickled lark tree costs as much as
     # parsing the text again. Whole results are cached instead (lpgen.terraform.cache).
-    parsed = parse_many([(s.text, s.rel) for _, s in eager])
-    for (d, source), result in zip(eager, parsed, strict=True):
-        _add_parsed(tree, tree.dirs[d], source, result)
+    for d, source in eager:
+        _read_file(tree, tree.dirs[d], source)
 
 
 def load_deferred(tree: Tree_, mdir: ModuleDir) -> bool:
