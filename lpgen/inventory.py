@@ -337,11 +337,12 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
         if root.is_dir():
             scanned = scan_tree(root, opts.exclude)
             roots = scanned[2].roots()
-            if _parallel_groups(scanned[2], roots, workers) is not None:
+            groups = _parallel_groups(scanned[2], roots, workers)
+            if groups is not None:
                 # Each worker reads its roots one by one, freeing each one's read before
                 # the next (as with a cache, without storing anything): merged as a whole
                 # read would be, with the memory of one root's read per worker.
-                pairs = _read_roots(path, opts, roots, scanned, workers)
+                pairs = _read_roots(path, opts, roots, scanned, workers, groups)
                 return _merge([part for _, part in pairs], opts)
     if scanned is None:
         from lpgen.terraform.loader import shared_scan
@@ -394,10 +395,17 @@ def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Invento
 
 
 def _read_roots(
-    path: Path, opts: InventoryOptions, roots: list[tuple[Path, int]], scanned: Any, workers: int
+    path: Path,
+    opts: InventoryOptions,
+    roots: list[tuple[Path, int]],
+    scanned: Any,
+    workers: int,
+    groups: list[tuple[Path, ...]] | None = None,
 ) -> list[tuple[Path, _Partial]]:
-    """One partial per root module, read in parallel processes when there is enough text."""
-    groups = _parallel_groups(scanned[2], roots, workers)
+    """One partial per root module, read in parallel processes when there is enough text
+    (``groups``: the split, when the caller has made it already)."""
+    if groups is None:
+        groups = _parallel_groups(scanned[2], roots, workers)
     if groups is not None:
         from concurrent.futures import ProcessPoolExecutor
 
