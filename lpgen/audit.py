@@ -22,6 +22,7 @@ from lpgen.findings import (
     Rule,
     Severity,
     apply_suppressions,
+    commented_reader,
     filter_new,
     load_baseline,
     rebase_findings,
@@ -721,7 +722,7 @@ def run_audit(
     if path is not None:
         # until= dates are compared with the time ages are measured at.
         outcome = apply_suppressions(
-            findings, _terraform_reader(root or Path()), today=now.date()
+            findings, commented_reader(root or Path()), today=now.date()
         )
         findings = outcome.kept
         suppressed = len(outcome.suppressed)
@@ -742,18 +743,6 @@ def run_audit(
         notes=tuple(notes),
         inventory=inventory,
     )
-
-
-def _terraform_reader(root: Path) -> Callable[[str], str | None]:
-    def read(name: str) -> str | None:
-        if not name.endswith(".tf"):  # JSON has no comments to suppress with
-            return None
-        try:
-            return (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
-    return read
 
 
 def _duration(delta: timedelta) -> str:

@@ -21,6 +21,7 @@ from lpgen.findings import (
     Finding,
     Rule,
     apply_suppressions,
+    commented_reader,
     filter_new,
     load_baseline,
     register,
@@ -300,7 +301,7 @@ def _run_check(
     for address, loc in list(resources.items()):
         resources.setdefault(_INSTANCE_KEY.sub("", address), loc)
     kept, suppressed, warnings = _suppress(
-        findings, resources, _commented_reader(root), today=opts.today
+        findings, resources, commented_reader(root), today=opts.today
     )
     notes = list(ctx.notes) + warnings
     shown = kept
@@ -489,21 +490,7 @@ def _resource_locations(
     return out
 
 
-def _commented_reader(root: Path) -> Callable[[str], str | None]:
-    """Read a finding's file (named relative to ``root``) when it can hold comments."""
-
-    def read(name: str) -> str | None:
-        if not name.endswith((".tf", ".tfvars", ".tpl")):
-            return None
-        try:
-            return (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
-    return read
-
-
-_read_commented = _commented_reader(Path())
+_read_commented = commented_reader(Path())
 
 
 def _suppress(

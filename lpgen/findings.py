@@ -405,6 +405,21 @@ class SuppressionResult:
         ]
 
 
+def commented_reader(root: Path) -> Callable[[str], str | None]:
+    """Read a finding's file (named relative to ``root``) when it can hold comments (the
+    ``lpgen:ignore`` ones): Terraform, tfvars and templates; JSON cannot."""
+
+    def read(name: str) -> str | None:
+        if not name.endswith((".tf", ".tfvars", ".tpl")):
+            return None
+        try:
+            return (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return read
+
+
 def apply_suppressions(
     findings: Iterable[Finding],
     read_source: Callable[[str], str | None],
