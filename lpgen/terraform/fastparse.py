@@ -108,19 +108,7 @@ def _token(ttype: str, value: str, start: int, end: int) -> Token:
 
 def parse_fast(text: str) -> Tree[Any] | None:
     """The lark tree python-hcl2 gives for ``text``, or None where only python-hcl2 may say."""
-    try:
-        parser = _ts_parser()
-    except Exception:
-        return None
-    data = text.encode("utf-8")
-    tree = parser.parse(data)
-    root = tree.root_node
-    if root.has_error:
-        return None
-    try:
-        return _Builder(text, data).start(root)
-    except (_Fallback, RecursionError):
-        return None
+    return _read(text, None)
 
 
 def parse_lazy(text: str, rel: str) -> Tree[Any] | None:
@@ -129,16 +117,21 @@ def parse_lazy(text: str, rel: str) -> Tree[Any] | None:
     descriptions...). Its rule name and position are known at once; should building it
     meet what only python-hcl2 may read, python-hcl2 reads the file and gives that value
     (or its error, naming ``rel``)."""
+    return _read(text, rel)
+
+
+def _read(text: str, lazy_rel: str | None) -> Tree[Any] | None:
     try:
         parser = _ts_parser()
-    except Exception:
+    except Exception:  # not installed, or a binary that does not load here
         return None
     data = text.encode("utf-8")
     ts_tree = parser.parse(data)
     if ts_tree.root_node.has_error:
         return None
     builder = _Builder(text, data)
-    builder.lazy = _File(text, rel, ts_tree, builder.c)
+    if lazy_rel is not None:
+        builder.lazy = _File(text, lazy_rel, ts_tree, builder.c)
     try:
         return builder.start(ts_tree.root_node)
     except (_Fallback, RecursionError):
@@ -442,7 +435,7 @@ class _Builder:
         return self.mk("identifier", [tok])
 
     def attribute(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if len(children) != 3 or children[1].type != "=":
             raise _Fallback
         kids: list[Any] = [self.name(children[0])]
@@ -506,7 +499,7 @@ class _Builder:
 
     def expression(self, node: Any) -> Tree[Any]:
         """An ``expression`` node: a primary, then its attribute/index/splat accessors."""
-        return self.expression_of([c for c in node.children if c.type != "comment"])
+        return self.expression_of(_significant(node))
 
     def expression_of(self, children: list[Any]) -> Tree[Any]:
         if not children:
@@ -542,7 +535,7 @@ class _Builder:
         if t == "literal_value":
             return self.literal(node)
         if t == "variable_expr":
-            inner = [c for c in node.children if c.type != "comment"]
+            inner = _significant(node)
             if len(inner) != 1:
                 raise _Fallback
             word = self.text[self.c(inner[0].start_byte) : self.c(inner[0].end_byte)]
@@ -550,7 +543,7 @@ class _Builder:
                 return self.mk("literal_value", [self.ntok(_LITERALS[word], inner[0])])
             return self.identifier(inner[0])
         if t == "template_expr":
-            inner = [c for c in node.children if c.type != "comment"]
+            inner = _significant(node)
             if len(inner) != 1:
                 raise _Fallback
             if inner[0].type == "quoted_template":
@@ -559,7 +552,7 @@ class _Builder:
                 return self.heredoc(inner[0])
             raise _Fallback
         if t == "collection_value":
-            inner = [c for c in node.children if c.type != "comment"]
+            inner = _significant(node)
             if len(inner) != 1:
                 raise _Fallback
             if inner[0].type == "tuple":
@@ -570,7 +563,7 @@ class _Builder:
         if t == "function_call":
             return self.function_call(node)
         if t == "for_expr":
-            inner = [c for c in node.children if c.type != "comment"]
+            inner = _significant(node)
             if len(inner) != 1:
                 raise _Fallback
             if inner[0].type == "for_tuple_expr":
@@ -580,7 +573,7 @@ class _Builder:
         raise _Fallback
 
     def literal(self, node: Any) -> Tree[Any]:
-        inner = [c for c in node.children if c.type != "comment"]
+        inner = _significant(node)
         if len(inner) != 1:
             raise _Fallback
         lit = inner[0]
@@ -645,7 +638,7 @@ class _Builder:
         self.pos = e
 
     def interpolation(self, node: Any) -> Tree[Any]:
-        parts = [c for c in node.children if c.type != "comment"]
+        parts = _significant(node)
         if len(parts) != 3 or parts[0].type != "template_interpolation_start" \
                 or parts[2].type != "template_interpolation_end" \
                 or parts[1].type != "expression":
@@ -667,7 +660,7 @@ class _Builder:
         return self.mk("heredoc_template_trim" if trim else "heredoc_template", [tok])
 
     def tuple_(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if len(children) < 2 or children[0].type != "tuple_start" \
                 or children[-1].type != "tuple_end":
             raise _Fallback
@@ -687,7 +680,7 @@ class _Builder:
         return self.mk("tuple", kids)
 
     def object_(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if len(children) < 2 or children[0].type != "object_start" \
                 or children[-1].type != "object_end":
             raise _Fallback
@@ -707,7 +700,7 @@ class _Builder:
         return self.mk("object", kids)
 
     def object_elem(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if len(children) != 3 or children[1].type not in ("=", ":"):
             raise _Fallback
         key = children[0]
@@ -726,7 +719,7 @@ class _Builder:
         return self.mk("object_elem", kids)
 
     def function_call(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if len(children) < 3 or children[0].type != "identifier" \
                 or children[1].type != "(" or children[-1].type != ")":
             raise _Fallback
@@ -761,7 +754,7 @@ class _Builder:
         return self.mk("function_call", kids)
 
     def arguments(self, node: Any, call_kids: list[Any]) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         kids: list[Any] = []
         expect_expr = True
         ended = False
@@ -784,16 +777,14 @@ class _Builder:
         if not kids:
             raise _Fallback
         # The newlines before ")" belong to the arguments (python-hcl2 shifts them there).
-        after = node.next_sibling
-        while after is not None and after.type == "comment":
-            after = after.next_sibling
+        after = _next_significant(node)
         if after is None or after.type != ")":
             raise _Fallback
         self.gap(self.c(after.start_byte), kids)
         return self.mk("arguments", kids)
 
     def for_intro(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         types = [c.type for c in children]
         if types not in (
             ["for", "identifier", "in", "expression", ":"],
@@ -812,16 +803,14 @@ class _Builder:
         kids.append(self.expression(children[k + 1]))
         kids.append(self.ntok("COLON", children[k + 2], kids, ws=True))
         # Newlines after the colon are the intro's own (python-hcl2 shifts them there).
-        after = node.next_sibling
-        while after is not None and after.type == "comment":
-            after = after.next_sibling
+        after = _next_significant(node)
         if after is None:
             raise _Fallback
         self.gap(self.c(after.start_byte), kids)
         return self.mk("for_intro", kids)
 
     def for_cond(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if [c.type for c in children] != ["if", "expression"]:
             raise _Fallback
         kids: list[Any] = [self.ntok("IF", children[0])]
@@ -830,7 +819,7 @@ class _Builder:
         return self.mk("for_cond", kids)
 
     def for_tuple(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         types = [c.type for c in children]
         if types[:2] != ["tuple_start", "for_intro"] or types[-1] != "tuple_end" \
                 or types[2:-1] not in (["expression"], ["expression", "for_cond"]):
@@ -847,7 +836,7 @@ class _Builder:
         return self.mk("for_tuple_expr", kids)
 
     def for_object(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         types = [c.type for c in children]
         if types[:5] != ["object_start", "for_intro", "expression", "=>", "expression"] \
                 or types[-1] != "object_end" \
@@ -876,10 +865,10 @@ class _Builder:
         flat: list[Any] = []
         for node in nodes:
             if node.type == "splat":
-                inner = [c for c in node.children if c.type != "comment"]
+                inner = _significant(node)
                 if len(inner) != 1 or inner[0].type not in ("attr_splat", "full_splat"):
                     raise _Fallback
-                parts = [c for c in inner[0].children if c.type != "comment"]
+                parts = _significant(inner[0])
                 flat.append(parts[0])
                 flat.extend(parts[1:])
             elif node.type in ("get_attr", "index"):
@@ -920,7 +909,7 @@ class _Builder:
         return self.mk("expr_term", [self.mk(kind + "_expr_term", [term, self.mk(kind, kids)])])
 
     def get_attr(self, node: Any) -> Tree[Any]:
-        children = [c for c in node.children if c.type != "comment"]
+        children = _significant(node)
         if [c.type for c in children] != [".", "identifier"]:
             raise _Fallback
         kids: list[Any] = [self.ntok("DOT", children[0])]
@@ -932,12 +921,12 @@ class _Builder:
         return self.mk("get_attr", kids)
 
     def index(self, node: Any) -> Tree[Any]:
-        inner = [c for c in node.children if c.type != "comment"]
+        inner = _significant(node)
         if len(inner) != 1:
             raise _Fallback
         idx = inner[0]
         if idx.type == "new_index":
-            parts = [c for c in idx.children if c.type != "comment"]
+            parts = _significant(idx)
             if [c.type for c in parts] != ["[", "expression", "]"]:
                 raise _Fallback
             kids: list[Any] = [self.ntok("LSQB", parts[0])]
@@ -958,11 +947,11 @@ class _Builder:
         raise _Fallback
 
     def operation(self, node: Any) -> Tree[Any]:
-        inner = [c for c in node.children if c.type != "comment"]
+        inner = _significant(node)
         if len(inner) != 1:
             raise _Fallback
         op = inner[0]
-        parts = [c for c in op.children if c.type != "comment"]
+        parts = _significant(op)
         if op.type == "unary_operation":
             if len(parts) < 2 or parts[0].type not in ("-", "!"):
                 raise _Fallback
@@ -1024,11 +1013,11 @@ class _Builder:
         python-hcl2, to the right: the chain is read in source order and nested rightwards."""
         chain: list[list[Any]] = []
         while True:
-            parts = [c for c in node.children if c.type != "comment"]
+            parts = _significant(node)
             if [c.type for c in parts] != ["expression", "?", "expression", ":", "expression"]:
                 raise _Fallback
             chain.append(parts)
-            inner = [c for c in parts[0].children if c.type != "comment"]
+            inner = _significant(parts[0])
             if len(inner) == 1 and inner[0].type == "conditional":
                 node = inner[0]
                 continue
@@ -1054,7 +1043,17 @@ class _Builder:
 
 
 def _significant(node: Any) -> list[Any]:
+    """A node's children, tree-sitter's comment nodes left out (comments are lexed again
+    from the text between tokens)."""
     return [c for c in node.children if c.type != "comment"]
+
+
+def _next_significant(node: Any) -> Any:
+    """The sibling after ``node``, comments skipped (None at the end)."""
+    after = node.next_sibling
+    while after is not None and after.type == "comment":
+        after = after.next_sibling
+    return after
 
 
 def _root_rule(node: Any, text: str, c: Any) -> str:
