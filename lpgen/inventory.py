@@ -178,7 +178,7 @@ def _collect_unpaused(
     path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None, scanned: Any = None
 ) -> _Partial:
     from lpgen.accounting import Accountant
-    from lpgen.terraform.loader import load_tree, walk_instances
+    from lpgen.terraform.loader import load_tree, release, walk_instances
 
     tree, roots = load_tree(path, _load_options(opts, only_roots), scanned)
     inv = Inventory(root=str(tree.root), account_id=opts.account_id, partition=opts.partition)
@@ -188,7 +188,9 @@ def _collect_unpaused(
     )
     conditional = _Builder(inv.conditional)
     accountant = Accountant(inv, builder, conditional)
+    read: list[Any] = []
     for mi in walk_instances(tree, roots):
+        read.append(mi)
         for obj in mi.resource_objs("managed"):
             if (
                 obj.rtype in IAM_RESOURCE_TYPES
@@ -211,10 +213,23 @@ def _collect_unpaused(
 
     for mi in roots:
         inv.account_sources.extend(declared_accounts(mi))
-    return _Partial(
+    part = _Partial(
         inv, builder.policy_refs, conditional.policy_refs, tree.unresolved, tree.warnings,
         tree.not_followed, set(tree.used_files),
     )
+    global _read_chars
+    _read_chars += tree.parsed_chars
+    if _read_chars >= RELEASE_AFTER_CHARS:
+        release(read)  # freed by reference counting now, not by the collector's next pass
+    return part
+
+
+# Characters of .tf text read by this process's reads of root modules so far. Once a process
+# has read this much, each root's read is freed as soon as it is done (its reference cycles
+# broken, see lpgen.terraform.loader.release): freeing costs time, about a tenth of a read,
+# which is not worth paying for a tree this small (what it keeps is a few hundred MB at most).
+RELEASE_AFTER_CHARS = 2_000_000
+_read_chars = 0
 
 
 def _dedupe(items: Iterable[Unresolved], key: Any) -> list[Unresolved]:

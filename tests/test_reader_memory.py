@@ -303,3 +303,71 @@ def test_parallel_reads_root_by_root_give_the_whole_read(
     for root in MULTI_ROOT_DIRS:
         whole = _read(root, jobs=1)  # one process, one read of the whole tree
         assert _read(root, jobs=2) == whole, root
+
+
+def test_a_root_read_is_freed_by_breaking_its_cycles_without_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RELEASE_AFTER_CHARS, a root's read is freed by reference counting alone: the
+    collector never runs (paused, and lpgen's own collection never due), yet the first
+    root's read is gone before the second is read, and the inventory is the same."""
+    import lpgen.inventory as inventory_mod
+    import lpgen.terraform.loader as loader_mod
+    from tests.test_root_cache import write_tree
+
+    reads: list[weakref.ref[Any]] = []
+    alive_at_next: list[bool] = []
+    real = loader_mod.load_tree
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        alive_at_next.extend(r() is not None for r in reads)
+        tree, roots = real(*args, **kwargs)
+        reads.append(weakref.ref(tree))
+        return tree, roots
+
+    root = write_tree(tmp_path / "tree")
+    expected = render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+    monkeypatch.setattr(loader_mod, "load_tree", spy)
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)
+    monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 10**12)  # never collects
+    monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 0)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=1))
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(reads) == 2 and alive_at_next == [False]
+    assert render_json(inv) == expected
+
+
+def test_below_the_release_threshold_a_read_is_left_to_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lpgen.inventory as inventory_mod
+    import lpgen.terraform.loader as loader_mod
+    from tests.test_root_cache import write_tree
+
+    released: list[int] = []
+    real = loader_mod.release
+    monkeypatch.setattr(loader_mod, "release", lambda mis: released.append(1) or real(mis))
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)
+    monkeypatch.setattr(inventory_mod, "_read_chars", 0)
+    root = write_tree(tmp_path / "tree")
+    build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=1))
+    assert released == []  # a small tree: freeing it is not worth its cost
+
+
+@pytest.mark.parametrize(
+    "root", FIXTURE_DIRS, ids=[d.relative_to(REPO).as_posix() for d in FIXTURE_DIRS]
+)
+def test_releasing_each_read_gives_the_same_inventory(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lpgen.inventory as inventory_mod
+
+    monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 10**12)
+    kept = _read(root, jobs=1)
+    monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 0)
+    assert _read(root, jobs=1) == kept
