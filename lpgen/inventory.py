@@ -312,27 +312,20 @@ def _parallel_groups(
     whole = parsed(order)
     if whole < PARALLEL_MIN_CHARS:
         return None
-
-    def pack(limit: int) -> list[list[Path]]:
-        """Runs of roots, in order, each parsing at most ``limit`` (a root alone may not)."""
-        runs: list[list[Path]] = [[]]
-        for d in order:
-            if runs[-1] and parsed([*runs[-1], d]) > limit:
-                runs.append([])
-            runs[-1].append(d)
-        return runs
-
-    # The smallest limit that packs the roots into ``workers`` runs (runs keep root order,
-    # so the partial inventories merge as one read would).
-    low, high = max(parsed([d]) for d in order), whole
-    while low < high:
-        mid = (low + high) // 2
-        if len(pack(mid)) <= workers:
-            high = mid
-        else:
-            low = mid + 1
-    groups = [tuple(run) for run in pack(low)]
-    if len(groups) < 2 or low > whole * PARALLEL_MAX_SHARE:
+    # Longest first, each root to the group whose text grows least with it (a module its
+    # roots call already is not parsed again); each group keeps the roots in tree order, and
+    # the partial inventories are put back in that order (_read_roots), so that they merge as
+    # one read would.
+    rank = {d: n for n, d in enumerate(order)}
+    runs: list[list[Path]] = [[] for _ in range(workers)]
+    sizes = [0] * workers
+    for d in sorted(order, key=lambda d: (-parsed([d]), rank[d])):
+        grown = [parsed([*run, d]) for run in runs]
+        best = min(range(workers), key=lambda k: (grown[k], k))
+        runs[best].append(d)
+        sizes[best] = grown[best]
+    groups = [tuple(sorted(run, key=rank.__getitem__)) for run in runs if run]
+    if len(groups) < 2 or max(sizes) > whole * PARALLEL_MAX_SHARE:
         return None
     return groups
 
@@ -431,7 +424,9 @@ def _read_roots(
             results = list(
                 pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])
             )
-        return [pair for result in results for pair in result]
+        rank = {d: n for n, (d, _) in enumerate(roots)}
+        return sorted((pair for result in results for pair in result),
+                      key=lambda pair: rank[pair[0]])  # fmt: skip
     from lpgen.terraform.cache import shared_parses
 
     with shared_parses(_read_by_several(scanned, [d for d, _ in roots])):

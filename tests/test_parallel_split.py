@@ -112,3 +112,23 @@ def test_the_split_balances_what_each_worker_parses(
     [groups] = splits
     assert [[d.name for d in g] for g in groups] == [["a"], ["b", "c"]]
     assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_the_split_need_not_keep_roots_in_runs_and_merges_in_tree_order(
+    tmp_path: Path, splits: list[Any], cache: bool
+) -> None:
+    # In tree order a, b, c, d: runs of roots could at best give 100 and 60 policies; taking
+    # the biggest first gives 80 and 80, and the inventory still lists them in tree order.
+    root = tmp_path / "tree"
+    for env, count in (("a", 50), ("b", 50), ("c", 30), ("d", 30)):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(count)))
+    opts = InventoryOptions(jobs=2, cache_dir=tmp_path / "cache" if cache else None)
+    split = render_json(build_inventory(root, options=opts))
+    [groups] = splits
+    assert [[d.name for d in g] for g in groups] == [["a", "c"], ["b", "d"]]
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+    names = [n for n in ("a0", "b0", "c0", "d0")]
+    assert [split.index(f'"{n}"') for n in names] == sorted(split.index(f'"{n}"') for n in names)
