@@ -105,6 +105,38 @@ def test_a_big_file_read_in_pieces_gives_the_same_inventory(
     assert len(inv.memberships) == 600
 
 
+def test_a_big_file_read_in_pieces_keeps_no_piece_s_parse_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values built on first use would keep the fast reader's tree of their whole piece
+    alive (about 90 bytes a character, more than the piece's lark tree): pieces are built
+    whole, and once a piece is taken apart nothing of its reading remains."""
+    import lpgen.terraform.fastparse as fastparse_mod
+
+    text = _big_file(300, 600)
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 10_000)
+    monkeypatch.setattr(chunks, "CHUNK_CHARS", 5_000)
+    lazy_reads: list[str] = []
+    real = fastparse_mod.parse_lazy
+    monkeypatch.setattr(fastparse_mod, "parse_lazy",
+                        lambda text, rel: lazy_reads.append(rel) or real(text, rel))
+    files: list[weakref.ref[Any]] = []
+    real_file = fastparse_mod._File.__init__
+
+    def spy(self: Any, *args: Any) -> None:
+        real_file(self, *args)
+        files.append(weakref.ref(self))
+
+    monkeypatch.setattr(fastparse_mod._File, "__init__", spy)
+    source = SourceFile(tmp_path / "main.tf", "main.tf", text)
+    from lpgen.terraform.loader import read_block
+
+    blocks = [read_block(node, source, at) for node, at in chunks.top_level_blocks(source)]
+    assert len(blocks) == 1 + 300 + 3 * 600
+    assert lazy_reads == [] and all(f() is None for f in files)
+
+
 @pytest.mark.parametrize("closing_lines", [1, 8])
 def test_a_piece_that_does_not_parse_is_extended_or_the_file_read_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closing_lines: int

@@ -58,7 +58,8 @@ def top_level_blocks(
         end = _next_cut(text, start + size)
         for attempt in range(_EXTEND_TRIES + 1):
             try:
-                tree = parse_hcl(text[start:end], rel=source.rel)
+                # Built whole: lazy values would keep every piece's parse alive.
+                tree = parse_hcl(text[start:end], rel=source.rel, lazy=False)
                 break
             except ParseError:
                 if end == len(text) or attempt == _EXTEND_TRIES:

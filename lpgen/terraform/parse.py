@@ -153,12 +153,16 @@ def reader() -> str:
 
 
 def parse_hcl(
-    text: str, *, rel: str, offset: int = 0, line_of: Any = None, reference: bool = False
+    text: str, *, rel: str, offset: int = 0, line_of: Any = None, reference: bool = False,
+    lazy: bool = True,
 ) -> Tree[Any]:
     """Parse HCL text into a lark tree; positions are shifted by ``offset``.
 
     The fast reader is tried first unless ``reference`` (python-hcl2 only, as for checking
-    that a rewritten file still parses) or ``LPGEN_PARSER=python-hcl2``.
+    that a rewritten file still parses) or ``LPGEN_PARSER=python-hcl2``. Its attribute values
+    are built when first used, unless ``lazy`` is false: a value not built yet keeps the fast
+    reader's tree of the whole text alive (about 90 bytes a character), which a caller that
+    reads a big file piece by piece, to hold only one piece's parse at a time, cannot afford.
 
     An interpolation that spans several lines inside a quoted string is valid HCL that
     python-hcl2 rejects; such newlines are turned into spaces (same length, so every
@@ -170,7 +174,8 @@ def parse_hcl(
         from lpgen.terraform.fastparse import parse_fast, parse_lazy
 
         # A whole file's attribute values are built when first used (most never are).
-        fast = parse_lazy(text, rel) if mode == "auto" and not offset else parse_fast(text)
+        fast = (parse_lazy(text, rel) if mode == "auto" and lazy and not offset
+                else parse_fast(text))  # fmt: skip
         if fast is not None:
             if mode == "verify":
                 _verify(fast, text, rel)
