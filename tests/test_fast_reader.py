@@ -218,6 +218,23 @@ def test_rewritten_files_are_checked_by_python_hcl2(monkeypatch: pytest.MonkeyPa
     assert check_parses([("a = [\n", "bad.tf")], jobs=1)[0] is not None
 
 
+def test_rewritten_files_checked_in_parallel_keep_their_verdicts_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checked biggest first in two workers, each verdict still belongs to its file."""
+    from lpgen.terraform import cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "VERIFY_PARALLEL_MIN_CHARS", 0)
+    items = [("a = 1\n", "small.tf"), ("b = [\n" + "x" * 50, "bad-big.tf"),
+             ('c = "' + "y" * 200 + '"\n', "big.tf"), ("d = {\n", "bad-small.tf")]
+    verdicts = cache_mod.check_parses(items, jobs=2)
+    assert [v is None for v in verdicts] == [True, False, True, False]
+    assert [v.file for v in verdicts if v is not None] == ["bad-big.tf", "bad-small.tf"]
+    shown = [(v.file, v.line, v.message) if v else None for v in verdicts]
+    alone = cache_mod.check_parses(items, jobs=1)
+    assert shown == [(v.file, v.line, v.message) if v else None for v in alone]
+
+
 def test_reader_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = fastparse.parse_lazy

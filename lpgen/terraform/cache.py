@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 3
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
+# Rewritten files are checked by python-hcl2, about 2 µs a character: from this much text, in
+# parallel (starting a worker costs about 10 ms).
+VERIFY_PARALLEL_MIN_CHARS = 50_000
 
 
 @lru_cache(maxsize=1)
@@ -421,19 +424,25 @@ def check_parses(
     """Whether each ``(text, rel)`` parses (None) or the error, by python-hcl2 itself (the
     reference reader: this checks rewritten files); only the verdict crosses process
     boundaries, so big batches are checked in parallel cheaply."""
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    workers = min(jobs if jobs is not None else min(os.cpu_count() or 1, 8), len(items))
     size = sum(len(t) for t, _ in items)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        if workers > 1 and len(items) > 1 and size >= PARALLEL_MIN_CHARS:
+        if workers > 1 and size >= VERIFY_PARALLEL_MIN_CHARS:
             from concurrent.futures import ProcessPoolExecutor
 
             from lpgen.terraform.parse import _parser
 
             _parser()  # load the grammar once, before the workers fork
+            # Biggest first, one file at a time: the workers finish together.
+            order = sorted(range(len(items)), key=lambda n: -len(items[n][0]))
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(_parse_ok, items, chunksize=4))
+                done = list(pool.map(_parse_ok, [items[n] for n in order]))
+            out: list[ParseError | None] = [None] * len(items)
+            for n, verdict in zip(order, done, strict=True):
+                out[n] = verdict
+            return out
         return [_parse_ok(item) for item in items]
     finally:
         if enabled:
