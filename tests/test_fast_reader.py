@@ -425,3 +425,225 @@ def test_python_hcl2_values_from_the_fast_tree_are_its_own() -> None:
         assert _loads(text) == expected, path
         compared += 1
     assert compared > 100
+
+
+# --- block bodies built on first use --------------------------------------------------------
+
+
+def _top_bodies(tree: object) -> list[object]:
+    from lark import Tree
+
+    assert isinstance(tree, Tree)
+    return [
+        next(c for c in child.children if isinstance(c, Tree) and c.data == "body")
+        for child in tree.children[0].children
+        if isinstance(child, Tree) and child.data == "block"
+    ]
+
+
+def test_block_bodies_are_built_when_first_used() -> None:
+    text = (
+        'resource "aws_iam_user" "u" {\n  name = "ana" # who\n  tags = { a = 1 }\n}\n\n'
+        'resource "aws_instance" "i" {\n  ami = var.a\n    + 1\n  ebs_block_device {\n'
+        '    size = 8\n  }\n  lifecycle {\n  }\n}\nlocals {}\n'
+    )
+    tree = parse_lazy(text, "m.tf")
+    bodies = _top_bodies(tree)
+    assert [fastparse.unbuilt(b) for b in bodies] == [True, True, True]
+    # The blocks' own positions are known before their bodies are built.
+    block = tree.children[0].children[2]  # type: ignore[union-attr]
+    assert (block.meta.start_pos, block.meta.end_pos) == (text.index('resource "aws_in'),
+                                                          text.index("}\nlocals") + 1)
+    assert fastparse.unbuilt(bodies[1])
+    assert first_difference(tree, reference(text)) is None  # builds every body
+    assert not any(fastparse.unbuilt(b) for b in bodies)
+
+
+def test_lazy_bodies_built_one_by_one_equal_the_eager_ones() -> None:
+    """Every fixture: each body built on its own (in any order) is the eager reading's."""
+    compared = 0
+    for path in _files():
+        text = _text(path)
+        if text is None:
+            continue
+        text = for_parser(text)
+        lazy, eager = parse_lazy(text, "x.tf"), parse_fast(text)
+        if lazy is None or eager is None:
+            continue
+        for a, b in reversed(list(zip(_top_bodies(lazy), _top_bodies(eager), strict=True))):
+            assert first_difference(a, b) is None, path
+            compared += 1
+    assert compared > 300
+
+
+def test_most_fixture_bodies_are_left_for_later() -> None:
+    """The check that a body may wait must accept ordinary Terraform, or the speed is gone
+    silently."""
+    bodies = lazy = 0
+    for path in _files():
+        text = _text(path)
+        tree = parse_lazy(for_parser(text), "x.tf") if text is not None else None
+        if tree is None:
+            continue
+        found = _top_bodies(tree)
+        bodies += len(found)
+        lazy += sum(fastparse.unbuilt(b) for b in found)
+    assert bodies > 300 and lazy >= 0.9 * bodies, (lazy, bodies)
+
+
+# Bodies that the eager reading leaves to python-hcl2 (which rejects them or reads them its
+# own way): the whole file still is, at once, whatever block they are in.
+STRUCTURAL = {
+    "newline before =": 'resource "a" "b" {\n  x\n  = 1\n}\n',
+    "newline after =": 'resource "a" "b" {\n  x =\n  1\n}\n',
+    "comment before =": 'resource "a" "b" {\n  x /* c */ = 1\n}\n',
+    "a name python-hcl2 does not lex as one": 'resource "a" "b" {\n  n\u00e9 = 1\n}\n',
+    "newline in a nested block's head": 'resource "a" "b" {\n  dynamic\n  "c" {\n  }\n}\n',
+    "comment in a nested block's head": 'resource "a" "b" {\n  c /* x */ "d" {\n  }\n}\n',
+    "a name in a nested block": 'resource "a" "b" {\n  c {\n    \u00e9 = 1\n  }\n}\n',
+    "a no-break space": 'resource "a" "b" {\n  x = 1\u00a0\n}\n',
+}
+
+
+@pytest.mark.parametrize("text", STRUCTURAL.values(), ids=STRUCTURAL.keys())
+def test_a_body_the_eager_reading_declines_declines_the_file(text: str) -> None:
+    assert parse_fast(for_parser(text)) is None
+    assert parse_lazy(for_parser(text), "m.tf") is None
+    agree(text)
+
+
+def test_a_body_set_twice_is_read_at_once() -> None:
+    """An argument set twice is the file's error (the loader says so): its body is built at
+    once, in whichever block, so that the error never depends on what is used."""
+    text = 'resource "a" "b" {\n  x = 1\n}\nresource "c" "d" {\n  e {\n    y = 1\n    y = 2\n  }\n}\n'
+    bodies = _top_bodies(parse_lazy(text, "m.tf"))
+    assert [fastparse.unbuilt(b) for b in bodies] == [True, False]
+
+
+def test_a_lazy_body_the_fast_reader_cannot_build_is_python_hcl2s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should building a body later meet what only python-hcl2 may read, python-hcl2 reads
+    the file and gives that body; if it rejects the file, the error names the file."""
+    text = 'resource "a" "b" {\n  x = [1, 2] # c\n  y {\n    z = "s"\n  }\n}\nw = 1\n'
+    tree = parse_lazy(text, "mod/m.tf")
+    (body,) = _top_bodies(tree)
+    assert fastparse.unbuilt(body)
+
+    def refuse(self: object, node: object, kids: object) -> None:
+        raise fastparse._Fallback
+
+    monkeypatch.setattr(fastparse._Builder, "body_elements", refuse)
+    assert first_difference(tree, reference(text)) is None
+    assert type(body.children[0].children[-1]) is not fastparse._LazyValue  # type: ignore[attr-defined]
+
+    tree = parse_lazy(text, "mod/m.tf")
+    (body,) = _top_bodies(tree)
+
+    def rejects(text: str, **kwargs: object) -> object:
+        raise ParseError("cannot parse HCL: unexpected 'x'", file="mod/m.tf", line=2)
+
+    monkeypatch.setattr(parse, "_parse_reference", rejects)
+    for _ in range(2):  # asked again, the same error
+        with pytest.raises(ParseError) as err:
+            body.children  # type: ignore[attr-defined]  # noqa: B018
+        assert err.value.file == "mod/m.tf"
+
+
+def test_a_lazy_body_pickles_and_copies_as_a_plain_tree() -> None:
+    import copy
+    import pickle
+
+    from lark import Tree
+
+    text = 'a "b" {\n  c = [1, 2]\n}\nd {}\n'
+    for body in _top_bodies(parse_lazy(text, "m.tf")):
+        back = pickle.loads(pickle.dumps(body))
+        assert type(back) is Tree and back == body  # (lark's tokens pickle without end_pos)
+        assert (back.meta.empty, back.meta.start_pos, back.meta.end_pos) == (
+            body.meta.empty, body.meta.start_pos, body.meta.end_pos)  # type: ignore[attr-defined]
+    for body in _top_bodies(parse_lazy(text, "m.tf")):
+        deep = copy.deepcopy(body)
+        assert type(deep) is Tree and deep == body and deep.meta is body.meta  # type: ignore[attr-defined]
+        assert first_difference(body.copy(), body) is None  # type: ignore[attr-defined]
+
+
+def _blocks(text: str) -> list[object]:
+    from lpgen.terraform.loader import _blocks_of
+    from lpgen.terraform.parse import SourceFile
+
+    found = _blocks_of(SourceFile(Path("m.tf"), "m.tf", text), False)
+    assert isinstance(found, list)
+    return list(found)
+
+
+def _shape(block: object) -> object:
+    """What the loader keeps of a block: type, labels, where it and each argument are,
+    every expression, nested blocks."""
+    from lpgen.terraform.loader import Block
+    from lpgen.terraform.parse import span
+
+    assert isinstance(block, Block)
+    return (
+        block.type, block.labels, span(block.node),
+        {k: (span(v), span(block.attr_nodes[k]), v) for k, v in block.attrs.items()},
+        [_shape(b) for b in block.blocks],
+    )
+
+
+def test_blocks_taken_apart_when_used_equal_those_of_python_hcl2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lpgen.terraform.loader import Block
+
+    compared = lazy = 0
+    for path in _files():
+        text = _text(path)
+        if text is None or len(text) > 200_000:
+            continue
+        monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+        try:
+            ref = _blocks(text)
+        except AssertionError:
+            continue  # a file python-hcl2 rejects
+        monkeypatch.setenv("LPGEN_PARSER", "auto")
+        fast = _blocks(text)
+        lazy += sum(isinstance(b, Block) and b._pending is not None for b in fast)
+        assert [_shape(b) for b in fast] == [_shape(b) for b in ref], path
+        compared += len(fast)
+    assert compared > 300 and lazy > 0.9 * compared
+
+
+def _run(tree: Path, reader: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "LPGEN_PARSER": reader}
+    res = CliRunner().invoke(main, ["inventory", str(tree), "--no-cache", *args], env=env)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_an_argument_set_twice_in_an_unrelated_resource_is_still_the_files_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "iam.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  name = "ana"\n}\n'
+        'resource "aws_instance" "i" {\n  ami = "x"\n  root_block_device {\n'
+        '    volume_size = 8\n    volume_size = 9\n  }\n}\n'
+    )
+    (tmp_path / "ok.tf").write_text('resource "aws_iam_user" "b" {\n  name = "bo"\n}\n')
+    for args in ((), ("--strict",)):
+        fast = _run(tmp_path, "auto", *args)
+        assert fast == _run(tmp_path, "python-hcl2", *args)
+        assert 'iam.tf:8: attribute redefined: the argument "volume_size" was already set at' \
+            " iam.tf:7 (each argument may be set only once)" in fast[2]
+    users = json.loads(_run(tmp_path, "auto", "--format", "json")[1])["users"]
+    assert [u["name"] for u in users] == ["bo"]
+
+
+def test_what_is_never_used_in_a_nested_block_is_not_judged(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  name = "ana"\n}\n'
+        'resource "aws_instance" "i" {\n  ebs_block_device {\n    volume_size = var.n -10\n'
+        '  }\n}\n'
+    )
+    code, out, err = _run(tmp_path, "auto", "--format", "json")
+    assert code == 0, err
+    assert [u["name"] for u in json.loads(out)["users"]] == ["ana"]

@@ -59,6 +59,16 @@ _HEREDOC_TRIM = re.compile(
     r"(?P=heredoc_trim)\r?\n"
 )
 
+# What makes a block's body be built at once (see _Builder.deferrable): a carriage return
+# alone, or a space python-hcl2 does not skip but tree-sitter's grammar may (\s).
+_ODD_BYTES = re.compile(
+    rb"\r(?!\n)|[\x0b\x0c]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]"
+    rb"|\xe2\x81\x9f|\xe3\x80\x80|\xef\xbb\xbf"
+)
+_BLANK_BYTES = re.compile(rb"[ \t\r]*")
+_NAME_BYTES = re.compile(rb"[a-zA-Z_][a-zA-Z0-9_-]*")
+_PLAIN_LABEL = re.compile(rb'"[^"\\$%\r\n]*"')
+
 _KEYWORDS = {
     "in": "IN", "for": "FOR", "if": "IF", "for_each": "FOR_EACH", "else": "ELSE",
     "endif": "ENDIF", "endfor": "ENDFOR",
@@ -149,17 +159,36 @@ class _File:
         self.c = c
         self._reference: Tree[Any] | None = None
 
-    def reference_value(self, attr_start: int) -> Tree[Any]:
-        """python-hcl2's tree of the value of the attribute that starts at ``attr_start``."""
+    def reference(self) -> Tree[Any]:
+        """python-hcl2's tree of the file (read once, when first needed)."""
         from lpgen.terraform.parse import _parse_reference
 
         if self._reference is None:
             self._reference = _parse_reference(self.text, rel=self.rel, offset=0, line_of=None)
-        for node in self._reference.iter_subtrees():
+        return self._reference
+
+    def reference_value(self, attr_start: int) -> Tree[Any]:
+        """python-hcl2's tree of the value of the attribute that starts at ``attr_start``."""
+        for node in self.reference().iter_subtrees():
             if node.data == "attribute" and not node.meta.empty \
                     and node.meta.start_pos == attr_start:
                 value: Tree[Any] = node.children[-1]
                 return value
+        from lpgen.errors import ParseError
+
+        raise ParseError("the fast reader and python-hcl2 disagree on this file "
+                         "(LPGEN_PARSER=python-hcl2 reads it with python-hcl2 alone)",
+                         file=self.rel)
+
+    def reference_body(self, start: int, end: int) -> Tree[Any]:
+        """python-hcl2's tree of the body of the block at ``start``-``end``."""
+        ref = self.reference()
+        for node in ref.children[0].children:
+            if isinstance(node, Tree) and node.data == "block" and not node.meta.empty \
+                    and (node.meta.start_pos, node.meta.end_pos) == (start, end):
+                for child in node.children:
+                    if isinstance(child, Tree) and child.data == "body":
+                        return child
         from lpgen.errors import ParseError
 
         raise ParseError("the fast reader and python-hcl2 disagree on this file "
@@ -236,6 +265,95 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
         return Tree(self.data, self.children, meta=self._meta)
 
 
+class _LazyBody(Tree):  # type: ignore[type-arg]
+    """The body of a top-level block, built on first use of its children or position.
+
+    Most blocks of a file are never looked at (other resources, in a file that also
+    declares IAM): their bodies cost only the check that building them later gives what
+    building them now would (:meth:`_Builder.deferrable`). Should building meet what only
+    python-hcl2 may read all the same, python-hcl2 reads the file and gives that body (or
+    its error, naming the file)."""
+
+    def __init__(self, node: Any, file: _File, start: int, end: int,
+                 block: tuple[int, int]) -> None:
+        self.data = "body"
+        self._kids: list[Any] | None = None
+        self._span: Any = None
+        self._node = node  # tree-sitter's body node (None: an empty body)
+        self._file = file
+        self._at = (start, end)  # from after "{" to "}"
+        self._block = block  # where the block is
+
+    @property
+    def built(self) -> bool:
+        return self._kids is not None
+
+    @property
+    def children(self) -> list[Any]:
+        if self._kids is None:
+            self._build()
+        assert self._kids is not None
+        return self._kids
+
+    @children.setter
+    def children(self, value: list[Any]) -> None:
+        if self._kids is None:
+            self._build()
+        self._kids = value
+
+    @property
+    def _meta(self) -> Any:
+        if self._kids is None:
+            self._build()
+        return self._span
+
+    @_meta.setter
+    def _meta(self, value: Any) -> None:
+        if self._kids is None:
+            self._build()
+        self._span = value
+
+    def _build(self) -> None:
+        file = self._file
+        builder = _Builder.__new__(_Builder)
+        builder.text = file.text
+        builder.c = file.c
+        start, end = self._at
+        builder.pos = start
+        builder.absorber = None
+        builder.spine = []
+        builder.lazy = file
+        try:
+            kids: list[Any] = []
+            if self._node is not None:
+                builder.body_elements(self._node, kids)
+            builder.gap(end, kids)
+            tree = builder.mk_body("body", kids)
+        except (_Fallback, RecursionError):
+            tree = file.reference_body(*self._block)
+        self._span = tree._meta
+        self._kids = list(tree.children)
+        self._node = None
+
+    def __reduce__(self) -> Any:
+        span: Any = self._meta
+        meta = EMPTY if span.empty else _Span(span.start_pos, span.end_pos)
+        return (Tree, (self.data, self.children, meta))
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        import copy
+
+        return Tree(self.data, copy.deepcopy(self.children, memo), meta=self._meta)
+
+    def copy(self) -> Any:
+        return Tree(self.data, self.children, meta=self._meta)
+
+
+def unbuilt(tree: Any) -> bool:
+    """Whether ``tree`` is a block's body not built yet (see :class:`_LazyBody`)."""
+    return type(tree) is _LazyBody and not tree.built
+
+
 class _Origin:
     __slots__ = ("end_pos", "start_pos")
 
@@ -255,6 +373,7 @@ class _Builder:
 
     def __init__(self, text: str, data: bytes) -> None:
         self.text = text
+        self.data = data
         self.pos = 0
         # The innermost binary operation ending at self.pos (it takes a newline that
         # follows), and the nodes built since that end at the same place.
@@ -403,9 +522,29 @@ class _Builder:
                 raise _Fallback
         kids: list[Any] = []
         if body is not None:
-            self.body_elements(body, kids)
+            if self.lazy is not None:
+                self.top_elements(body, kids)
+            else:
+                self.body_elements(body, kids)
         self.gap(len(self.text), kids)
         return self.mk_body("start", [self.mk_body("body", kids)])
+
+    def top_elements(self, body: Any, kids: list[Any]) -> None:
+        """The file's attributes and blocks, each block's body to be built on first use
+        when nothing in it can be other than the eager reading (see :class:`_LazyBody`)."""
+        for child in body.children:
+            t = child.type
+            if t == "attribute":
+                self.gap(self.c(child.start_byte), kids)
+                kids.append(self.attribute(child))
+            elif t == "block":
+                self.gap(self.c(child.start_byte), kids)
+                if self.deferrable(child):
+                    kids.append(self.lazy_block(child))
+                else:
+                    kids.append(self.block(child))
+            elif t != "comment":
+                raise _Fallback
 
     def body_elements(self, body: Any, kids: list[Any]) -> None:
         for child in body.children:
@@ -494,6 +633,127 @@ class _Builder:
         if state != "done":
             raise _Fallback
         return self.mk("block", kids)
+
+    def lazy_block(self, node: Any) -> Tree[Any]:
+        """A top-level block whose head is built now and whose body when first used."""
+        assert self.lazy is not None
+        children = _significant(node)
+        kids: list[Any] = []
+        seen_type = False
+        k = 0
+        for k, child in enumerate(children):  # noqa: B007 - k is where the head ends
+            t = child.type
+            if t == "identifier":
+                kids.append(self.name(child))
+                seen_type = True
+            elif t == "string_lit" and seen_type:
+                kids.append(self.string(child))
+            elif t == "block_start" and seen_type:
+                kids.append(self.ntok("LBRACE", child, kids))
+                break
+            else:
+                raise _Fallback
+        else:
+            raise _Fallback
+        rest = children[k + 1 :]
+        types = [c.type for c in rest]
+        if types == ["block_end"]:
+            body = None
+        elif types == ["body", "block_end"]:
+            body = rest[0]
+        else:
+            raise _Fallback
+        end = self.c(rest[-1].start_byte)
+        start: Any = kids[0]
+        block_span = (start._meta.start_pos, self.c(rest[-1].end_byte))
+        kids.append(_LazyBody(body, self.lazy, self.pos, end, block_span))
+        self.pos = end
+        self.absorber = None
+        self.spine = []
+        kids.append(self.ntok("RBRACE", rest[-1]))
+        return self.mk("block", kids)
+
+    def deferrable(self, node: Any) -> bool:
+        """Whether the body of the top-level block ``node`` can be built later: building it
+        cannot fail (tree-sitter's tree is one the eager reading maps whole: no newline or
+        comment where python-hcl2's grammar has no place for one, names python-hcl2 lexes
+        as names, plain labels...) and no body in it sets an attribute twice (the loader
+        reports that when it reads the file). Anything else is built at once, as before,
+        so that what the file gives (or the error it is) does not depend on what is used.
+        Cheap: tree-sitter's nodes are looked at, nothing is built."""
+        data = self.data
+        if _ODD_BYTES.search(data, node.start_byte, node.end_byte) is not None:
+            return False
+        for child in node.children:
+            if child.type == "body":
+                return self._plain_body(child)
+        return True
+
+    def _plain_body(self, body: Any) -> bool:
+        data = self.data
+        names: set[bytes] = set()
+        for child in body.children:
+            t = child.type
+            if t == "attribute":
+                kids = child.children
+                if len(kids) != 3:
+                    return False
+                name, eq, value = kids
+                if name.type != "identifier" or eq.type != "=" or value.type != "expression":
+                    return False
+                s, e = name.start_byte, name.end_byte
+                vs = value.start_byte
+                if _BLANK_BYTES.fullmatch(data, e, eq.start_byte) is None \
+                        or _BLANK_BYTES.fullmatch(data, eq.end_byte, vs) is None:
+                    return False
+                word = data[s:e]
+                if word in names or _NAME_BYTES.fullmatch(word) is None:
+                    return False
+                names.add(word)
+                if data.find(b"<<", vs, value.end_byte) >= 0:
+                    try:
+                        _lark_end(value, self.text, self.c)
+                    except _Fallback:
+                        return False
+            elif t == "block":
+                if not self._plain_block(child):
+                    return False
+            elif t != "comment":
+                return False
+        return True
+
+    def _plain_block(self, node: Any) -> bool:
+        data = self.data
+        state = 0  # 0: before the type, 1: in the head, 2: in the body, 3: after it
+        prev = -1
+        for child in node.children:
+            t = child.type
+            if state < 2:
+                s, e = child.start_byte, child.end_byte
+                if t == "block_start" and state == 1:
+                    state = 2
+                    continue
+                if prev >= 0 and _BLANK_BYTES.fullmatch(data, prev, s) is None:
+                    return False
+                if t == "identifier":
+                    if _NAME_BYTES.fullmatch(data, s, e) is None:
+                        return False
+                elif t != "string_lit" or state == 0 \
+                        or _PLAIN_LABEL.fullmatch(data, s, e) is None:
+                    return False
+                state = 1
+                prev = e
+            elif state == 2:
+                if t == "body":
+                    if not self._plain_body(child):
+                        return False
+                elif t == "block_end":
+                    state = 3
+                elif t != "comment":
+                    return False
+            else:
+                return False
+        return state == 3
 
     # -- expressions ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from lpgen.errors import InputError, LpgenError, ParseError
 from lpgen.model import Location, Unresolved, iam_arn
 from lpgen.terraform.compact import compact, stub
 from lpgen.terraform.evaluate import PHANTOM, Evaluator, Scope, exprs, to_string
+from lpgen.terraform.fastparse import unbuilt
 from lpgen.terraform.parse import SourceFile, parse_hcl, read_text, span
 from lpgen.terraform.relevance import is_relevant
 from lpgen.terraform.values import (
@@ -32,17 +33,59 @@ MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", 
 _EXPR_START = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-@dataclass
 class Block:
-    """A block with its attributes (expression nodes) and nested blocks, in one file."""
+    """A block with its attributes (expression nodes) and nested blocks, in one file.
 
-    type: str
-    labels: list[str]
-    node: Tree[Any]
-    source: SourceFile
-    attrs: dict[str, Tree[Any]] = field(default_factory=dict)
-    attr_nodes: dict[str, Tree[Any]] = field(default_factory=dict)
-    blocks: list[Block] = field(default_factory=list)
+    A block the fast reader left unbuilt (lpgen.terraform.fastparse: most blocks of a file
+    are never looked at) is taken apart when its attributes or nested blocks are first
+    asked for."""
+
+    __slots__ = ("_attr_nodes", "_attrs", "_blocks", "_pending", "labels", "node", "source",
+                 "type")
+
+    def __init__(self, type: str, labels: list[str], node: Tree[Any], source: SourceFile) -> None:
+        self.type = type
+        self.labels = labels
+        self.node = node
+        self.source = source
+        self._attrs: dict[str, Tree[Any]] = {}
+        self._attr_nodes: dict[str, Tree[Any]] = {}
+        self._blocks: list[Block] = []
+        # (body, delta, compacting) of a body not taken apart yet.
+        self._pending: tuple[Tree[Any], int, bool] | None = None
+
+    def __repr__(self) -> str:
+        return f"Block({self.type!r}, {self.labels!r}, {self.source.rel!r})"
+
+    def _fill(self) -> None:
+        pending = self._pending
+        assert pending is not None
+        self._pending = None
+        try:
+            _read_body(pending[0], self.source, self, pending[1], pending[2])
+        except BaseException:
+            # Asked again, it fails again (the same error), never half read.
+            self._attrs, self._attr_nodes, self._blocks = {}, {}, []
+            self._pending = pending
+            raise
+
+    @property
+    def attrs(self) -> dict[str, Tree[Any]]:
+        if self._pending is not None:
+            self._fill()
+        return self._attrs
+
+    @property
+    def attr_nodes(self) -> dict[str, Tree[Any]]:
+        if self._pending is not None:
+            self._fill()
+        return self._attr_nodes
+
+    @property
+    def blocks(self) -> list[Block]:
+        if self._pending is not None:
+            self._fill()
+        return self._blocks
 
     @property
     def loc(self) -> Location:
@@ -61,7 +104,8 @@ def read_block(
 ) -> Block:
     """The block ``node`` of ``source``; ``delta`` is added to every position of ``node``
     (a piece of the file parsed on its own, see lpgen.terraform.chunks). With
-    ``compacting``, the expressions kept are compacted (lpgen.terraform.compact)."""
+    ``compacting``, the expressions kept are compacted (lpgen.terraform.compact). A body
+    the fast reader has not built yet is taken apart when first used (:class:`Block`)."""
     head: list[Any] = []
     body: Tree[Any] | None = None
     for child in node.children:
@@ -75,7 +119,10 @@ def read_block(
     # tree: the rest of the file's tree is freed once its declarations are taken apart.
     block = Block(btype, labels, stub(node, delta), source)
     if body is not None:
-        _read_body(body, source, block, delta, compacting)
+        if unbuilt(body):
+            block._pending = (body, delta, compacting)
+        else:
+            _read_body(body, source, block, delta, compacting)
     return block
 
 
@@ -95,9 +142,10 @@ def _read_body(
         if child.data == "attribute":
             name_node = child.children[0]
             name = str(name_node.children[0]) if isinstance(name_node, Tree) else str(name_node)
-            if name in block.attr_nodes:
-                # HashiCorp's parser rejects the file ("Attribute redefined").
-                first = source.node_loc(block.attr_nodes[name])
+            if name in block._attr_nodes:
+                # HashiCorp's parser rejects the file ("Attribute redefined"). (The fast
+                # reader builds a body with such a block at once: the error is the file's.)
+                first = source.node_loc(block._attr_nodes[name])
                 line = source.node_loc(child).line
                 raise ParseError(
                     f'attribute redefined: the argument "{name}" was already set at '
@@ -106,10 +154,10 @@ def _read_body(
                     line=line,
                 )
             expr = exprs(child)[-1]
-            block.attrs[name] = compact(expr, delta) if compacting or delta else expr
-            block.attr_nodes[name] = stub(child, delta)
+            block._attrs[name] = compact(expr, delta) if compacting or delta else expr
+            block._attr_nodes[name] = stub(child, delta)
         elif child.data == "block":
-            block.blocks.append(read_block(child, source, delta, compacting))
+            block._blocks.append(read_block(child, source, delta, compacting))
 
 
 @dataclass
