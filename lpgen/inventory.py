@@ -201,9 +201,11 @@ def _collect_unpaused(
                 accountant.account(
                     obj, iam=obj.rtype in IAM_RESOURCE_TYPES or obj.rtype in SSO_RESOURCE_TYPES
                 )
+                obj.block.forget()  # a big file's block is read again if ever needed
         for obj in mi.resource_objs("data"):
             if obj.rtype == "aws_iam_policy_document":
                 accountant.account(obj, iam=False)
+                obj.block.forget()
             elif obj.rtype in SSO_DATA_TYPES:
                 from lpgen.sso import add_data_source
 

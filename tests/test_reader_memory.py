@@ -108,19 +108,15 @@ def test_a_big_file_read_in_pieces_gives_the_same_inventory(
 def test_a_big_file_read_in_pieces_keeps_no_piece_s_parse_alive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Values built on first use would keep the fast reader's tree of their whole piece
-    alive (about 90 bytes a character, more than the piece's lark tree): pieces are built
-    whole, and once a piece is taken apart nothing of its reading remains."""
+    """Bodies and values built on first use keep the fast reader's tree of their whole piece
+    alive (about 90 bytes a character): a big file's blocks keep none of it, and are read
+    again from their text when used."""
     import lpgen.terraform.fastparse as fastparse_mod
 
     text = _big_file(300, 600)
     (tmp_path / "main.tf").write_text(text, encoding="utf-8")
     monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 10_000)
     monkeypatch.setattr(chunks, "CHUNK_CHARS", 5_000)
-    lazy_reads: list[str] = []
-    real = fastparse_mod.parse_lazy
-    monkeypatch.setattr(fastparse_mod, "parse_lazy",
-                        lambda text, rel: lazy_reads.append(rel) or real(text, rel))
     files: list[weakref.ref[Any]] = []
     real_file = fastparse_mod._File.__init__
 
@@ -129,12 +125,55 @@ def test_a_big_file_read_in_pieces_keeps_no_piece_s_parse_alive(
         files.append(weakref.ref(self))
 
     monkeypatch.setattr(fastparse_mod._File, "__init__", spy)
-    source = SourceFile(tmp_path / "main.tf", "main.tf", text)
-    from lpgen.terraform.loader import read_block
+    from lpgen.terraform.loader import _blocks_of
 
-    blocks = [read_block(node, source, at) for node, at in chunks.top_level_blocks(source)]
-    assert len(blocks) == 1 + 300 + 3 * 600
-    assert lazy_reads == [] and all(f() is None for f in files)
+    source = SourceFile(tmp_path / "main.tf", "main.tf", text)
+    blocks = _blocks_of(source, True)
+    assert isinstance(blocks, list) and len(blocks) == 1 + 300 + 3 * 600
+    assert files and all(f() is None for f in files)
+    # Read again from the text: the same expressions at the same places as a whole read.
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 10**12)
+    whole = _blocks_of(source, True)
+    assert isinstance(whole, list)
+    for a, b in zip(blocks, whole, strict=True):
+        assert (a.type, a.labels, a.loc) == (b.type, b.labels, b.loc)
+        assert {k: v.meta.start_pos for k, v in a.attrs.items()} == \
+            {k: v.meta.start_pos for k, v in b.attrs.items()}
+        assert {k: a.attr_loc(k) for k in a.attrs} == {k: b.attr_loc(k) for k in b.attrs}
+        for name, node in a.attrs.items():
+            assert fastparse_mod.first_difference(node, b.attrs[name]) is None
+
+
+def test_blocks_of_a_big_file_are_forgotten_once_accounted_and_read_again_when_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lpgen.terraform.loader as loader_mod
+
+    text = _big_file(40, 80)
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 10**12)
+    whole = _read(tmp_path, jobs=1)
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 1_000)
+    monkeypatch.setattr(chunks, "CHUNK_CHARS", 500)
+    reads: list[tuple[str, ...]] = []
+    real = loader_mod._Reread.read_into
+
+    def spy(self: Any, block: Any) -> None:
+        reads.append((block.type, *block.labels))
+        real(self, block)
+
+    monkeypatch.setattr(loader_mod._Reread, "read_into", spy)
+    assert _read(tmp_path, jobs=1) == whole
+    # Every block was read once, when accounted; none had to be read a second time.
+    assert len(reads) == len(set(reads)) == 1 + 40 + 3 * 80
+    from lpgen.terraform.loader import _blocks_of
+
+    source = SourceFile(tmp_path / "main.tf", "main.tf", text)
+    [block, *_] = [b for b in _blocks_of(source, True) if b.labels == ["aws_iam_policy", "p0"]]
+    first = {k: v.meta.start_pos for k, v in block.attrs.items()}
+    block.forget()
+    assert block._attrs == {}  # nothing kept
+    assert {k: v.meta.start_pos for k, v in block.attrs.items()} == first  # read again
 
 
 @pytest.mark.parametrize("closing_lines", [1, 8])

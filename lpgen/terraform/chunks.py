@@ -58,8 +58,10 @@ def top_level_blocks(
         end = _next_cut(text, start + size)
         for attempt in range(_EXTEND_TRIES + 1):
             try:
-                # Built whole: lazy values would keep every piece's parse alive.
-                tree = parse_hcl(text[start:end], rel=source.rel, lazy=False)
+                # Bodies and values left for later keep the piece's fast-reader tree alive
+                # (about 90 bytes a character) until they are built: the loader drops them
+                # and reads each block again from its text when it is used.
+                tree = parse_hcl(text[start:end], rel=source.rel)
                 break
             except ParseError:
                 if end == len(text) or attempt == _EXTEND_TRIES:

@@ -40,8 +40,8 @@ class Block:
     are never looked at) is taken apart when its attributes or nested blocks are first
     asked for."""
 
-    __slots__ = ("_attr_nodes", "_attrs", "_blocks", "_pending", "labels", "node", "source",
-                 "type")
+    __slots__ = ("_attr_nodes", "_attrs", "_blocks", "_pending", "_reread", "labels", "node",
+                 "source", "type")
 
     def __init__(self, type: str, labels: list[str], node: Tree[Any], source: SourceFile) -> None:
         self.type = type
@@ -51,8 +51,10 @@ class Block:
         self._attrs: dict[str, Tree[Any]] = {}
         self._attr_nodes: dict[str, Tree[Any]] = {}
         self._blocks: list[Block] = []
-        # (body, delta, compacting) of a body not taken apart yet.
-        self._pending: tuple[Tree[Any], int, bool] | None = None
+        # (body, delta, compacting) of a body not taken apart yet, or where to read it again
+        # from the text (a block of a big file, see make_rereadable).
+        self._pending: tuple[Tree[Any], int, bool] | _Reread | None = None
+        self._reread: _Reread | None = None
 
     def __repr__(self) -> str:
         return f"Block({self.type!r}, {self.labels!r}, {self.source.rel!r})"
@@ -62,12 +64,32 @@ class Block:
         assert pending is not None
         self._pending = None
         try:
-            _read_body(pending[0], self.source, self, pending[1], pending[2])
+            if isinstance(pending, _Reread):
+                pending.read_into(self)
+            else:
+                _read_body(pending[0], self.source, self, pending[1], pending[2])
         except BaseException:
             # Asked again, it fails again (the same error), never half read.
             self._attrs, self._attr_nodes, self._blocks = {}, {}, []
             self._pending = pending
             raise
+
+    def make_rereadable(self, start: int, end: int) -> None:
+        """Let this top-level block, at ``start``-``end`` of its file's text, be taken apart
+        from that text when first used, and again after :meth:`forget`. What was read of it
+        so far is dropped (an error reading it was raised already)."""
+        self._reread = _Reread(start, end)
+        self._attrs, self._attr_nodes, self._blocks = {}, {}, []
+        self._pending = self._reread
+
+    def forget(self) -> None:
+        """Drop the expressions of a block :meth:`make_rereadable` made so: one whose
+        declaration has been accounted for holds most of a big file's memory otherwise (its
+        expression trees, about 100 bytes a character), and is rarely looked at again (what
+        was evaluated of it is remembered by its instances)."""
+        if self._reread is not None and self._pending is None:
+            self._attrs, self._attr_nodes, self._blocks = {}, {}, []
+            self._pending = self._reread
 
     @property
     def attrs(self) -> dict[str, Tree[Any]]:
@@ -97,6 +119,29 @@ class Block:
 
     def sub(self, btype: str) -> list[Block]:
         return [b for b in self.blocks if b.type == btype]
+
+
+class _Reread:
+    """Where a top-level block is in its file's text, to take it apart from there."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+    def read_into(self, block: Block) -> None:
+        # A top-level block parses on its own as it does in its file (lpgen.terraform.chunks
+        # relies on the same); its positions are moved to the file's.
+        source = block.source
+        tree = parse_hcl(source.text[self.start : self.end], rel=source.rel, lazy=False)
+        found = [c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "block"]
+        again = read_block(found[0], source, self.start) if len(found) == 1 else None
+        if again is None or (again.type, again.labels) != (block.type, block.labels):
+            raise ParseError("this block does not read again as it did", file=source.rel,
+                             line=block.loc.line)  # fmt: skip
+        block._attrs, block._attr_nodes = again._attrs, again._attr_nodes
+        block._blocks = again.blocks
 
 
 def read_block(
@@ -369,7 +414,7 @@ def _blocks_of(source: SourceFile, compacting: bool) -> list[Block] | ParseError
 
     if len(source.text) >= CHUNK_MIN_CHARS:
         try:
-            return [read_block(node, source, at) for node, at in top_level_blocks(source)]
+            return [_rereadable(node, source, at) for node, at in top_level_blocks(source)]
         except ParseError:
             pass  # read whole below: its error is the file's
     [result] = parse_many([(source.text, source.rel)])
@@ -385,6 +430,15 @@ def _blocks_of(source: SourceFile, compacting: bool) -> list[Block] | ParseError
         ]
     except ParseError as exc:
         return exc
+
+
+def _rereadable(node: Tree[Any], source: SourceFile, at: int) -> Block:
+    """A top-level block of a big file (read in pieces), taken apart again from the text when
+    used: nothing of its piece's reading is kept (see :meth:`Block.make_rereadable`)."""
+    block = read_block(node, source, at)  # errors in the block are raised now, as for others
+    meta = node.meta
+    block.make_rereadable(meta.start_pos + at, meta.end_pos + at)
+    return block
 
 
 def _add_parsed(
@@ -1112,17 +1166,21 @@ class ResourceObj:
         self._instances: dict[str, Instance] | None = None
         self.expand_error: str | None = None
         self._phantom: Instance | None = None
+        self._kind: str | None = None
 
     @property
     def kind(self) -> str:
-        if "count" in self.block.attrs:
-            return "count"
-        if "for_each" in self.block.attrs:
-            return "for_each"
-        return "single"
+        kind = self._kind
+        if kind is None:  # remembered: a forgotten block is not read again for it
+            attrs = self.block.attrs
+            kind = self._kind = (
+                "count" if "count" in attrs else "for_each" if "for_each" in attrs else "single"
+            )
+        return kind
 
     def instances(self) -> dict[str, Instance]:
         if self._instances is None:
+            self.kind  # noqa: B018 - known from now on, even once the block is forgotten
             expansion = expand(self.mi, self.block, self.address)
             if isinstance(expansion, Unknown):
                 self.expand_error = expansion.reason
