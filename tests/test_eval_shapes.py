@@ -1,0 +1,165 @@
+"""What the evaluator keeps of an expression's shape never carries one evaluation's values into
+another: the same expression in another scope, instance, module call or file gives its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lark import Tree
+
+from lpgen.inventory import build_inventory
+from lpgen.model import Location
+from lpgen.terraform.evaluate import Evaluator, Scope, exprs, node_loc
+from lpgen.terraform.loader import _NullContext
+from lpgen.terraform.parse import SourceFile, parse_hcl
+from lpgen.terraform.values import SList, SStr, Unknown, to_plain
+
+
+class _Vars(_NullContext):
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def variable(self, name: str) -> Any:
+        return self.values.get(name, Unknown(f"var.{name} has no value"))
+
+
+def _expr(text: str, rel: str = "main.tf") -> tuple[Tree[Any], SourceFile]:
+    source = SourceFile(Path(rel), rel, f"x = {text}\n")
+    tree = parse_hcl(source.text, rel=rel)
+    attribute = next(t for t in tree.iter_subtrees() if t.data == "attribute")
+    return exprs(attribute)[-1], source
+
+
+EXPRESSIONS = [
+    # (expression, scope A, result A, scope B, result B)
+    ('"arn:aws:s3:::${var.bucket}/*"', {"bucket": "a"}, "arn:aws:s3:::a/*",
+     {"bucket": "b"}, "arn:aws:s3:::b/*"),
+    ('"${var.bucket}"', {"bucket": "a"}, "a", {"bucket": ["x"]}, ["x"]),
+    ("var.m.k", {"m": {"k": "one"}}, "one", {"m": {"k": "two"}}, "two"),
+    ("var.l[1]", {"l": ["a", "b"]}, "b", {"l": ["c", "d"]}, "d"),
+    ("var.l[*].n", {"l": [{"n": 1}]}, [1], {"l": [{"n": 2}, {"n": 3}]}, [2, 3]),
+    ("var.on ? \"yes\" : \"no\"", {"on": True}, "yes", {"on": False}, "no"),
+    ("var.n + 1", {"n": 1}, 2, {"n": 41}, 42),
+    ("concat(var.l, [\"z\"])", {"l": ["a"]}, ["a", "z"], {"l": []}, ["z"]),
+    ("[for s in var.l : upper(s)]", {"l": ["a"]}, ["A"], {"l": ["b", "c"]}, ["B", "C"]),
+    ("{for k, v in var.m : v => k}", {"m": {"a": "1"}}, {"1": "a"}, {"m": {"b": "2"}},
+     {"2": "b"}),
+    ("{ (var.k) = 1 }", {"k": "a"}, {"a": 1}, {"k": "b"}, {"b": 1}),
+    ("try(var.m.missing, var.m.k)", {"m": {"k": "x"}}, "x", {"m": {"missing": "y"}}, "y"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "a", "want_a", "b", "want_b"), EXPRESSIONS)
+def test_the_same_expression_in_two_scopes_gives_each_its_own_value(
+    text: str, a: dict[str, Any], want_a: Any, b: dict[str, Any], want_b: Any
+) -> None:
+    node, source = _expr(text)
+    ev = Evaluator()
+    for _ in range(2):  # and again, once what its shape needs is kept on the nodes
+        assert to_plain(ev.eval(node, Scope(_Vars(a), source))) == want_a
+        assert to_plain(ev.eval(node, Scope(_Vars(b), source))) == want_b
+
+
+def test_bindings_of_another_scope_are_not_kept() -> None:
+    node, source = _expr('"${each.value}-${count.index}"')
+    ev = Evaluator()
+    one = Scope(_Vars({}), source, {"each.value": SStr("a"), "count.index": 0})
+    two = Scope(_Vars({}), source, {"each.value": SStr("b"), "count.index": 1})
+    assert ev.eval(node, one) == "a-0"
+    assert ev.eval(node, two) == "b-1"
+    assert isinstance(ev.eval(node, Scope(_Vars({}), source)), Unknown)
+
+
+def test_locations_are_those_of_the_file_evaluated() -> None:
+    node, source = _expr('["a", "b"]', rel="one.tf")
+    other = SourceFile(Path("two.tf"), "two.tf", "\n\n" + source.text)
+    ev = Evaluator()
+    first = ev.eval(node, Scope(_Vars({}), source))
+    assert isinstance(first, SList)
+    assert first.loc == Location("one.tf", 1, 5, 4, 14)
+    assert first[0].loc == Location("one.tf", 1, 6, 5, 8)
+    # The same nodes read as if from another file: that file's name and lines.
+    second = ev.eval(node, Scope(_Vars({}), other))
+    assert second.loc == Location("two.tf", 3, 3, 4, 14)
+    assert second.item_locs == [Location("two.tf", 3, 4, 5, 8), Location("two.tf", 3, 9, 10, 13)]
+    assert node_loc(source, node) == first.loc
+
+
+MODULE = """
+variable "name" {}
+variable "actions" { type = list(string) }
+variable "buckets" { default = [] }
+
+locals {
+  arns = [for b in var.buckets : "arn:aws:s3:::${b}/*"]
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "Use${title(var.name)}"
+    actions   = var.actions
+    resources = length(local.arns) > 0 ? local.arns : ["*"]
+  }
+  dynamic "statement" {
+    for_each = toset(var.buckets)
+    content {
+      sid       = "List${statement.key}"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:aws:s3:::${statement.value}"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "this" {
+  name   = var.name
+  policy = data.aws_iam_policy_document.this.json
+}
+"""
+
+ROOT = """
+module "reader" {
+  source  = "../../modules/policy"
+  name    = "reader"
+  actions = ["s3:GetObject"]
+  buckets = ["logs", "data"]
+}
+
+module "writer" {
+  source  = "../../modules/policy"
+  name    = "writer"
+  actions = ["s3:PutObject", "s3:DeleteObject"]
+}
+"""
+
+
+def test_a_module_called_twice_with_different_inputs(tmp_path: Path) -> None:
+    (tmp_path / "modules" / "policy").mkdir(parents=True)
+    (tmp_path / "modules" / "policy" / "main.tf").write_text(MODULE)
+    for name in ("one", "two"):  # two roots call it too: the same parsed files, read again
+        (tmp_path / "envs" / name).mkdir(parents=True)
+        root = ROOT.replace('"reader"', f'"reader-{name}"')
+        (tmp_path / "envs" / name / "main.tf").write_text(root)
+    inv = build_inventory(tmp_path)
+    seen: dict[str, list[Any]] = {}
+    for p in inv.policies:
+        assert p.document is not None
+        statements = [
+            (s.sid, [a.value for a in s.actions or []], s.resources, s.location)
+            for s in p.document.statements
+        ]
+        seen.setdefault(p.name or "", []).append(statements)
+    module = "modules/policy/main.tf"
+    dynamic = Location(module, 16, 3, 356, 566, "hcl-block")
+    for name in ("one", "two"):
+        assert seen[f"reader-{name}"] == [[
+            (f"UseReader-{name.title()}", ["s3:GetObject"],
+             ["arn:aws:s3:::logs/*", "arn:aws:s3:::data/*"],
+             Location(module, 11, 3, 210, 353, "hcl-block")),
+            ("Listdata", ["s3:ListBucket"], ["arn:aws:s3:::data"], dynamic),
+            ("Listlogs", ["s3:ListBucket"], ["arn:aws:s3:::logs"], dynamic),
+        ]]  # fmt: skip
+    writer = [("UseWriter", ["s3:PutObject", "s3:DeleteObject"], ["*"],
+               Location(module, 11, 3, 210, 353, "hcl-block"))]  # fmt: skip
+    assert seen["writer"] == [writer, writer]
