@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lark import Tree
 
-from lpgen.inventory import build_inventory
+from lpgen.inventory import InventoryOptions, build_inventory
 from lpgen.model import Location
 from lpgen.terraform.evaluate import Evaluator, Scope, exprs, node_loc
 from lpgen.terraform.loader import _NullContext
@@ -163,3 +163,98 @@ def test_a_module_called_twice_with_different_inputs(tmp_path: Path) -> None:
     writer = [("UseWriter", ["s3:PutObject", "s3:DeleteObject"], ["*"],
                Location(module, 11, 3, 210, 353, "hcl-block"))]  # fmt: skip
     assert seen["writer"] == [writer, writer]
+
+
+SHARED = """
+data "aws_iam_policy_document" "d" {
+  source_policy_documents = [data.aws_iam_policy_document.e.json]
+  statement {
+    sid       = "D"
+    actions   = ["s3:GetObject"]
+    resources = [aws_iam_policy.p.arn]
+  }
+}
+
+data "aws_iam_policy_document" "e" {
+  statement {
+    sid       = "E"
+    actions   = ["s3:PutObject"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = data.aws_iam_policy_document.d.json
+}
+
+resource "aws_iam_role" "r" {
+  name               = "r"
+  assume_role_policy = data.aws_iam_policy_document.e.json
+  inline_policy {
+    name   = "i"
+    policy = data.aws_iam_policy_document.d.json
+  }
+}
+"""
+
+CYCLE = """
+locals {
+  doc = data.aws_iam_policy_document.d.json
+}
+
+data "aws_iam_policy_document" "d" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = [local.doc == "" ? "a" : "b"]
+  }
+}
+
+resource "aws_iam_policy" "q" {
+  name   = "q"
+  policy = local.doc
+}
+
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = data.aws_iam_policy_document.d.json
+}
+"""
+
+
+def _statements(doc: Any) -> list[tuple[Any, ...]]:
+    return [(s.sid, [a.value for a in s.actions or []], s.resources) for s in doc.statements]
+
+
+def test_a_document_read_by_several_consumers_is_the_same_for_each(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(SHARED)
+    inv = build_inventory(tmp_path, options=InventoryOptions(account_id="123456789012"))
+    both = [
+        ("E", ["s3:PutObject"], ["*"]),
+        ("D", ["s3:GetObject"], ["arn:aws:iam::123456789012:policy/p"]),
+    ]
+    policies = {p.address: p for p in inv.policies}
+    assert sorted(policies) == ["aws_iam_policy.p", "aws_iam_role.r.inline_policy[0]"]
+    for p in policies.values():
+        assert _statements(p.document) == both
+        assert p.document is not None and p.document.statements[1].location == Location(
+            "main.tf", 4, 3, 106, 213, "hcl-block"
+        )
+    (role,) = inv.roles
+    assert _statements(role.assume_role_policy) == [("E", ["s3:PutObject"], ["*"])]
+    documents = {d.address: _statements(d.document) for d in inv.documents}
+    assert documents == {
+        "data.aws_iam_policy_document.d": both,
+        "data.aws_iam_policy_document.e": [("E", ["s3:PutObject"], ["*"])],
+    }
+
+
+def test_a_document_in_a_cycle_reads_as_before(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(CYCLE)
+    inv = build_inventory(tmp_path)
+    for p in inv.policies:
+        assert p.document is not None and p.document.unknown_reason is None
+        assert _statements(p.document) == [(None, ["s3:GetObject"], ["<unknown>"])]
+    assert [(u.address, u.message) for u in inv.unresolved] == [
+        ("local.doc", "cycle between locals: local.doc -> local.doc")
+    ]
