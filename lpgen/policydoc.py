@@ -442,6 +442,8 @@ def _statement_block(
 
 
 def _sub_blocks(inst: Instance, blk: Block, kind: str, scope: Any) -> list[tuple[Block, Any]]:
+    if not blk.blocks:
+        return []
     from lpgen.terraform.evaluate import iterate
 
     found: list[tuple[Block, Any]] = [(b, scope) for b in blk.sub(kind)]
