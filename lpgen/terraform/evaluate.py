@@ -84,35 +84,58 @@ _HEREDOC_RE = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n", re.S)
 _SNIPPETS: dict[tuple[str, int, str], Tree[Any]] = {}
 
 
-# What the evaluator works out from a node's shape alone (its expression children, the
-# parts of a string, the steps of a traversal, ...) is worked out once per node and kept on
-# the node (``_lp*`` attributes): module libraries are evaluated again for every call and
-# every root, and the shape of a parse tree never changes once it is read. A Location is kept
-# with the SourceFile it was made for, and made again for any other.
+# What the evaluator works out from a node's shape alone (the parts of a string, the steps
+# of a traversal, a call's name and arguments, ...) is worked out once per node and kept on
+# the node: module libraries are evaluated again for every call and every root, and the shape
+# of a parse tree never changes once it is read. It is one attribute, ``_lp`` (a second
+# attribute beyond lark's three would cost each node a dictionary): the list of the node's
+# expression children, which also holds the shape (``shape``) and the node's Location with
+# the SourceFile it was made for (made again for any other). Only the nodes with a shape, a
+# Location or a tuple's element Locations keep it: the others (``expr_term`` above all)
+# would cost more memory than their children's list costs time.
+
+
+class _Kids(list[Any]):
+    """A node's expression children, with what else is kept of the node (see above)."""
+
+    __slots__ = ("loc", "shape", "source")
+    loc: Location | None
+    shape: Any
+    source: SourceFile | None
+
+
+_UNSET: Any = object()  # the shape of a node not worked out yet
+
+
+def _kids(node: Tree[Any]) -> _Kids:
+    try:
+        return node._lp  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        pass
+    kids = _Kids([c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP])
+    kids.source = kids.loc = None
+    kids.shape = _UNSET
+    node._lp = kids  # type: ignore[attr-defined]
+    return kids
 
 
 def exprs(node: Tree[Any]) -> list[Tree[Any]]:
     """Child trees of ``node`` that are expressions (tokens and newlines dropped).
 
-    The list is kept on the node and shared: callers must not change it."""
+    Callers must not change the list (it may be the one kept on the node)."""
     try:
-        return node._lpx  # type: ignore[attr-defined, no-any-return]
+        return node._lp  # type: ignore[attr-defined, no-any-return]
     except AttributeError:
-        kids = [c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP]
-        node._lpx = kids  # type: ignore[attr-defined]
-        return kids
+        return [c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP]
 
 
 def node_loc(source: SourceFile, node: Tree[Any]) -> Location:
     """``source.node_loc(node)``, made once per node and source (Locations are frozen)."""
-    try:
-        made = node._lpl  # type: ignore[attr-defined]
-        if made[0] is source:
-            return made[1]  # type: ignore[no-any-return]
-    except AttributeError:
-        pass
+    kids = _kids(node)
+    if kids.source is source and kids.loc is not None:
+        return kids.loc
     loc = source.node_loc(node)
-    node._lpl = (source, loc)  # type: ignore[attr-defined]
+    kids.source, kids.loc = source, loc
     return loc
 
 
@@ -204,6 +227,11 @@ class Evaluator:
     # --- structure -------------------------------------------------------------------
 
     def _expr_term(self, node: Tree[Any], scope: Scope) -> Any:
+        children = node.children
+        if len(children) == 1:  # the most frequent node: no list of its children is made
+            only = children[0]
+            if isinstance(only, Tree) and only.data not in _SKIP:
+                return self.eval(only, scope)
         inner = exprs(node)
         if len(inner) != 1:
             return Unknown("unsupported expression")
@@ -219,14 +247,12 @@ class Evaluator:
         return self.eval(yes if test else no, scope)
 
     def _binary_op(self, node: Tree[Any], scope: Scope) -> Any:
-        try:
-            lhs_node, op, rhs_node = node._lpb  # type: ignore[attr-defined]
-        except AttributeError:
-            parts = exprs(node)
-            lhs_node, term = parts[0], parts[1]
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            lhs_node, term = kids[0], kids[1]
             op_node, rhs_node = exprs(term)[0], exprs(term)[-1]
-            op = str(op_node.children[0]).strip()
-            node._lpb = (lhs_node, op, rhs_node)  # type: ignore[attr-defined]
+            kids.shape = (lhs_node, str(op_node.children[0]).strip(), rhs_node)
+        lhs_node, op, rhs_node = kids.shape
         lhs = self.eval(lhs_node, scope)
         if op == "&&" and lhs is False:
             return False
@@ -268,10 +294,10 @@ class Evaluator:
         return Unknown("template directive strings are not evaluated")
 
     def _string(self, node: Tree[Any], scope: Scope) -> Any:
-        try:
-            kind, pieces = node._lps  # type: ignore[attr-defined]
-        except AttributeError:
-            kind, pieces = node._lps = _string_pieces(node)  # type: ignore[attr-defined]
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _string_pieces(node)
+        kind, pieces = kids.shape
         if kind == "unwrap":
             # HCL unwraps a template that is a single interpolation: "${x}" is x.
             return self.eval(pieces, scope)
@@ -438,18 +464,17 @@ class Evaluator:
     # --- collections -----------------------------------------------------------------
 
     def _tuple(self, node: Tree[Any], scope: Scope) -> Any:
-        nodes = exprs(node)
+        kids = _kids(node)
         source = scope.source
-        items = [self.eval(e, scope) for e in nodes]
-        return SList(
-            items,
-            node_loc(source, node),
-            item_locs=[node_loc(source, e) for e in nodes],
-        )
+        items = [self.eval(e, scope) for e in kids]
+        loc = node_loc(source, node)
+        if kids.shape is _UNSET or kids.shape[0] is not source:
+            kids.shape = (source, [source.node_loc(e) for e in kids])
+        return SList(items, loc, item_locs=list(kids.shape[1]))
 
     def _object(self, node: Tree[Any], scope: Scope) -> Any:
         out = SDict(loc=node_loc(scope.source, node))
-        for elem in exprs(node):
+        for elem in _kids(node):
             key_node, value_node = exprs(elem)[0], exprs(elem)[-1]
             key = self.object_key(key_node, scope)
             if isinstance(key, Unknown):
@@ -475,10 +500,10 @@ class Evaluator:
         return self.for_expr(node, scope, is_object=True)
 
     def for_expr(self, node: Tree[Any], scope: Scope, *, is_object: bool) -> Any:
-        try:
-            names, coll_node, body, cond, grouping = node._lpe  # type: ignore[attr-defined]
-        except AttributeError:
-            names, coll_node, body, cond, grouping = node._lpe = _for_shape(node)  # type: ignore[attr-defined]
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _for_shape(node)
+        names, coll_node, body, cond, grouping = kids.shape
         collection = self.eval(coll_node, scope)
         if isinstance(collection, Unknown):
             return Unknown(f"for expression over an unknown collection: {collection.reason}")
@@ -516,10 +541,10 @@ class Evaluator:
     def _function_call(self, node: Tree[Any], scope: Scope) -> Any:
         from lpgen.terraform.functions import call_function
 
-        try:
-            name, arg_nodes, expand_last = node._lpf  # type: ignore[attr-defined]
-        except AttributeError:
-            name, arg_nodes, expand_last = node._lpf = _call_shape(node)  # type: ignore[attr-defined]
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _call_shape(node)
+        name, arg_nodes, expand_last = kids.shape
         return call_function(self, name, arg_nodes, scope, node, expand_last=expand_last)
 
     # --- traversals ------------------------------------------------------------------
@@ -537,10 +562,10 @@ class Evaluator:
         return self.traversal(node, scope)
 
     def traversal(self, node: Tree[Any], scope: Scope) -> Any:
-        try:
-            root, name, steps = node._lpt  # type: ignore[attr-defined]
-        except AttributeError:
-            root, name, steps = node._lpt = _traversal_shape(node)  # type: ignore[attr-defined]
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _traversal_shape(node)
+        root, name, steps = kids.shape
         if name is not None:
             if name in scope.bindings:
                 return whole(self.apply_steps(scope.bindings[name], steps, scope))
@@ -690,18 +715,16 @@ def whole(value: Any) -> Any:
 
 
 def _attr_name(step: Tree[Any]) -> str | None:
-    try:
-        return step._lpa  # type: ignore[attr-defined, no-any-return]
-    except AttributeError:
-        pass
-    name = None
-    if step.data == "get_attr":
-        for c in step.children:
-            if isinstance(c, Tree) and c.data in ("identifier", "literal_value"):
-                name = str(c.children[0])
-                break
-    step._lpa = name  # type: ignore[attr-defined]
-    return name
+    kids = _kids(step)
+    if kids.shape is _UNSET:
+        name = None
+        if step.data == "get_attr":
+            for c in step.children:
+                if isinstance(c, Tree) and c.data in ("identifier", "literal_value"):
+                    name = str(c.children[0])
+                    break
+        kids.shape = name
+    return kids.shape  # type: ignore[no-any-return]
 
 
 def _traversal_shape(node: Tree[Any]) -> tuple[Tree[Any], str | None, list[Tree[Any]]]:
