@@ -258,3 +258,33 @@ def test_a_document_in_a_cycle_reads_as_before(tmp_path: Path) -> None:
     assert [(u.address, u.message) for u in inv.unresolved] == [
         ("local.doc", "cycle between locals: local.doc -> local.doc")
     ]
+
+
+PER_INSTANCE = """
+variable "buckets" { default = ["logs", "data"] }
+
+data "aws_iam_policy_document" "read" {
+  for_each = toset(var.buckets)
+  statement {
+    sid       = "Read${each.key}"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${each.value}/*"]
+  }
+}
+
+resource "aws_iam_policy" "read" {
+  for_each = toset(var.buckets)
+  name     = "read-${each.key}"
+  policy   = data.aws_iam_policy_document.read[each.key].json
+}
+"""
+
+
+def test_each_instance_of_a_document_has_its_own(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(PER_INSTANCE)
+    inv = build_inventory(tmp_path)
+    got = {p.name: _statements(p.document) for p in inv.policies}
+    assert got == {
+        "read-data": [("Readdata", ["s3:GetObject"], ["arn:aws:s3:::data/*"])],
+        "read-logs": [("Readlogs", ["s3:GetObject"], ["arn:aws:s3:::logs/*"])],
+    }

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 # A type expression is read again for every value converted to it (each module instance,
-# each element of a list): what is read of its shape is kept on its nodes (``_lp*``).
+# each element of a list): what is read of its shape is kept on its nodes (``_lpu``,
+# ``_lpc``; attributes of their own, not the evaluator's ``_lp``, and on few nodes: only the
+# variables' type expressions).
 
 
 def _unwrap(node: Tree[Any]) -> Tree[Any]:
