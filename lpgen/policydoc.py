@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from json.encoder import encode_basestring_ascii as _encode_string
 from typing import TYPE_CHECKING, Any
 
 from lpgen.model import ActionEntry, Location, PolicyDocument, Statement
@@ -262,26 +264,79 @@ def build_policy_document(inst: Instance) -> Any:
     if isinstance(policy_id, str):
         doc["Id"] = policy_id
     doc["Statement"] = statements
-    return Encoded(
-        _json_text(doc),
-        doc,
-        "policy_document",
-        complete=first_unknown(doc) is None,
-        loc=block.loc,
-    )
+    text, complete = _json_text(doc)
+    return Encoded(text, doc, "policy_document", complete=complete, loc=block.loc)
 
 
-def _json_text(doc: Any) -> str:
-    def plain(x: Any) -> Any:
-        if isinstance(x, Unknown):
-            return "<unknown>"
-        if isinstance(x, dict):
-            return {str(k): plain(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [plain(i) for i in x]
-        return str(x) if isinstance(x, str) else x
+def _plain(x: Any) -> Any:
+    if isinstance(x, Unknown):
+        return "<unknown>"
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(i) for i in x]
+    return str(x) if isinstance(x, str) else x
 
-    return json.dumps(plain(doc), indent=2)
+
+class _NotPlain(Exception):
+    """A value :func:`_write_json` leaves to ``json.dumps`` (it says what is wrong)."""
+
+
+def _json_text(doc: Any) -> tuple[str, bool]:
+    """``json.dumps(_plain(doc), indent=2)`` (unknowns written ``"<unknown>"``), and whether
+    ``doc`` holds no unknown. Written in one pass: ``json.dumps`` with an indent is the pure
+    Python encoder, and every policy document of a tree is written."""
+    out: list[str] = []
+    unknown: list[bool] = []
+    try:
+        _write_json(doc, out, "\n", unknown)
+    except (_NotPlain, RecursionError):
+        return json.dumps(_plain(doc), indent=2), first_unknown(doc) is None
+    return "".join(out), not unknown
+
+
+def _write_json(x: Any, out: list[str], newline: str, unknown: list[bool]) -> None:
+    if isinstance(x, str):
+        out.append(_encode_string(x))
+    elif isinstance(x, dict):
+        if not x:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "{" + inner
+        for k, v in x.items():
+            out.append(sep)
+            out.append(_encode_string(str(k)))
+            out.append(": ")
+            _write_json(v, out, inner, unknown)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif isinstance(x, list):
+        if not x:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "[" + inner
+        for v in x:
+            out.append(sep)
+            _write_json(v, out, inner, unknown)
+            sep = "," + inner
+        out.append(newline + "]")
+    elif isinstance(x, Unknown):
+        unknown.append(True)
+        out.append('"<unknown>"')
+    elif x is None:
+        out.append("null")
+    elif x is True:
+        out.append("true")
+    elif x is False:
+        out.append("false")
+    elif isinstance(x, int):
+        out.append(int.__repr__(x))
+    elif isinstance(x, float) and math.isfinite(x):
+        out.append(float.__repr__(x))
+    else:
+        raise _NotPlain
 
 
 def _statements_of(doc: Any) -> Any:
@@ -387,6 +442,8 @@ def _statement_block(
 
 
 def _sub_blocks(inst: Instance, blk: Block, kind: str, scope: Any) -> list[tuple[Block, Any]]:
+    if not blk.blocks:
+        return []
     from lpgen.terraform.evaluate import iterate
 
     found: list[tuple[Block, Any]] = [(b, scope) for b in blk.sub(kind)]

@@ -84,9 +84,59 @@ _HEREDOC_RE = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n", re.S)
 _SNIPPETS: dict[tuple[str, int, str], Tree[Any]] = {}
 
 
+# What the evaluator works out from a node's shape alone (the parts of a string, the steps
+# of a traversal, a call's name and arguments, ...) is worked out once per node and kept on
+# the node: module libraries are evaluated again for every call and every root, and the shape
+# of a parse tree never changes once it is read. It is one attribute, ``_lp`` (a second
+# attribute beyond lark's three would cost each node a dictionary): the list of the node's
+# expression children, which also holds the shape (``shape``) and the node's Location with
+# the SourceFile it was made for (made again for any other). Only the nodes with a shape, a
+# Location or a tuple's element Locations keep it: the others (``expr_term`` above all)
+# would cost more memory than their children's list costs time.
+
+
+class _Kids(list[Any]):
+    """A node's expression children, with what else is kept of the node (see above)."""
+
+    __slots__ = ("loc", "shape", "source")
+    loc: Location | None
+    shape: Any
+    source: SourceFile | None
+
+
+_UNSET: Any = object()  # the shape of a node not worked out yet
+
+
+def _kids(node: Tree[Any]) -> _Kids:
+    try:
+        return node._lp  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        pass
+    kids = _Kids([c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP])
+    kids.source = kids.loc = None
+    kids.shape = _UNSET
+    node._lp = kids  # type: ignore[attr-defined]
+    return kids
+
+
 def exprs(node: Tree[Any]) -> list[Tree[Any]]:
-    """Child trees of ``node`` that are expressions (tokens and newlines dropped)."""
-    return [c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP]
+    """Child trees of ``node`` that are expressions (tokens and newlines dropped).
+
+    Callers must not change the list (it may be the one kept on the node)."""
+    try:
+        return node._lp  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        return [c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP]
+
+
+def node_loc(source: SourceFile, node: Tree[Any]) -> Location:
+    """``source.node_loc(node)``, made once per node and source (Locations are frozen)."""
+    kids = _kids(node)
+    if kids.source is source and kids.loc is not None:
+        return kids.loc
+    loc = source.node_loc(node)
+    kids.source, kids.loc = source, loc
+    return loc
 
 
 def unescape(raw: str) -> str:
@@ -146,20 +196,42 @@ def truthy(value: Any) -> bool | Unknown:
     return Unknown(f"a {type_name(value)} is not a bool")
 
 
+def _string_pieces(node: Tree[Any]) -> tuple[str, Any]:
+    """What evaluating a quoted string needs of its shape: ("unwrap", expression) for
+    ``"${x}"``, ("text", the text) with no interpolation, else ("parts", [text or node])."""
+    parts = [c for c in node.children if isinstance(c, Tree) and c.data == "string_part"]
+    if len(parts) == 1:
+        only = parts[0].children[0]
+        if isinstance(only, Tree) and only.data == "interpolation":
+            return "unwrap", exprs(only)[0]
+    pieces: list[Any] = []
+    for part in parts:
+        piece = part.children[0]
+        pieces.append(unescape(str(piece)) if isinstance(piece, Token) else piece)
+    if all(isinstance(p, str) for p in pieces):
+        return "text", "".join(pieces)
+    return "parts", pieces
+
+
 class Evaluator:
     """Evaluates expression nodes in a scope."""
 
     def eval(self, node: Tree[Any] | Token, scope: Scope) -> Any:
         if isinstance(node, Token):
             return Unknown(f"unexpected token {node!s}")
-        method = getattr(self, "_" + node.data, None)
+        method = _METHODS.get(node.data)
         if method is None:
             return Unknown(f"unsupported expression ({node.data})")
-        return method(node, scope)
+        return method(self, node, scope)
 
     # --- structure -------------------------------------------------------------------
 
     def _expr_term(self, node: Tree[Any], scope: Scope) -> Any:
+        children = node.children
+        if len(children) == 1:  # the most frequent node: no list of its children is made
+            only = children[0]
+            if isinstance(only, Tree) and only.data not in _SKIP:
+                return self.eval(only, scope)
         inner = exprs(node)
         if len(inner) != 1:
             return Unknown("unsupported expression")
@@ -175,10 +247,12 @@ class Evaluator:
         return self.eval(yes if test else no, scope)
 
     def _binary_op(self, node: Tree[Any], scope: Scope) -> Any:
-        parts = exprs(node)
-        lhs_node, term = parts[0], parts[1]
-        op_node, rhs_node = exprs(term)[0], exprs(term)[-1]
-        op = str(op_node.children[0]).strip()
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            lhs_node, term = kids[0], kids[1]
+            op_node, rhs_node = exprs(term)[0], exprs(term)[-1]
+            kids.shape = (lhs_node, str(op_node.children[0]).strip(), rhs_node)
+        lhs_node, op, rhs_node = kids.shape
         lhs = self.eval(lhs_node, scope)
         if op == "&&" and lhs is False:
             return False
@@ -220,20 +294,20 @@ class Evaluator:
         return Unknown("template directive strings are not evaluated")
 
     def _string(self, node: Tree[Any], scope: Scope) -> Any:
-        parts = [c for c in node.children if isinstance(c, Tree) and c.data == "string_part"]
-        loc = scope.source.node_loc(node)
-        if not parts:
-            return SStr("", loc)
-        if len(parts) == 1:
-            only = parts[0].children[0]
-            if isinstance(only, Tree) and only.data == "interpolation":
-                # HCL unwraps a template that is a single interpolation: "${x}" is x.
-                return self.eval(exprs(only)[0], scope)
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _string_pieces(node)
+        kind, pieces = kids.shape
+        if kind == "unwrap":
+            # HCL unwraps a template that is a single interpolation: "${x}" is x.
+            return self.eval(pieces, scope)
+        loc = node_loc(scope.source, node)
+        if kind == "text":
+            return SStr(pieces, loc)
         out: list[str] = []
-        for part in parts:
-            piece = part.children[0]
-            if isinstance(piece, Token):
-                out.append(unescape(str(piece)))
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
                 continue
             if piece.data == "interpolation":
                 value = to_string(self.eval(exprs(piece)[0], scope))
@@ -390,17 +464,17 @@ class Evaluator:
     # --- collections -----------------------------------------------------------------
 
     def _tuple(self, node: Tree[Any], scope: Scope) -> Any:
-        nodes = exprs(node)
-        items = [self.eval(e, scope) for e in nodes]
-        return SList(
-            items,
-            scope.source.node_loc(node),
-            item_locs=[scope.source.node_loc(e) for e in nodes],
-        )
+        kids = _kids(node)
+        source = scope.source
+        items = [self.eval(e, scope) for e in kids]
+        loc = node_loc(source, node)
+        if kids.shape is _UNSET or kids.shape[0] is not source:
+            kids.shape = (source, [source.node_loc(e) for e in kids])
+        return SList(items, loc, item_locs=list(kids.shape[1]))
 
     def _object(self, node: Tree[Any], scope: Scope) -> Any:
-        out = SDict(loc=scope.source.node_loc(node))
-        for elem in exprs(node):
+        out = SDict(loc=node_loc(scope.source, node))
+        for elem in _kids(node):
             key_node, value_node = exprs(elem)[0], exprs(elem)[-1]
             key = self.object_key(key_node, scope)
             if isinstance(key, Unknown):
@@ -426,12 +500,10 @@ class Evaluator:
         return self.for_expr(node, scope, is_object=True)
 
     def for_expr(self, node: Tree[Any], scope: Scope, *, is_object: bool) -> Any:
-        intro = next(c for c in exprs(node) if c.data == "for_intro")
-        names = [str(c.children[0]) for c in exprs(intro) if c.data == "identifier"]
-        coll_node = [c for c in exprs(intro) if c.data != "identifier"][-1]
-        body = [c for c in exprs(node) if c.data not in ("for_intro", "for_cond")]
-        cond = next((c for c in exprs(node) if c.data == "for_cond"), None)
-        grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _for_shape(node)
+        names, coll_node, body, cond, grouping = kids.shape
         collection = self.eval(coll_node, scope)
         if isinstance(collection, Unknown):
             return Unknown(f"for expression over an unknown collection: {collection.reason}")
@@ -469,17 +541,10 @@ class Evaluator:
     def _function_call(self, node: Tree[Any], scope: Scope) -> Any:
         from lpgen.terraform.functions import call_function
 
-        idents = [c for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
-        name = str(idents[-1].children[0]) if len(idents) > 1 else str(idents[0].children[0])
-        if len(idents) > 1:
-            name = "::".join(str(i.children[0]) for i in idents)
-        args_node = next(
-            (c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None
-        )
-        arg_nodes = exprs(args_node) if args_node is not None else []
-        expand_last = args_node is not None and any(
-            isinstance(c, Token) and c.type == "ELLIPSIS" for c in args_node.children
-        )
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _call_shape(node)
+        name, arg_nodes, expand_last = kids.shape
         return call_function(self, name, arg_nodes, scope, node, expand_last=expand_last)
 
     # --- traversals ------------------------------------------------------------------
@@ -497,36 +562,11 @@ class Evaluator:
         return self.traversal(node, scope)
 
     def traversal(self, node: Tree[Any], scope: Scope) -> Any:
-        steps: list[Tree[Any]] = []
-        base: Tree[Any] = node
-        while isinstance(base, Tree) and base.data in (
-            "get_attr_expr_term",
-            "index_expr_term",
-            "attr_splat_expr_term",
-            "full_splat_expr_term",
-        ):
-            inner, step = exprs(base)[0], exprs(base)[-1]
-            steps.append(step)
-            base = inner
-            if base.data == "expr_term" and len(exprs(base)) == 1:
-                only = exprs(base)[0]
-                if only.data in (
-                    "get_attr_expr_term",
-                    "index_expr_term",
-                    "attr_splat_expr_term",
-                    "full_splat_expr_term",
-                ):
-                    base = only
-        steps.reverse()
-        root = base
-        if (
-            root.data == "expr_term"
-            and len(exprs(root)) == 1
-            and exprs(root)[0].data == "identifier"
-        ):
-            root = exprs(root)[0]
-        if root.data == "identifier":
-            name = str(root.children[0])
+        kids = _kids(node)
+        if kids.shape is _UNSET:
+            kids.shape = _traversal_shape(node)
+        root, name, steps = kids.shape
+        if name is not None:
             if name in scope.bindings:
                 return whole(self.apply_steps(scope.bindings[name], steps, scope))
             return whole(self.reference(name, steps, scope, node))
@@ -641,6 +681,14 @@ class Evaluator:
         return Unknown(f"cannot index a {type_name(value)}")
 
 
+# The method that evaluates each kind of node (``_string`` for "string", ...).
+_METHODS: dict[str, Any] = {
+    name[1:]: fn
+    for name, fn in vars(Evaluator).items()
+    if name.startswith("_") and not name.startswith("__") and callable(fn)
+}
+
+
 def _phantom_view(value: Any) -> Any:
     view = getattr(value, "phantom_view", None)
     return view() if view is not None else None
@@ -667,12 +715,77 @@ def whole(value: Any) -> Any:
 
 
 def _attr_name(step: Tree[Any]) -> str | None:
-    if step.data != "get_attr":
-        return None
-    for c in step.children:
-        if isinstance(c, Tree) and c.data in ("identifier", "literal_value"):
-            return str(c.children[0])
-    return None
+    kids = _kids(step)
+    if kids.shape is _UNSET:
+        name = None
+        if step.data == "get_attr":
+            for c in step.children:
+                if isinstance(c, Tree) and c.data in ("identifier", "literal_value"):
+                    name = str(c.children[0])
+                    break
+        kids.shape = name
+    return kids.shape  # type: ignore[no-any-return]
+
+
+def _traversal_shape(node: Tree[Any]) -> tuple[Tree[Any], str | None, list[Tree[Any]]]:
+    """A traversal's root node, the root's name when it is an identifier, and its steps."""
+    steps: list[Tree[Any]] = []
+    base: Tree[Any] = node
+    while isinstance(base, Tree) and base.data in (
+        "get_attr_expr_term",
+        "index_expr_term",
+        "attr_splat_expr_term",
+        "full_splat_expr_term",
+    ):
+        inner, step = exprs(base)[0], exprs(base)[-1]
+        steps.append(step)
+        base = inner
+        if base.data == "expr_term" and len(exprs(base)) == 1:
+            only = exprs(base)[0]
+            if only.data in (
+                "get_attr_expr_term",
+                "index_expr_term",
+                "attr_splat_expr_term",
+                "full_splat_expr_term",
+            ):
+                base = only
+    steps.reverse()
+    root = base
+    if root.data == "expr_term" and len(exprs(root)) == 1 and exprs(root)[0].data == "identifier":
+        root = exprs(root)[0]
+    if root.data == "identifier":
+        return root, str(root.children[0]), steps
+    return root, None, steps
+
+
+def _call_shape(node: Tree[Any]) -> tuple[str, list[Tree[Any]], bool]:
+    """A function call's name, argument nodes, and whether its last argument ends in ``...``."""
+    idents = [c for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
+    name = str(idents[-1].children[0]) if len(idents) > 1 else str(idents[0].children[0])
+    if len(idents) > 1:
+        name = "::".join(str(i.children[0]) for i in idents)
+    args_node = next(
+        (c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None
+    )
+    arg_nodes = exprs(args_node) if args_node is not None else []
+    expand_last = args_node is not None and any(
+        isinstance(c, Token) and c.type == "ELLIPSIS" for c in args_node.children
+    )
+    return name, arg_nodes, expand_last
+
+
+def _for_shape(
+    node: Tree[Any],
+) -> tuple[list[str], Tree[Any], list[Tree[Any]], Tree[Any] | None, bool]:
+    """A for expression's names, collection, body (key and value, or value), condition,
+    and whether it groups (``...``)."""
+    intro = next(c for c in exprs(node) if c.data == "for_intro")
+    names = [str(c.children[0]) for c in exprs(intro) if c.data == "identifier"]
+    coll_node = [c for c in exprs(intro) if c.data != "identifier"][-1]
+    body = [c for c in exprs(node) if c.data not in ("for_intro", "for_cond")]
+    cond = next((c for c in exprs(node) if c.data == "for_cond"), None)
+    grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+    return names, coll_node, body, cond, grouping
 
 
 def _strip_indent(text: str) -> str:

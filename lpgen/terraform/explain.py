@@ -18,6 +18,16 @@ _TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term")
 
 def referenced_values(node: Tree[Any]) -> list[str]:
     """``var.x``, ``local.y`` and ``terraform.workspace`` named in an expression, in order."""
+    try:
+        return list(node._lpr)  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    names = _referenced(node)
+    node._lpr = names  # type: ignore[attr-defined]
+    return list(names)
+
+
+def _referenced(node: Tree[Any]) -> list[str]:
     found: dict[str, int] = {}
     for sub in node.iter_subtrees():
         if sub.data != "get_attr_expr_term":

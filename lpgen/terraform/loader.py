@@ -799,6 +799,7 @@ class ModuleInstance:
             )
             expr, block = entry
             value = Unknown(f"cycle between locals: {cycle} -> local.{name}")
+            _CYCLES[0] += 1
             self.tree.report(
                 f"{self.prefix}local.{name}", value.reason, block.source.node_loc(expr)
             )
@@ -1245,6 +1246,7 @@ class Instance:
         self.scope = Scope(obj.mi, obj.block.source, bindings)
         self._attrs: dict[str, Any] = {}
         self._computing: set[str] = set()
+        self._document: Any = None
 
     @property
     def block(self) -> Block:
@@ -1264,6 +1266,7 @@ class Instance:
             return None
         if block is None:
             if name in self._computing:
+                _CYCLES[0] += 1
                 return Unknown(f"{self.address}.{name} refers to itself")
             self._computing.add(name)
         try:
@@ -1274,6 +1277,22 @@ class Instance:
         if block is None:
             self._attrs[name] = value
         return value
+
+    def policy_document(self) -> Any:
+        """The document of a ``data "aws_iam_policy_document"`` (its ``json`` and
+        ``minified_json``), built once: every policy, role and module output that refers to
+        it reads the same one."""
+        if self._document is not None:
+            return self._document
+        from lpgen.policydoc import build_policy_document
+
+        cycles = _CYCLES[0]
+        document = build_policy_document(self)
+        if _CYCLES[0] == cycles:
+            # (A document built while a cycle was cut short is built again when read again,
+            # as any value read in the middle of a cycle is.)
+            self._document = document
+        return document
 
     def get_attr(self, name: str) -> Any:
         computed = computed_attribute(self, name)
@@ -1291,6 +1310,9 @@ class Instance:
 
 
 _NOT_COMPUTED = object()
+# How many cycles evaluation has cut short (a local that needs itself, an attribute that
+# refers to itself): what is built while one is, is not kept.
+_CYCLES = [0]
 _IAM_KIND = {
     "aws_iam_group": "group",
     "aws_iam_user": "user",
@@ -1337,9 +1359,7 @@ def computed_attribute(inst: Instance, name: str) -> Any:
             return SStr(arn, None)
     if obj.mode == "data":
         if obj.rtype == "aws_iam_policy_document" and name in ("json", "minified_json"):
-            from lpgen.policydoc import build_policy_document
-
-            return build_policy_document(inst)
+            return inst.policy_document()
         if obj.rtype == "template_file" and name == "rendered":
             return _template_file_rendered(inst)
         if obj.rtype == "aws_caller_identity" and name == "account_id":

@@ -18,19 +18,37 @@ if TYPE_CHECKING:
     from lpgen.terraform.evaluate import Evaluator, Scope
 
 
+# A type expression is read again for every value converted to it (each module instance,
+# each element of a list): what is read of its shape is kept on its nodes (``_lpu``,
+# ``_lpc``; attributes of their own, not the evaluator's ``_lp``, and on few nodes: only the
+# variables' type expressions).
+
+
 def _unwrap(node: Tree[Any]) -> Tree[Any]:
-    while node.data == "expr_term" and len(exprs(node)) == 1:
-        node = exprs(node)[0]
-    return node
+    try:
+        return node._lpu  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        pass
+    inner = node
+    while inner.data == "expr_term" and len(exprs(inner)) == 1:
+        inner = exprs(inner)[0]
+    node._lpu = inner  # type: ignore[attr-defined]
+    return inner
 
 
 def _call(node: Tree[Any]) -> tuple[str, list[Tree[Any]]] | None:
     """``list(string)`` -> ("list", [string]); None if not a call."""
     if node.data != "function_call":
         return None
+    try:
+        return node._lpc  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        pass
     idents = [c for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
     args = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
-    return str(idents[0].children[0]), exprs(args) if args is not None else []
+    call = str(idents[0].children[0]), exprs(args) if args is not None else []
+    node._lpc = call  # type: ignore[attr-defined]
+    return call
 
 
 def convert(type_node: Tree[Any], value: Any, ev: Evaluator, scope: Scope) -> Any:

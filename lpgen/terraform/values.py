@@ -120,17 +120,28 @@ def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
 
+# The exact types that hold no Unknown and need no stripping of provenance but their own
+# (tested first: nearly every value walked is one of them).
+_LEAVES = frozenset({str, SStr, Encoded, int, float, bool, type(None)})
+
+
 def first_unknown(value: Any) -> Unknown | None:
     """Return the first Unknown found anywhere inside ``value``."""
+    if type(value) in _LEAVES:
+        return None
     if isinstance(value, Unknown):
         return value
     if isinstance(value, dict):
         for v in value.values():
+            if type(v) in _LEAVES:
+                continue
             u = first_unknown(v)
             if u is not None:
                 return u
     elif isinstance(value, list):
         for v in value:
+            if type(v) in _LEAVES:
+                continue
             u = first_unknown(v)
             if u is not None:
                 return u
@@ -139,6 +150,9 @@ def first_unknown(value: Any) -> Unknown | None:
 
 def to_plain(value: Any) -> Any:
     """Strip provenance: plain str/list/dict (Unknown stays Unknown)."""
+    cls = type(value)
+    if cls is str or cls is int or cls is bool or value is None:
+        return value
     if isinstance(value, Unknown) or value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
