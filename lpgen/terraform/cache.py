@@ -32,7 +32,7 @@ from lpgen.errors import ParseError
 if TYPE_CHECKING:
     from lark import Tree
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
 
