@@ -289,7 +289,9 @@ class ResultCache:
                 return None
         return value  # type: ignore[no-any-return]
 
-    def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> None:
+    def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> bool:
+        """Keep ``value`` under ``key``; False when it could not be (computed again next
+        time)."""
         from lpgen.terraform.cachecodec import encode
 
         deps = [[rel, _file_hash(root / rel)] for rel in files]
@@ -297,7 +299,7 @@ class ResultCache:
         try:
             data = encode({"deps": deps, "value": value})
         except (TypeError, ValueError, RecursionError):
-            return  # not representable: computed again next time
+            return False  # not representable: computed again next time
         tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -309,7 +311,8 @@ class ResultCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-            return
+            return False
+        return True
 
 
 # Digests already computed in this process, by path: (size, mtime_ns, inode, digest). A
