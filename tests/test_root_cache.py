@@ -144,7 +144,7 @@ def test_the_whole_tree_entry_names_the_roots_entries(tmp_path: Path, reads: lis
     cache = tmp_path / "cache"
     opts = InventoryOptions(cache_dir=cache, jobs=1)
     cold = render_json(build_inventory(root, options=opts))
-    entry, value = whole_tree_entry(cache)
+    _, value = whole_tree_entry(cache)
     # Not the inventory a second time: the keys of the two roots' entries, in root order.
     assert list(value) == ["parts"] and len(value["parts"]) == 2
     parts = [cache / "results" / f"{k}.json" for k in value["parts"]]

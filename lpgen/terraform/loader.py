@@ -189,6 +189,7 @@ class Tree_:
         self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
         self._resolved: dict[Path, Path] = {}
+        self._rels: dict[Path, str] = {}
         # Characters of .tf text parsed by this read (lpgen.terraform.compact.COMPACT_AFTER).
         self.parsed_chars = 0
 
@@ -200,11 +201,22 @@ class Tree_:
         return done
 
     def rel(self, path: Path) -> str:
-        path = self.resolved(path)
+        done = self._rels.get(path)
+        if done is not None:
+            return done
+        real = self.resolved(path)
         try:
-            return path.relative_to(self.root).as_posix()
+            done = real.relative_to(self.root).as_posix()
         except ValueError:
-            return Path(os.path.relpath(path, self.root)).as_posix()
+            done = Path(os.path.relpath(real, self.root)).as_posix()
+        self._rels[path] = done
+        return done
+
+    def know_real(self, path: Path, rel: str) -> None:
+        """Record that ``path`` is a real path (no symbolic link in it: ``resolved`` gives
+        it back) at ``rel`` under the root, as a walk of the tree found it."""
+        self._resolved[path] = path
+        self._rels[path] = rel
 
     def report(self, address: str, message: str, loc: Location | None = None) -> None:
         key = (address, message)
@@ -398,8 +410,12 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     it.
     """
     infos = {d: [_scan(tree, f) for f in files] for d, files in found.items()}
+    # The directories of ``found`` are real paths (a walk that follows no directory link
+    # found them): a call that goes up from one of them and then down to another names it
+    # without a link in between, which is what resolving it would give.
+    real = {str(d): d for d in found}
     calls: dict[Path, set[Path]] = {
-        d: {(d / c).resolve() for info in fs for c in info.calls} for d, fs in infos.items()
+        d: {_called(d, c, real) for info in fs for c in info.calls} for d, fs in infos.items()
     }
     callers: dict[Path, set[Path]] = {}
     for d, callees in calls.items():
@@ -421,6 +437,22 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     return DirPlan(infos, calls, matter)
 
 
+def _called(directory: Path, source: str, real: dict[str, Path]) -> Path:
+    """``(directory / source).resolve()`` for a local module source, ``directory`` one of
+    the real directories ``real`` (by their path): without a call to the file system when
+    the source names another of them by going up (``..``) and then down through plain
+    names, resolved otherwise."""
+    parts = source.split("/")
+    i = 0
+    while i < len(parts) and parts[i] in ("..", ".", ""):
+        i += 1
+    if all(p not in ("..", ".", "") for p in parts[i:]):
+        found = real.get(os.path.normpath(os.path.join(directory, source)))
+        if found is not None:
+            return found
+    return (directory / source).resolve()
+
+
 Scan = tuple[dict[Path, list[Path]], list[tuple[str, str]], DirPlan]
 
 def scan_tree(root: Path, exclude: tuple[str, ...] = ()) -> Scan:
@@ -431,11 +463,25 @@ def scan_tree(root: Path, exclude: tuple[str, ...] = ()) -> Scan:
 
     found_before: Scan | None = scans.kept((root, exclude))
     if found_before is not None:
-        found, seen, plan = found_before
-        return found, list(seen), plan
+        before, seen, plan = found_before
+        return before, list(seen), plan
+    from lpgen.terraform.treescan import scan_tree as walk
+
     skipped: list[tuple[str, str]] = []
-    found = discover(root, exclude, skipped)
-    plan = plan_dirs(Tree_(root, LoadOptions(exclude=exclude)), found)
+    tree = Tree_(root, LoadOptions(exclude=exclude))
+    found: dict[Path, list[Path]] = {}
+    top = str(root)
+    for d in walk(root, exclude, skipped):
+        real = Path(d.real)
+        files = found[real] = [real / name for name, _ in d.tf]
+        if d.real == (os.path.join(top, d.rel) if d.rel else top):
+            # The walk's paths are real (it follows no directory link) and the root is
+            # resolved: a file that is not itself a link needs no resolving.
+            prefix = d.rel + "/" if d.rel else ""
+            for f, (name, _) in zip(files, d.tf, strict=True):
+                if name not in d.links:
+                    tree.know_real(f, prefix + name)
+    plan = plan_dirs(tree, found)
     scans.keep((root, exclude), (found, list(skipped), plan))
     return found, skipped, plan
 
