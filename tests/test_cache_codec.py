@@ -160,7 +160,7 @@ def test_a_malformed_location_is_refused(entry: bytes) -> None:
 )  # fmt: skip
 def test_a_malformed_header_is_refused(head: bytes) -> None:
     with pytest.raises(CacheFormatError):
-        decode(head + b"\n[]", list)
+        decode(head + b'\n[{"__dc__": [0]}]', list)
 
 
 def test_plain_values_and_their_subclasses_encode_as_before() -> None:
@@ -172,7 +172,7 @@ def test_plain_values_and_their_subclasses_encode_as_before() -> None:
     loc = Location("main.tf", 3)
     value = ["a", 1, 2.5, True, None, SStr("s", loc), Severity.HIGH, (1, "b")]
     head, body = encode(value).split(b"\n", 1)
-    assert json.loads(head) == {"files": ["main.tf"], "types": []}
+    assert json.loads(head)["files"] == ["main.tf"]
     data = json.loads(body)
     assert data[:5] == ["a", 1, 2.5, True, None]
     assert data[5]["__sstr__"] == ["s", {"__loc__": [0, 3, 1, -1, -1, "hcl"]}]
@@ -194,3 +194,39 @@ def test_a_dataclass_of_the_wrong_shape_is_never_built(entry: bytes) -> None:
     assert decode(HEAD + b'{"__dc__": [0, "a", "m", null]}') == Unresolved("a", "m", None)
     with pytest.raises(CacheFormatError):
         decode(HEAD + entry)
+
+
+def test_a_type_the_entry_does_not_use_is_never_imported() -> None:
+    import sys
+
+    head = b'{"files":[],"types":["lpgen.model:Unresolved","lpgen.no_such_module:X"]}\n'
+    assert decode(head + b'[{"__dc__": [0, "a", "m", null]}]', list) == [Unresolved("a", "m")]
+    assert "lpgen.no_such_module" not in sys.modules
+    with pytest.raises(CacheFormatError, match="unknown type"):
+        decode(head + b'[{"__dc__": [1]}]', list)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[1.5, -0.0, 1e300, 2**63 - 1, -(2**63)], [2**64, 1], [float("inf"), 1.5], [float("-inf")],
+     {"k": [Unresolved("a", "é ✓ \u2028 \x00 \"q\" \\ \n")]}],
+    ids=["floats-and-ints", "beyond-64-bits", "infinity", "minus-infinity", "text"],
+)  # fmt: skip
+def test_numbers_and_text_read_back_exactly(value: object) -> None:
+    back = decode(encode(value))
+    assert back == value and repr(back) == repr(value)
+
+
+def test_nan_reads_back_as_nan() -> None:
+    import math
+
+    [back] = decode(encode([float("nan")]))
+    assert math.isnan(back)
+
+
+def test_text_that_is_not_unicode_is_not_cached(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        encode(["\udcff"])
+    cache = ResultCache(tmp_path / "cache")
+    assert cache.store("k", tmp_path, ["\udcff"], []) is False
+    assert cache.load("k", tmp_path) is None

@@ -19,12 +19,14 @@ import dataclasses
 import enum
 import importlib
 import json
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
-from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import orjson
 
 from lpgen.terraform.values import Encoded, SDict, SList, SStr, TSet, Unknown
 
@@ -45,7 +47,8 @@ def _name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+# Written as they are (a float is looked at first: see _enc_float).
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 @lru_cache(maxsize=512)
@@ -54,14 +57,24 @@ def _dc_fields(cls: type) -> tuple[str, ...]:
 
 
 # How each exact class is encoded, filled in as classes are met (see _encoder_for): one dict
-# lookup per value instead of a chain of type tests, and for a dataclass one C call
-# (attrgetter) for all its fields.
+# lookup per value instead of a chain of type tests.
 _ENCODERS: dict[type, Callable[[Any], Any]] = {}
-# The file names of locations and the names of dataclasses, by their index in the entry's
-# header, while an entry is encoded: each is written once per entry, and a location or an
-# object names it by a small number (locations and dataclasses are most of an entry).
-_FILES: dict[str, int] = {}
-_TYPES: dict[str, int] = {}
+
+
+class _Index(dict[str, int]):
+    """Names by their index, a new name getting the next one."""
+
+    def __missing__(self, name: str) -> int:
+        index = self[name] = len(self)
+        return index
+
+
+# The file names of the locations of the entry being encoded, by index: each is written once
+# in the entry's header and a location names it by number. The dataclass names, likewise,
+# are numbered once per process (every entry's header lists them all; a decoder resolves
+# only the ones its entry uses).
+_FILES = _Index()
+_TYPES = _Index()
 
 
 def _enc(value: Any) -> Any:
@@ -86,38 +99,48 @@ def _enc_dict(value: dict[Any, Any]) -> Any:
     return _enc_other(value)
 
 
+# Set when the entry being encoded holds a float that is not finite (see encode).
+_NOT_FINITE: list[bool] = []
+
+
+def _enc_float(value: float) -> float:
+    if not math.isfinite(value):
+        _NOT_FINITE.append(True)
+    return value
+
+
 def _enc_location(value: Any) -> Any:
     # The most frequent object of an entry: a short list instead of six named fields.
-    file = value.file
-    return {"__loc__": [_FILES.setdefault(file, len(_FILES)), value.line, value.column,
-                        value.start, value.end, value.syntax]}  # fmt: skip
+    return {"__loc__": [_FILES[value.file], value.line, value.column, value.start, value.end,
+                        value.syntax]}  # fmt: skip
 
 
+@lru_cache(maxsize=512)
 def _dataclass_encoder(cls: type) -> Callable[[Any], Any]:
     """A dataclass as ``{"__dc__": [its type, its fields in declaration order...]}``, its
-    type the index of its name in the entry's header."""
+    type the index of its name in the entry's header.
+
+    The function is written out for the class's fields (as :mod:`dataclasses` writes
+    ``__init__``), from their names only: each field is read once and a plain value or a
+    location is written without a further call.
+    """
     names = _dc_fields(cls)
-    head = _name(cls)
-    plain, enc, types = _PLAIN, _enc, _TYPES
-    if not names:
-        return lambda value: {"__dc__": [types.setdefault(head, len(types))]}
-    if len(names) == 1:
-        only = names[0]
-
-        def encode_one(value: Any) -> Any:
-            v = getattr(value, only)
-            return {"__dc__": [types.setdefault(head, len(types)),
-                               v if type(v) in plain else enc(v)]}  # fmt: skip
-
-        return encode_one
-    fields = attrgetter(*names)
-
-    def encode_fields(value: Any) -> Any:
-        out = [types.setdefault(head, len(types))]
-        out.extend([v if type(v) in plain else enc(v) for v in fields(value)])
-        return {"__dc__": out}
-
-    return encode_fields
+    index = _TYPES[_name(cls)]
+    args = [f"v{i}" for i in range(len(names))]
+    lines = ["def encode(value):"]
+    for arg, name in zip(args, names, strict=True):
+        lines.append(f"    {arg} = value.{name}")
+    items = "".join(
+        f", {a} if type({a}) in plain else loc({a}) if type({a}) is Loc else enc({a})"
+        for a in args
+    )
+    lines.append(f"    return {{'__dc__': [{index}{items}]}}")
+    scope: dict[str, Any] = {
+        "plain": _PLAIN, "enc": _enc, "loc": _enc_location, "Loc": _location(), "type": type,
+    }  # fmt: skip
+    exec("\n".join(lines), scope)  # code made of the class's field names, never of an entry
+    encoder: Callable[[Any], Any] = scope["encode"]
+    return encoder
 
 
 def _encoder_for(cls: type) -> Callable[[Any], Any]:
@@ -128,6 +151,8 @@ def _encoder_for(cls: type) -> Callable[[Any], Any]:
         encoder = _enc_list
     elif cls is dict:
         encoder = _enc_dict
+    elif cls is float:
+        encoder = _enc_float
     elif dataclasses.is_dataclass(cls) and not issubclass(cls, (str, list, dict, tuple)):
         encoder = _dataclass_encoder(cls)
     else:
@@ -183,19 +208,32 @@ def _enc_other(value: Any) -> Any:
     raise TypeError(f"cannot cache a value of type {type(value).__name__}")
 
 
+def _dumps(value: Any) -> bytes:
+    """Compact JSON, by orjson (several times quicker than :mod:`json`, the same JSON);
+    by :mod:`json` for what orjson does not write the same way (an integer beyond 64 bits,
+    NaN or an infinity) or refuses (text that is not valid Unicode: then an error)."""
+    if not _NOT_FINITE:
+        try:
+            return orjson.dumps(value)
+        except TypeError:
+            pass
+    # No check for cycles: _enc would have met one already (a RecursionError).
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                      check_circular=False).encode("utf-8")  # fmt: skip
+
+
 def encode(value: Any) -> bytes:
     """The cache encoding of ``value`` (TypeError for a value it cannot represent): a header
     line ``{"files": [...], "types": [...]}`` (the names locations and dataclasses refer to
     by index), then the value."""
     try:
-        body = json.dumps(_enc(value), separators=(",", ":"), ensure_ascii=False)
-        header = json.dumps({"files": list(_FILES), "types": list(_TYPES)},
-                            separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+        body = _dumps(_enc(value))
+        header = _dumps({"files": list(_FILES), "types": list(_TYPES)})
     finally:
         _FILES.clear()
-        _TYPES.clear()
-    # json.dumps escapes every newline inside a string: the first one ends the header.
-    return f"{header}\n{body}".encode()
+        _NOT_FINITE.clear()
+    # JSON escapes every newline inside a string: the first one ends the header.
+    return header + b"\n" + body
 
 
 @lru_cache(maxsize=256)
@@ -267,11 +305,11 @@ def _dataclass_of(name: str) -> tuple[type, tuple[str, ...]]:
     return cls, _dc_fields(cls)
 
 
-def _make_hook(
-    files: list[str], types: list[tuple[type, tuple[str, ...]]]
-) -> Callable[[dict[str, Any]], Any]:
-    """The object hook decoding an entry whose header gives ``files`` and ``types``."""
-    tags, ntypes = _TAG_SET, len(types)
+def _make_hook(files: list[str], names: list[str]) -> Callable[[dict[str, Any]], Any]:
+    """The object hook decoding an entry whose header gives ``files`` and the dataclass
+    ``names`` (each resolved when the entry first uses it)."""
+    tags, ntypes = _TAG_SET, len(names)
+    types: list[tuple[type, tuple[str, ...]] | None] = [None] * ntypes
 
     def hook(obj: dict[str, Any]) -> Any:
         # Called for every JSON object of an entry (tens of thousands): a plain object is
@@ -289,17 +327,20 @@ def _make_hook(
             index = body[0]
             if type(index) is not int or not 0 <= index < ntypes:
                 raise CacheFormatError("a __dc__ value naming no type of the entry")
-            cls, names = types[index]
-            if len(body) != len(names) + 1:
+            known = types[index]
+            if known is None:
+                known = types[index] = _dataclass_of(names[index])
+            cls, fields = known
+            if len(body) != len(fields) + 1:
                 raise CacheFormatError(f"fields of {_name(cls)} do not match")
             made: Any = object.__new__(cls)
             try:
                 state = made.__dict__
             except AttributeError:  # pragma: no cover - lpgen's dataclasses have a __dict__
-                for k, v in zip(names, body[1:], strict=True):
+                for k, v in zip(fields, body[1:], strict=True):
                     object.__setattr__(made, k, v)
                 return made
-            state.update(zip(names, body[1:], strict=True))
+            state.update(zip(fields, body[1:], strict=True))
             return made
         return _tagged(obj)
 
@@ -371,7 +412,7 @@ def _str(value: Any) -> str:
     return value
 
 
-def _header(line: str) -> tuple[list[str], list[tuple[type, tuple[str, ...]]]]:
+def _header(line: str) -> tuple[list[str], list[str]]:
     head = json.loads(line)
     if not (isinstance(head, dict) and head.keys() == {"files", "types"}):
         raise CacheFormatError("not a cache entry: no header")
@@ -383,7 +424,7 @@ def _header(line: str) -> tuple[list[str], list[tuple[type, tuple[str, ...]]]]:
         and all(type(t) is str for t in types)
     ):
         raise CacheFormatError("not a cache entry: a malformed header")
-    return files, [_dataclass_of(name) for name in types]
+    return files, types
 
 
 def decode(data: bytes, expected: type | tuple[type, ...] | None = None) -> Any:
