@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lpgen.terraform.cache import ResultCache
 from lpgen.terraform.loader import discover
@@ -228,3 +230,24 @@ def test_the_scan_resolves_every_path_as_resolving_each_one_would(
             assert rels == {"live/a/main.tf", "shared/provider.tf"}
             assert {i.source.rel for i in plan.infos[root / "live" / "c"]} == {
                 "live/c/main.tf", "live/a/main.tf"}  # fmt: skip
+
+
+TOKENS = ["source", "source = ", 'source = "', "s", " ", "\t", "\n", "\r\n", "=", '"', ".", "..",
+          "./", "../", "/", "a", "x", "#", "module {"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_local_sources_are_found_as_the_line_pattern_finds_them(text: str) -> None:
+    from lpgen.terraform.loader import _LOCAL_SOURCE, local_sources
+
+    assert local_sources(text) == _LOCAL_SOURCE.findall(text)
+
+
+def test_local_sources_of_real_spellings() -> None:
+    from lpgen.terraform.loader import local_sources
+
+    text = ('module "a" {\n  source = "../m"\n}\nmodule "b" {\n\tsource="./n/o"\n}\n'
+            '  xsource = "./no"\nsource = "./p"\n  source = "registry/x"\n  source = "."\n'
+            '# source = "./commented"\n')  # fmt: skip
+    assert local_sources(text) == ["../m", "./n/o", "./p", "."]

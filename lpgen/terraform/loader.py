@@ -277,6 +277,27 @@ _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
 _LOCAL_SOURCE = re.compile(r"^[ \t]*source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"", re.M)
 
 
+# The same, from "source" on: a search that starts with a literal skips ahead quickly, where
+# one starting at every line's start tries each position of the text.
+_SOURCE_ON = re.compile(r"source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"")
+
+
+def local_sources(text: str) -> list[str]:
+    """``_LOCAL_SOURCE.findall(text)``: the local module sources the text sets at the start
+    of a line, found from each ``source`` with only blanks before it on its line."""
+    out: list[str] = []
+    pos = 0
+    search, rfind = _SOURCE_ON.search, text.rfind
+    while (m := search(text, pos)) is not None:
+        start = m.start()
+        if not text[rfind("\n", 0, start) + 1 : start].strip(" \t"):
+            out.append(m.group(1))
+            pos = m.end()
+        else:
+            pos = start + 1
+    return out
+
+
 @dataclass
 class _FileInfo:
     source: SourceFile
@@ -292,7 +313,7 @@ def _scan(tree: Tree_, path: Path) -> _FileInfo:
         source,
         relevant=is_relevant(text),
         defines=_DEFS.search(text) is not None,
-        calls=_LOCAL_SOURCE.findall(text),
+        calls=local_sources(text),
     )
 
 
