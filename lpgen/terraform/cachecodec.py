@@ -26,8 +26,6 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import orjson
-
 from lpgen.terraform.values import Encoded, SDict, SList, SStr, TSet, Unknown
 
 __all__ = ["CacheFormatError", "decode", "encode"]
@@ -213,6 +211,8 @@ def _dumps(value: Any) -> bytes:
     by :mod:`json` for what orjson does not write the same way (an integer beyond 64 bits,
     NaN or an infinity) or refuses (text that is not valid Unicode: then an error)."""
     if not _NOT_FINITE:
+        import orjson  # here: a run that only reads the cache never needs it
+
         try:
             return orjson.dumps(value)
         except TypeError:
