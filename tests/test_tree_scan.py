@@ -251,3 +251,14 @@ def test_local_sources_of_real_spellings() -> None:
             '  xsource = "./no"\nsource = "./p"\n  source = "registry/x"\n  source = "."\n'
             '# source = "./commented"\n')  # fmt: skip
     assert local_sources(text) == ["../m", "./n/o", "./p", "."]
+
+
+@given(st.lists(st.sampled_from(["aws_iam_", "aws_ia", "userIdentity", "aws_ssoadmin_",
+                                 "aws_identitystore_", "aws_accessanalyzer_analyzer", "aws_",
+                                 "x", " ", "\n", "resource "]), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_iam_markers_are_found_as_the_pattern_finds_them(text: str) -> None:
+    from lpgen.terraform.relevance import _IAM, _RESOURCE_POLICY, is_relevant
+
+    if not _RESOURCE_POLICY.search(text):
+        assert is_relevant(text) is (_IAM.search(text) is not None)
