@@ -108,10 +108,35 @@ def build_inventory(path: str | Path, *, options: InventoryOptions | None = None
     cached = cache.load(key, root)
     if isinstance(cached, Inventory):
         return cached
-    inv = _build(Path(path), opts)
+    merged = _merged_from_cache(cache, root, cached, opts)
+    if merged is not None:
+        return merged
+    parts: list[str] = []
+    inv = _build(Path(path), opts, parts)
     if not inv.warnings:  # a tree with unparseable files is not worth keeping
-        cache.store(key, root, inv, inv.files)
+        # Read root by root, every root's partial in the cache: the entry names them (the
+        # merge is cheap), instead of holding the whole inventory again.
+        cache.store(key, root, {"parts": parts} if parts else inv, inv.files)
     return inv
+
+
+def _merged_from_cache(
+    cache: Any, root: Path, entry: object, opts: InventoryOptions
+) -> Inventory | None:
+    """The inventory a whole-tree entry naming the partials of its roots stands for (merged
+    as the read that stored them merged them); None when one of them is missing or stale."""
+    if not (isinstance(entry, dict) and entry.keys() == {"parts"}):
+        return None
+    keys = entry["parts"]
+    if not (isinstance(keys, list) and len(keys) >= 2 and all(type(k) is str for k in keys)):
+        return None
+    partials = []
+    for k in keys:
+        part = _partial_from_cache(cache.load(k, root, dict))
+        if part is None:
+            return None
+        partials.append(part)
+    return _merge(partials, opts)
 
 
 # A tree needing less text than this parsed is read in one process (starting workers costs
@@ -332,11 +357,13 @@ def _parallel_groups(
     return groups
 
 
-def _build(path: Path, opts: InventoryOptions) -> Inventory:
-    """Read the tree; big trees with several root modules are read in parallel processes."""
+def _build(path: Path, opts: InventoryOptions, parts: list[str] | None = None) -> Inventory:
+    """Read the tree; big trees with several root modules are read in parallel processes.
+    Read root by root with every root's partial in the cache, their keys (in root order) are
+    appended to ``parts``."""
     workers = opts.jobs if opts.jobs is not None else min(os.cpu_count() or 1, 8)
     if opts.cache_dir is not None:
-        per_root = _build_per_root(path, opts, workers)
+        per_root = _build_per_root(path, opts, workers, parts)
         if per_root is not None:
             return per_root
     scanned: Any = None
@@ -361,7 +388,9 @@ def _build(path: Path, opts: InventoryOptions) -> Inventory:
     return _merge([_collect(path, opts, None, scanned)], opts)
 
 
-def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Inventory | None:
+def _build_per_root(
+    path: Path, opts: InventoryOptions, workers: int, parts: list[str] | None = None
+) -> Inventory | None:
     """Read the tree root module by root module, each one's partial cached under the content
     of the files it reaches: after an edit only the roots that read the edited file are read
     again. None when the tree has fewer than two roots, or directories no root reaches (a
@@ -396,11 +425,16 @@ def _build_per_root(path: Path, opts: InventoryOptions, workers: int) -> Invento
             partials[d] = found_part
     missing = [(d, w) for d, w in roots if d not in partials]
     scanned = (found, skipped, plan)
+    kept = True
     for d, part in _read_roots(path, opts, missing, scanned, workers):
         partials[d] = part
         value = _partial_to_cache(part)
-        if value is not None and not part.warnings:
-            cache.store(keys[d], root, value, sorted(part.used_files))
+        stored = value is not None and not part.warnings
+        if stored:
+            stored = cache.store(keys[d], root, value, sorted(part.used_files))
+        kept = kept and stored
+    if kept and parts is not None:
+        parts.extend(keys[d] for d, _ in roots)
     return _merge([partials[d] for d, _ in roots], opts)
 
 

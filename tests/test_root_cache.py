@@ -130,6 +130,61 @@ def test_a_malformed_root_entry_is_read_again(tmp_path: Path, reads: list[str]) 
     assert reads == ["a", "b"]
 
 
+def whole_tree_entry(cache: Path) -> tuple[Path, Any]:
+    """The entry of the whole tree's inventory, and its value."""
+    [(entry, value)] = [
+        (e, v) for e in (cache / "results").glob("*.json")
+        if not isinstance(v := decode(e.read_bytes())["value"], dict) or "inv" not in v
+    ]  # fmt: skip
+    return entry, value
+
+
+def test_the_whole_tree_entry_names_the_roots_entries(tmp_path: Path, reads: list[str]) -> None:
+    root = write_tree(tmp_path / "tree")
+    cache = tmp_path / "cache"
+    opts = InventoryOptions(cache_dir=cache, jobs=1)
+    cold = render_json(build_inventory(root, options=opts))
+    _, value = whole_tree_entry(cache)
+    # Not the inventory a second time: the keys of the two roots' entries, in root order.
+    assert list(value) == ["parts"] and len(value["parts"]) == 2
+    parts = [cache / "results" / f"{k}.json" for k in value["parts"]]
+    assert all(p.is_file() for p in parts)
+    reads.clear()
+    assert render_json(build_inventory(root, options=opts)) == cold
+    assert reads == []  # merged from the cached roots
+    # One root's entry gone, or broken: that root alone is read again.
+    for damage in (Path.unlink, lambda p: p.write_bytes(b'{"deps": [], "value": 1}')):
+        damage(parts[1])
+        reads.clear()
+        assert render_json(build_inventory(root, options=opts)) == cold
+        assert reads == ["b"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"parts": "x"}, {"parts": [1, 2]}, {"parts": ["0" * 64, "1" * 64]}, {"parts": []},
+     {"parts": ["0" * 64, "1" * 64], "more": 1}],
+    ids=["not-a-list", "not-keys", "no-such-entries", "empty", "extra-key"],
+)  # fmt: skip
+def test_a_malformed_whole_tree_entry_is_a_miss(
+    tmp_path: Path, reads: list[str], value: Any
+) -> None:
+    from lpgen.terraform.cachecodec import encode
+
+    root = write_tree(tmp_path / "tree")
+    cache = tmp_path / "cache"
+    opts = InventoryOptions(cache_dir=cache, jobs=1)
+    cold = render_json(build_inventory(root, options=opts))
+    entry, _ = whole_tree_entry(cache)
+    for part in (cache / "results").glob("*.json"):
+        if part != entry:
+            part.unlink()
+    entry.write_bytes(encode({"deps": [], "value": value}))
+    reads.clear()
+    assert render_json(build_inventory(root, options=opts)) == cold
+    assert reads == ["a", "b"]
+
+
 def test_parallel_per_root_reads_give_identical_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,7 +239,8 @@ def test_every_fixture_reads_the_same_per_root_as_whole(tmp_path: Path) -> None:
         assert read(tree, opts) == whole, tree  # warm
         # Every root module answered from the cache, merged again.
         for entry in (tmp_path / f"c{i}" / "results").glob("*.json"):
-            if isinstance(decode(entry.read_bytes()).get("value"), Inventory):
+            value = decode(entry.read_bytes()).get("value")
+            if isinstance(value, Inventory) or (isinstance(value, dict) and "parts" in value):
                 entry.unlink()
         assert read(tree, opts) == whole, tree
     assert per_root > 5

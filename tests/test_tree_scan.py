@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lpgen.terraform.cache import ResultCache
 from lpgen.terraform.loader import discover
@@ -159,3 +161,104 @@ def test_the_readers_are_in_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> No
     finally:
         monkeypatch.undo()
         _salt.cache_clear()
+
+
+def linked_tree(root: Path) -> Path:
+    """Module calls and files through links, up and down, with odd spellings."""
+    user = 'resource "aws_iam_user" "{0}" {{ name = "{0}" }}\n'
+
+    def calls(*sources: str) -> str:
+        return "".join(f'module "m{i}" {{\n  source = "{s}"\n}}\n' for i, s in enumerate(sources))
+
+    files = {
+        "modules/team/main.tf": user.format("t"),
+        "modules/team/sub/main.tf": user.format("s"),
+        "shared/provider.tf": 'provider "aws" {}\n',
+        "live/a/main.tf": calls("../../modules/team", "../../modules/team/", "../../via/team",
+                                "./down/../../../modules/team/sub", "./", ".")
+        + user.format("a"),
+        "live/b/main.tf": calls("../../modules//team/./sub", "../../../outside",
+                                "../../modules/missing", "../a") + user.format("b"),
+        "live/c/main.tf": calls("../../modules/team/sub"),
+    }  # fmt: skip
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "via").symlink_to(root / "modules", target_is_directory=True)
+    (root / "live" / "a" / "down").symlink_to(root / "shared", target_is_directory=True)
+    (root / "live" / "a" / "provider.tf").symlink_to(root / "shared" / "provider.tf")
+    # A relative link, as a repository holds one.
+    b = root / "live" / "b"
+    (b / "provider.tf").symlink_to(os.path.relpath(root / "shared" / "provider.tf", b))
+    (root / "live" / "c" / "up.tf").symlink_to(root / "live" / "a" / "main.tf")
+    return root
+
+
+@pytest.mark.parametrize("make", [tricky_tree, linked_tree], ids=["tricky", "linked"])
+def test_the_scan_resolves_every_path_as_resolving_each_one_would(
+    tmp_path: Path, make: object
+) -> None:
+    from lpgen.terraform.loader import scan_tree
+
+    for where in ("plain", "behind-a-link"):
+        base = tmp_path / where
+        root = make(base / "tree")  # type: ignore[operator]
+        if where == "behind-a-link":  # the root itself reached through a link, resolved
+            (base / "alias").symlink_to(root, target_is_directory=True)
+            root = base / "alias"
+        root = root.resolve()
+        found, _, plan = scan_tree(root, ("excl/*",))
+        assert found == discover(root, ("excl/*",))
+        for d, infos in plan.infos.items():
+            for f, info in zip(found[d], infos, strict=True):
+                real = f.resolve()
+                assert info.source.path == real
+                assert info.source.rel == (
+                    real.relative_to(root).as_posix()
+                    if real.is_relative_to(root)
+                    else Path(os.path.relpath(real, root)).as_posix()
+                )
+                assert info.source.text == real.read_text()
+            expected = {(d / c).resolve() for i in infos for c in i.calls}
+            assert plan.calls[d] == expected, d
+        if make is linked_tree:
+            live_a = root / "live" / "a"
+            assert {root / "modules" / "team", live_a} <= plan.calls[live_a]
+            assert root / "via" / "team" not in plan.calls[live_a]
+            assert plan.calls[root / "live" / "b"] >= {root / "modules" / "team" / "sub", live_a}
+            rels = {i.source.rel for i in plan.infos[live_a]}
+            assert rels == {"live/a/main.tf", "shared/provider.tf"}
+            assert {i.source.rel for i in plan.infos[root / "live" / "c"]} == {
+                "live/c/main.tf", "live/a/main.tf"}  # fmt: skip
+
+
+TOKENS = ["source", "source = ", 'source = "', "s", " ", "\t", "\n", "\r\n", "=", '"', ".", "..",
+          "./", "../", "/", "a", "x", "#", "module {"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_local_sources_are_found_as_the_line_pattern_finds_them(text: str) -> None:
+    from lpgen.terraform.loader import _LOCAL_SOURCE, local_sources
+
+    assert local_sources(text) == _LOCAL_SOURCE.findall(text)
+
+
+def test_local_sources_of_real_spellings() -> None:
+    from lpgen.terraform.loader import local_sources
+
+    text = ('module "a" {\n  source = "../m"\n}\nmodule "b" {\n\tsource="./n/o"\n}\n'
+            '  xsource = "./no"\nsource = "./p"\n  source = "registry/x"\n  source = "."\n'
+            '# source = "./commented"\n')  # fmt: skip
+    assert local_sources(text) == ["../m", "./n/o", "./p", "."]
+
+
+@given(st.lists(st.sampled_from(["aws_iam_", "aws_ia", "userIdentity", "aws_ssoadmin_",
+                                 "aws_identitystore_", "aws_accessanalyzer_analyzer", "aws_",
+                                 "x", " ", "\n", "resource "]), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_iam_markers_are_found_as_the_pattern_finds_them(text: str) -> None:
+    from lpgen.terraform.relevance import _IAM, _RESOURCE_POLICY, is_relevant
+
+    if not _RESOURCE_POLICY.search(text):
+        assert is_relevant(text) is (_IAM.search(text) is not None)

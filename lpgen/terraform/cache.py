@@ -32,7 +32,7 @@ from lpgen.errors import ParseError
 if TYPE_CHECKING:
     from lark import Tree
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # Below this much text, starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 400_000
 # Rewritten files are checked by python-hcl2, about 2 µs a character: from this much text, in
@@ -292,7 +292,9 @@ class ResultCache:
                 return None
         return value  # type: ignore[no-any-return]
 
-    def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> None:
+    def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> bool:
+        """Keep ``value`` under ``key``; False when it could not be (computed again next
+        time)."""
         from lpgen.terraform.cachecodec import encode
 
         deps = [[rel, _file_hash(root / rel)] for rel in files]
@@ -300,7 +302,7 @@ class ResultCache:
         try:
             data = encode({"deps": deps, "value": value})
         except (TypeError, ValueError, RecursionError):
-            return  # not representable: computed again next time
+            return False  # not representable: computed again next time
         tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -312,7 +314,8 @@ class ResultCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-            return
+            return False
+        return True
 
 
 # Digests already computed in this process, by path: (size, mtime_ns, inode, digest). A

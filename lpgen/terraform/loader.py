@@ -282,6 +282,7 @@ class Tree_:
         self.used_files: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
         self._resolved: dict[Path, Path] = {}
+        self._rels: dict[Path, str] = {}
         # Characters of .tf text parsed by this read (lpgen.terraform.compact.COMPACT_AFTER).
         self.parsed_chars = 0
 
@@ -293,11 +294,22 @@ class Tree_:
         return done
 
     def rel(self, path: Path) -> str:
-        path = self.resolved(path)
+        done = self._rels.get(path)
+        if done is not None:
+            return done
+        real = self.resolved(path)
         try:
-            return path.relative_to(self.root).as_posix()
+            done = real.relative_to(self.root).as_posix()
         except ValueError:
-            return Path(os.path.relpath(path, self.root)).as_posix()
+            done = Path(os.path.relpath(real, self.root)).as_posix()
+        self._rels[path] = done
+        return done
+
+    def know_real(self, path: Path, rel: str) -> None:
+        """Record that ``path`` is a real path (no symbolic link in it: ``resolved`` gives
+        it back) at ``rel`` under the root, as a walk of the tree found it."""
+        self._resolved[path] = path
+        self._rels[path] = rel
 
     def report(self, address: str, message: str, loc: Location | None = None) -> None:
         key = (address, message)
@@ -358,6 +370,27 @@ _DEFS = re.compile(r"^[ \t]*(?:variable|locals|output|module)\b", re.M)
 _LOCAL_SOURCE = re.compile(r"^[ \t]*source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"", re.M)
 
 
+# The same, from "source" on: a search that starts with a literal skips ahead quickly, where
+# one starting at every line's start tries each position of the text.
+_SOURCE_ON = re.compile(r"source[ \t]*=[ \t]*\"(\.\.?(?:/[^\"]*)?)\"")
+
+
+def local_sources(text: str) -> list[str]:
+    """``_LOCAL_SOURCE.findall(text)``: the local module sources the text sets at the start
+    of a line, found from each ``source`` with only blanks before it on its line."""
+    out: list[str] = []
+    pos = 0
+    search, rfind = _SOURCE_ON.search, text.rfind
+    while (m := search(text, pos)) is not None:
+        start = m.start()
+        if not text[rfind("\n", 0, start) + 1 : start].strip(" \t"):
+            out.append(m.group(1))
+            pos = m.end()
+        else:
+            pos = start + 1
+    return out
+
+
 @dataclass
 class _FileInfo:
     source: SourceFile
@@ -373,7 +406,7 @@ def _scan(tree: Tree_, path: Path) -> _FileInfo:
         source,
         relevant=is_relevant(text),
         defines=_DEFS.search(text) is not None,
-        calls=_LOCAL_SOURCE.findall(text),
+        calls=local_sources(text),
     )
 
 
@@ -500,8 +533,12 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     it.
     """
     infos = {d: [_scan(tree, f) for f in files] for d, files in found.items()}
+    # The directories of ``found`` are real paths (a walk that follows no directory link
+    # found them): a call that goes up from one of them and then down to another names it
+    # without a link in between, which is what resolving it would give.
+    real = {str(d): d for d in found}
     calls: dict[Path, set[Path]] = {
-        d: {(d / c).resolve() for info in fs for c in info.calls} for d, fs in infos.items()
+        d: {_called(d, c, real) for info in fs for c in info.calls} for d, fs in infos.items()
     }
     callers: dict[Path, set[Path]] = {}
     for d, callees in calls.items():
@@ -523,6 +560,22 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     return DirPlan(infos, calls, matter)
 
 
+def _called(directory: Path, source: str, real: dict[str, Path]) -> Path:
+    """``(directory / source).resolve()`` for a local module source, ``directory`` one of
+    the real directories ``real`` (by their path): without a call to the file system when
+    the source names another of them by going up (``..``) and then down through plain
+    names, resolved otherwise."""
+    parts = source.split("/")
+    i = 0
+    while i < len(parts) and parts[i] in ("..", ".", ""):
+        i += 1
+    if all(p not in ("..", ".", "") for p in parts[i:]):
+        found = real.get(os.path.normpath(os.path.join(directory, source)))
+        if found is not None:
+            return found
+    return (directory / source).resolve()
+
+
 Scan = tuple[dict[Path, list[Path]], list[tuple[str, str]], DirPlan]
 
 def scan_tree(root: Path, exclude: tuple[str, ...] = ()) -> Scan:
@@ -533,11 +586,25 @@ def scan_tree(root: Path, exclude: tuple[str, ...] = ()) -> Scan:
 
     found_before: Scan | None = scans.kept((root, exclude))
     if found_before is not None:
-        found, seen, plan = found_before
-        return found, list(seen), plan
+        before, seen, plan = found_before
+        return before, list(seen), plan
+    from lpgen.terraform.treescan import scan_tree as walk
+
     skipped: list[tuple[str, str]] = []
-    found = discover(root, exclude, skipped)
-    plan = plan_dirs(Tree_(root, LoadOptions(exclude=exclude)), found)
+    tree = Tree_(root, LoadOptions(exclude=exclude))
+    found: dict[Path, list[Path]] = {}
+    top = str(root)
+    for d in walk(root, exclude, skipped):
+        real = Path(d.real)
+        files = found[real] = [real / name for name, _ in d.tf]
+        if d.real == (os.path.join(top, d.rel) if d.rel else top):
+            # The walk's paths are real (it follows no directory link) and the root is
+            # resolved: a file that is not itself a link needs no resolving.
+            prefix = d.rel + "/" if d.rel else ""
+            for f, (name, _) in zip(files, d.tf, strict=True):
+                if name not in d.links:
+                    tree.know_real(f, prefix + name)
+    plan = plan_dirs(tree, found)
     scans.keep((root, exclude), (found, list(skipped), plan))
     return found, skipped, plan
 

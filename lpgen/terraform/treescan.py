@@ -31,6 +31,8 @@ class ScannedDir:
     # The *.tfvars and *.tfvars.json entries (sorted within each pattern, *.tfvars first),
     # with their stat; None for one that is not a regular file (never opened).
     tfvars: list[tuple[str, os.stat_result | None]] = field(default_factory=list)
+    # The names of the .tf files above that are symbolic links (the others are real paths).
+    links: set[str] = field(default_factory=set)
 
 
 def _kind(mode: int) -> str | None:
@@ -69,6 +71,7 @@ def scan_tree(
             return  # as os.walk: a directory that cannot be listed is left out
         subdirs: list[tuple[str, str]] = []
         tf_names: list[str] = []
+        links: set[str] = set()
         tfvars: list[os.DirEntry[str]] = []
         for entry in entries:
             name = entry.name
@@ -90,6 +93,11 @@ def scan_tree(
                 continue
             if name.endswith(".tf") and not name.startswith(".") and not excluded(prefix + name):
                 tf_names.append(name)
+                try:
+                    if entry.is_symlink():
+                        links.add(name)
+                except OSError:
+                    links.add(name)  # not known: resolved as a link would be
         regular: list[tuple[str, os.stat_result]] = []
         by_name = {e.name: e for e in entries}
         for name in sorted(tf_names):
@@ -101,7 +109,7 @@ def scan_tree(
                 skipped.append((prefix + name, kind or "not a regular file"))
         if regular:
             found = ScannedDir(real=os.path.join(real_top, rel) if rel else real_top, rel=rel,
-                               tf=regular)  # fmt: skip
+                               tf=regular, links=links & {n for n, _ in regular})  # fmt: skip
             plain = sorted(e.name for e in tfvars if e.name.endswith(".tfvars"))
             json_ = sorted(e.name for e in tfvars if e.name.endswith(".tfvars.json"))
             for name in [*plain, *json_]:
