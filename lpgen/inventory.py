@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -456,17 +456,27 @@ def _read_roots(
         from lpgen.terraform.parse import preload
 
         preload()  # load the reader once, before the workers fork
-        with ProcessPoolExecutor(max_workers=len(groups)) as pool:
-            results = list(
-                pool.map(_collect_roots_worker, [(path, opts, g, scanned) for g in groups])
-            )
+        # One group is read here meanwhile: this process would only wait, and its partials
+        # need not be pickled back.
+        with ProcessPoolExecutor(max_workers=len(groups) - 1) as pool:
+            futures = [pool.submit(_collect_roots_worker, (path, opts, g, scanned))
+                       for g in groups[1:]]  # fmt: skip
+            results = [_read_here(path, opts, groups[0], scanned)]
+            results += [f.result() for f in futures]
         rank = {d: n for n, (d, _) in enumerate(roots)}
         return sorted((pair for result in results for pair in result),
                       key=lambda pair: rank[pair[0]])  # fmt: skip
+    return _read_here(path, opts, [d for d, _ in roots], scanned)
+
+
+def _read_here(
+    path: Path, opts: InventoryOptions, roots: Sequence[Path], scanned: Any
+) -> list[tuple[Path, _Partial]]:
+    """The partial of each of ``roots``, read one after the other in this process."""
     from lpgen.terraform.cache import shared_parses
 
-    with shared_parses(_read_by_several(scanned, [d for d, _ in roots])):
-        return [(d, _freed(_collect(path, opts, (d,), scanned))) for d, _ in roots]
+    with shared_parses(_read_by_several(scanned, roots)):
+        return [(d, _freed(_collect(path, opts, (d,), scanned))) for d in roots]
 
 
 # After a root is read, its garbage is collected once this many objects have piled up since
