@@ -630,3 +630,32 @@ def test_what_is_never_used_in_a_nested_block_is_not_judged(tmp_path: Path) -> N
     code, out, err = _run(tmp_path, "auto", "--format", "json")
     assert code == 0, err
     assert [u["name"] for u in json.loads(out)["users"]] == ["ana"]
+
+
+def test_what_tree_sitter_read_is_let_go_once_built() -> None:
+    """tree-sitter's tree takes about 90 bytes a character: a value or body built later
+    keeps it only until it is built."""
+    text = 'resource "a" "b" {\n  x = [1]\n}\n'
+    (body,) = _top_bodies(parse_lazy(text, "m.tf"))
+    assert body._file is not None  # type: ignore[attr-defined]
+    value = body.children[1].children[-1]  # type: ignore[attr-defined]
+    assert body._file is None and value._file is not None  # type: ignore[attr-defined]
+    assert value.children and value._file is None
+
+
+def test_a_big_file_read_in_pieces_is_taken_apart_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big file is read piece by piece so that only one piece's trees are whole at a
+    time: its blocks are taken apart at once, and are those of python-hcl2's reading."""
+    from lpgen.terraform import chunks
+
+    text = "".join(
+        f'resource "aws_instance" "i{i}" {{\n  ami = "a-{i}"\n  tags = {{ n = {i} }}\n}}\n'
+        for i in range(200)
+    )
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 1000)
+    fast = _blocks(text)
+    assert len(fast) == 200 and all(b._pending is None for b in fast)  # type: ignore[attr-defined]
+    monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+    assert [_shape(b) for b in fast] == [_shape(b) for b in _blocks(text)]

@@ -22,6 +22,7 @@ from typing import Any
 from lark import Tree
 
 from lpgen.errors import ParseError
+from lpgen.terraform.fastparse import bodies_at_once
 from lpgen.terraform.parse import SourceFile, parse_hcl
 
 # Files at least this long are read in pieces of about CHUNK_CHARS characters.
@@ -58,7 +59,10 @@ def top_level_blocks(
         end = _next_cut(text, start + size)
         for attempt in range(_EXTEND_TRIES + 1):
             try:
-                tree = parse_hcl(text[start:end], rel=source.rel)
+                # Bodies built at once: each piece's blocks are taken apart before the next
+                # piece is read, so that what tree-sitter read of it is freed meanwhile.
+                with bodies_at_once():
+                    tree = parse_hcl(text[start:end], rel=source.rel)
                 break
             except ParseError:
                 if end == len(text) or attempt == _EXTEND_TRIES:
