@@ -37,6 +37,7 @@ from lpgen.terraform.compact import EMPTY, Span
 # Meta), so that the reader's compaction passes over them, and over values not yet built.
 _Span: Any = Span
 _intern = sys.intern
+_new = object.__new__
 
 # python-hcl2's terminals (hcl2.lark), compiled as lark compiles them.
 _NL = re.compile(r"(?:\/\*(.|\n)*?(\*\/)|\/\/.*\n|#.*\n|\n[ \t]*)")
@@ -416,11 +417,21 @@ class _Builder:
         last: Any = kids[-1]
         start = first.start_pos if type(first) is Token else first._meta.start_pos
         end = last.end_pos if type(last) is Token else last._meta.end_pos
-        tree: Tree[Any] = Tree(data, kids, _Span(start, end))
+        # Tree(data, kids, Span(start, end)), without the two constructors' frames (a
+        # tenth of building a tree).
+        span = _new(_Span)
+        span.start_pos = start
+        span.end_pos = end
+        span.empty = False
+        tree: Any = _new(Tree)
+        tree.data = data
+        tree.children = kids
+        tree._meta = span
         absorber: Any = self.absorber
         if absorber is not None and end == absorber._meta.end_pos:
             self.spine.append(tree)
-        return tree
+        built: Tree[Any] = tree
+        return built
 
     def mk_body(self, data: str, kids: list[Any]) -> Tree[Any]:
         """A body (or the file), which may be empty: then its position is unknown, as in lark."""
