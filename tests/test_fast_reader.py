@@ -647,3 +647,71 @@ def test_what_is_never_used_in_a_nested_block_is_not_judged(tmp_path: Path) -> N
     code, out, err = _run(tmp_path, "auto", "--format", "json")
     assert code == 0, err
     assert [u["name"] for u in json.loads(out)["users"]] == ["ana"]
+
+
+def test_what_tree_sitter_read_is_let_go_once_built() -> None:
+    """tree-sitter's tree takes about 90 bytes a character: a value or body built later
+    keeps it only until it is built."""
+    text = 'resource "a" "b" {\n  x = [1]\n}\n'
+    (body,) = _top_bodies(parse_lazy(text, "m.tf"))
+    assert body._file is not None  # type: ignore[attr-defined]
+    value = body.children[1].children[-1]  # type: ignore[attr-defined]
+    assert body._file is None and value._file is not None  # type: ignore[attr-defined]
+    assert value.children and value._file is None
+
+
+def test_a_big_file_read_in_pieces_is_read_again_block_by_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big file is read piece by piece so that only one piece's trees are whole at a
+    time: nothing of a piece's reading is kept, each block is taken apart from its own text
+    when used, and gives what python-hcl2's reading of the file gives."""
+    from lpgen.terraform import chunks
+    from lpgen.terraform.loader import _Reread
+
+    text = "".join(
+        f'resource "aws_instance" "i{i}" {{\n  ami = "a-{i}"\n  tags = {{ n = {i} }}\n}}\n'
+        for i in range(200)
+    )
+    monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 1000)
+    fast = _blocks(text)
+    assert len(fast) == 200
+    assert all(isinstance(b._pending, _Reread) for b in fast)  # type: ignore[attr-defined]
+    monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+    assert [_shape(b) for b in fast] == [_shape(b) for b in _blocks(text)]
+
+
+_gaps = st.sampled_from(["\n", "\n  ", "\n\n  ", " # c\n  ", "\n  /* c */ ", " ", "\n// c\n"])
+
+
+@st.composite
+def _block_layouts(draw: st.DrawFn) -> str:
+    """Blocks with arguments and nested blocks, newlines and comments between (and, now and
+    then, where python-hcl2's grammar has no place for them)."""
+    def body(depth: int) -> str:
+        out = []
+        for i in range(draw(st.integers(0, 3))):
+            out.append(draw(_gaps))
+            if depth < 2 and draw(st.booleans()):
+                head = draw(st.sampled_from(["n", 'dynamic "d"', 'n "x" "y"', "n\n", "n /* c */"]))
+                out.append(f"{head} {{{body(depth + 1)}}}")
+            else:
+                sep = draw(st.sampled_from([" = ", " =", "= ", " = ", "\n = ", " =\n "]))
+                name = draw(st.sampled_from(["a", "b", "for_each", "true"]))
+                value = draw(st.one_of(_leaves, _leaves.map(lambda e: f"{e} +\n  1")))
+                out.append(f"{name}{i}{sep}{value}")
+        out.append(draw(_gaps))
+        return "".join(out)
+
+    blocks = [f'resource "t" "n{i}" {{{body(0)}}}\n' for i in range(draw(st.integers(1, 3)))]
+    return "".join(blocks)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_block_layouts())
+def test_generated_blocks_read_the_same_built_now_or_later(text: str) -> None:
+    agree(text)
+    lazy, eager = parse_lazy(for_parser(text), "m.tf"), parse_fast(for_parser(text))
+    if lazy is not None and eager is not None:
+        for a, b in reversed(list(zip(_top_bodies(lazy), _top_bodies(eager), strict=True))):
+            assert first_difference(a, b) is None

@@ -35,6 +35,7 @@ from lpgen.terraform.compact import EMPTY, Span
 # Meta), so that the reader's compaction passes over them, and over values not yet built.
 _Span: Any = Span
 _intern = sys.intern
+_new = object.__new__
 
 # python-hcl2's terminals (hcl2.lark), compiled as lark compiles them.
 _NL = re.compile(r"(?:\/\*(.|\n)*?(\*\/)|\/\/.*\n|#.*\n|\n[ \t]*)")
@@ -60,14 +61,13 @@ _HEREDOC_TRIM = re.compile(
 )
 
 # What makes a block's body be built at once (see _Builder.deferrable): a carriage return
-# alone, or a space python-hcl2 does not skip but tree-sitter's grammar may (\s).
-_ODD_BYTES = re.compile(
-    rb"\r(?!\n)|[\x0b\x0c]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]"
-    rb"|\xe2\x81\x9f|\xe3\x80\x80|\xef\xbb\xbf"
-)
+# alone, or a space tree-sitter's grammar skips (its \s: ASCII only) but python-hcl2 not.
+_ODD_BYTES = re.compile(rb"\r(?!\n)|[\x0b\x0c]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _BLANK_BYTES = re.compile(rb"[ \t\r]*")
 _NAME_BYTES = re.compile(rb"[a-zA-Z_][a-zA-Z0-9_-]*")
 _PLAIN_LABEL = re.compile(rb'"[^"\\$%\r\n]*"')
+_PLAIN_STRING = re.compile(r'[^"\\$%]*')
 
 _KEYWORDS = {
     "in": "IN", "for": "FOR", "if": "IF", "for_each": "FOR_EACH", "else": "ELSE",
@@ -208,7 +208,7 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
         self._origin = (start, end)
         self._kids: list[Any] | None = None
         self._node = node
-        self._file = file
+        self._file: _File | None = file
         self._attr_start = attr_start
         self.pending: list[Token] = []
 
@@ -224,6 +224,7 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
 
     def _build(self) -> list[Any]:
         file = self._file
+        assert file is not None
         builder = _Builder.__new__(_Builder)
         builder.text = file.text
         builder.c = file.c
@@ -249,7 +250,9 @@ class _LazyValue(Tree):  # type: ignore[type-arg]
                 raise ParseError("the fast reader and python-hcl2 disagree on this file "
                                  "(LPGEN_PARSER=python-hcl2 reads it with python-hcl2 "
                                  "alone)", file=file.rel) from None
-        self._node = None
+        # Nothing of tree-sitter's is needed any more: its tree (about 90 bytes a character)
+        # is freed once every value and body of the file read later has been built.
+        self._node = self._file = None
         return list(tree.children)
 
     def __reduce__(self) -> Any:
@@ -280,7 +283,7 @@ class _LazyBody(Tree):  # type: ignore[type-arg]
         self._kids: list[Any] | None = None
         self._span: Any = None
         self._node = node  # tree-sitter's body node (None: an empty body)
-        self._file = file
+        self._file: _File | None = file
         self._at = (start, end)  # from after "{" to "}"
         self._block = block  # where the block is
 
@@ -315,6 +318,7 @@ class _LazyBody(Tree):  # type: ignore[type-arg]
 
     def _build(self) -> None:
         file = self._file
+        assert file is not None
         builder = _Builder.__new__(_Builder)
         builder.text = file.text
         builder.c = file.c
@@ -333,7 +337,7 @@ class _LazyBody(Tree):  # type: ignore[type-arg]
             tree = file.reference_body(*self._block)
         self._span = tree._meta
         self._kids = list(tree.children)
-        self._node = None
+        self._node = self._file = None
 
     def __reduce__(self) -> Any:
         span: Any = self._meta
@@ -381,15 +385,11 @@ class _Builder:
         self.spine: list[Tree[Any]] = []
         self.c: Any = int  # byte offset -> character offset
         if len(data) != len(text):
-            b2c = [0] * (len(data) + 1)
-            b = 0
-            for i, ch in enumerate(text):
-                n = len(ch.encode("utf-8"))
-                for k in range(n):
-                    b2c[b + k] = i
-                b += n
-            b2c[b] = len(text)
-            self.c = b2c.__getitem__
+            self.c = _byte_to_char(text).__getitem__
+        # Bytes that make a body be built at once (see deferrable), looked for in each
+        # block only when the file has any.
+        cr = data.count(b"\r")
+        self.odd = b"\x0b" in data or b"\x0c" in data or cr != data.count(b"\r\n")
 
     # -- positions, tokens, trees ------------------------------------------------------
 
@@ -399,11 +399,21 @@ class _Builder:
         last: Any = kids[-1]
         start = first.start_pos if type(first) is Token else first._meta.start_pos
         end = last.end_pos if type(last) is Token else last._meta.end_pos
-        tree: Tree[Any] = Tree(data, kids, _Span(start, end))
+        # Tree(data, kids, Span(start, end)), without the two constructors' frames (a
+        # tenth of building a tree).
+        span = _new(_Span)
+        span.start_pos = start
+        span.end_pos = end
+        span.empty = False
+        tree: Any = _new(Tree)
+        tree.data = data
+        tree.children = kids
+        tree._meta = span
         absorber: Any = self.absorber
         if absorber is not None and end == absorber._meta.end_pos:
             self.spine.append(tree)
-        return tree
+        built: Tree[Any] = tree
+        return built
 
     def mk_body(self, data: str, kids: list[Any]) -> Tree[Any]:
         """A body (or the file), which may be empty: then its position is unknown, as in lark."""
@@ -682,7 +692,7 @@ class _Builder:
         so that what the file gives (or the error it is) does not depend on what is used.
         Cheap: tree-sitter's nodes are looked at, nothing is built."""
         data = self.data
-        if _ODD_BYTES.search(data, node.start_byte, node.end_byte) is not None:
+        if self.odd and _ODD_BYTES.search(data, node.start_byte, node.end_byte) is not None:
             return False
         for child in node.children:
             if child.type == "body":
@@ -692,24 +702,22 @@ class _Builder:
     def _plain_body(self, body: Any) -> bool:
         data = self.data
         names: set[bytes] = set()
+        add = names.add
         for child in body.children:
             t = child.type
             if t == "attribute":
                 kids = child.children
-                if len(kids) != 3:
+                if len(kids) != 3:  # a comment inside
                     return False
-                name, eq, value = kids
-                if name.type != "identifier" or eq.type != "=" or value.type != "expression":
+                # tree-sitter-hcl's attribute is identifier "=" expression: between name
+                # and value only blanks and "=" (python-hcl2 has no place for a newline);
+                # an ASCII identifier of tree-sitter's is a NAME of python-hcl2's.
+                name, _, value = kids
+                e, vs = name.end_byte, value.start_byte
+                word = data[name.start_byte : e]
+                if data[e:vs].strip(b" \t\r") != b"=" or not word.isascii() or word in names:
                     return False
-                s, e = name.start_byte, name.end_byte
-                vs = value.start_byte
-                if _BLANK_BYTES.fullmatch(data, e, eq.start_byte) is None \
-                        or _BLANK_BYTES.fullmatch(data, eq.end_byte, vs) is None:
-                    return False
-                word = data[s:e]
-                if word in names or _NAME_BYTES.fullmatch(word) is None:
-                    return False
-                names.add(word)
+                add(word)
                 if data.find(b"<<", vs, value.end_byte) >= 0:
                     try:
                         _lark_end(value, self.text, self.c)
@@ -867,6 +875,19 @@ class _Builder:
             raise _Fallback
         kids: list[Any] = [self.ntok("DBLQUOTE", parts[0])]
         text = self.text
+        if len(parts) <= 3:
+            # Plain text (no template, escape, "$" or "%"): one STRING_CHARS token, as
+            # literal_run would lex it.
+            end = parts[-1]
+            e = self.c(end.start_byte)
+            s = self.pos
+            if (len(parts) == 2 or parts[1].type == "template_literal") \
+                    and _PLAIN_STRING.fullmatch(text, s, e) is not None:
+                if e > s:
+                    kids.append(self.mk("string_part", [_token("STRING_CHARS", text[s:e], s, e)]))
+                self.pos = e
+                kids.append(self.ntok("DBLQUOTE", end))
+                return self.mk("string", kids)
         for part in parts[1:-1]:
             t = part.type
             s = self.c(part.start_byte)
@@ -1300,6 +1321,22 @@ class _Builder:
         else:
             kids.append(self.expression(parts[4]))
         return self.mk("conditional", kids)
+
+
+def _byte_to_char(text: str) -> list[int]:
+    """For each UTF-8 byte offset of ``text`` (and its end), the character it is part of:
+    ASCII runs are ranges, only the other characters are looked at one by one."""
+    out: list[int] = []
+    extend = out.extend
+    at = 0  # characters before the current run
+    for m in _NON_ASCII.finditer(text):
+        s, e = m.span()
+        extend(range(at, s))
+        for i in range(s, e):
+            extend([i] * len(text[i].encode("utf-8")))
+        at = e
+    extend(range(at, len(text) + 1))
+    return out
 
 
 def _significant(node: Any) -> list[Any]:
