@@ -138,3 +138,27 @@ def test_whole_results_are_cached_and_invalidated_by_any_input(tmp_path: Path) -
     # So does the snapshot.
     snapshot.write_text(snapshot.read_text().replace('"TotalAuthenticatedEntities": 0', '"TotalAuthenticatedEntities": 0, "LastAuthenticated": "2026-11-18T00:00:00+00:00"'))
     assert diff() == ""
+
+
+def test_a_missing_variable_does_not_read_files_that_cannot_declare_one(tmp_path: Path) -> None:
+    """Files holding only other resources are deferred; looking for a variable that is not
+    declared reads none of them (a `variable` block needs that word), and is reported."""
+    (tmp_path / "iam.tf").write_text('resource "aws_iam_group" "g" {\n  name = var.team\n}\n')
+    (tmp_path / "web.tf").write_text('resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n')
+    inv = build_inventory(tmp_path)
+    assert "web.tf" not in inv.files and "iam.tf" in inv.files
+    assert any("var.team is not declared" in u.message for u in inv.unresolved)
+
+
+def test_a_variable_declared_where_the_scan_does_not_see_it_is_still_found(
+    tmp_path: Path,
+) -> None:
+    # Not at the start of a line: the scan that decides what to read first misses it, so
+    # the file is deferred; the lookup finds the word and reads it.
+    (tmp_path / "iam.tf").write_text('resource "aws_iam_group" "g" {\n  name = var.team\n}\n')
+    (tmp_path / "vars.tf").write_text(
+        'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'
+        '/* team */ variable "team" {\n  default = "ops"\n}\n'
+    )
+    inv = build_inventory(tmp_path)
+    assert [g.name for g in inv.groups] == ["ops"] and "vars.tf" in inv.files

@@ -646,9 +646,14 @@ def load_dirs(
         _read_file(tree, tree.dirs[d], source)
 
 
-def load_deferred(tree: Tree_, mdir: ModuleDir) -> bool:
-    """Parse a directory's deferred files; True when there were any."""
+def load_deferred(tree: Tree_, mdir: ModuleDir, keyword: str | None = None) -> bool:
+    """Parse a directory's deferred files; True when there were any. With ``keyword`` (the
+    type of the block looked for: ``variable``, ``locals``, ``module``), only when one of them
+    holds that word: a block's type is a plain name, so a file without the word cannot
+    declare one, and reading the directory's other resources for it would be for nothing."""
     if not mdir.deferred:
+        return False
+    if keyword is not None and not any(keyword in s.text for s in mdir.deferred):
         return False
     pending, mdir.deferred = mdir.deferred, []
     _parse_into(tree, mdir, pending)
@@ -826,7 +831,7 @@ class ModuleInstance:
         if name in self._vars:
             return self._vars[name]
         block = self.mdir.variables.get(name)
-        if block is None and load_deferred(self.tree, self.mdir):
+        if block is None and load_deferred(self.tree, self.mdir, "variable"):
             block = self.mdir.variables.get(name)
         where = self.prefix.rstrip(".") or self.mdir.rel
         if block is None:
@@ -854,7 +859,7 @@ class ModuleInstance:
         if name in self._locals:
             return self._locals[name]
         entry = self.mdir.locals.get(name)
-        if entry is None and load_deferred(self.tree, self.mdir):
+        if entry is None and load_deferred(self.tree, self.mdir, "locals"):
             entry = self.mdir.locals.get(name)
         if entry is None:
             value: Any = Unknown(f"local.{name} is not declared in {self.mdir.rel or '.'}")
@@ -907,7 +912,7 @@ class ModuleInstance:
         call = self._children.get(name)
         if call is None:
             block = self.mdir.modules.get(name)
-            if block is None and load_deferred(self.tree, self.mdir):
+            if block is None and load_deferred(self.tree, self.mdir, "module"):
                 block = self.mdir.modules.get(name)
             if block is None:
                 u = Unknown(f"reference to undeclared module.{name}")
