@@ -299,6 +299,42 @@ def matches_any(patterns: Iterable[str], action: str) -> bool:
     return any(matches(p, action) for p in patterns)
 
 
+@functools.lru_cache(maxsize=4096)
+def _any_matcher(patterns_lower: tuple[str, ...]) -> Callable[[str], bool]:
+    literals = frozenset(p for p in patterns_lower if not _has_wildcard(p))
+    heads: list[str] = []
+    others: list[re.Pattern[str]] = []
+    for p in patterns_lower:
+        if p in literals:
+            continue
+        head = p.rstrip("*")
+        if _has_wildcard(head):
+            others.append(_compile(p))
+        else:
+            heads.append(head)
+    prefixes = tuple(heads)
+    if not others:
+        if not prefixes:
+            return literals.__contains__
+        return lambda name: name in literals or name.startswith(prefixes)
+
+    def test(name: str) -> bool:
+        return (
+            name in literals
+            or name.startswith(prefixes)
+            or any(rx.fullmatch(name) is not None for rx in others)
+        )
+
+    return test
+
+
+def any_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """A test of **lower-case** action names: whether any of the patterns matches the name,
+    what :func:`matches_any` answers, with the patterns' work (lower-casing, sorting names from
+    prefixes from other wildcards) done once. Keep it when testing many names."""
+    return _any_matcher(tuple(p.lower() for p in patterns))
+
+
 def _candidate_services(pattern_lower: str) -> list[str] | None:
     """The known services whose actions the pattern could match; None when none could."""
     if ":" in pattern_lower:
