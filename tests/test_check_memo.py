@@ -277,3 +277,19 @@ def test_secret_scan_finds_keys_behind_every_spelling() -> None:
     )
     lines = [line for line, kind, _ in scan_text(text) if kind == "secret access key"]
     assert lines == [1, 2, 3, 4]
+
+
+def test_the_collector_is_running_again_after_a_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks run with the cyclic collector paused; it runs again afterwards (and stays
+    off for a caller that had turned it off)."""
+    assert gc.isenabled()
+    _check(tmp_path / "on", monkeypatch, READER % ALLOW)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _check(tmp_path / "off", monkeypatch, READER % ALLOW)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

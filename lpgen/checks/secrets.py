@@ -131,11 +131,14 @@ def check_secrets(ctx: CheckContext) -> Iterator[Finding]:
     """LP045 over the Terraform source files."""
     if ctx.root is None or ctx.source is None:
         return
+    root = os.fspath(ctx.root)
     for rel in source_files(ctx.root, ctx.source.files, ctx.exclude):
-        if not (ctx.root / rel).is_file():
+        path = os.path.join(root, rel)
+        if not os.path.isfile(path):
             continue  # a FIFO or a device is never opened; the reader warned about it
         try:
-            text = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
         except OSError:
             continue
         for line, kind, value in scan_text(text):
