@@ -88,6 +88,7 @@ def _sorted_services() -> tuple[str, ...]:
 class _ServiceTable:
     actions: tuple[str, ...]  # canonical full names, sorted case-insensitively
     by_lower: dict[str, str]  # lower-case full name -> canonical full name
+    lower: tuple[str, ...]  # the lower-case names, in the order of ``actions`` (so sorted)
 
 
 def _sort_key(name: str) -> tuple[str, str]:
@@ -101,7 +102,8 @@ def _service_table(service: str) -> _ServiceTable | None:
         return None
     names = _INDEX[service] if _INDEX is not None else _service_names(service)
     full = sorted({f"{service}:{n}" for n in names}, key=_sort_key)
-    return _ServiceTable(tuple(full), {a.lower(): a for a in full})
+    lower = tuple(a.lower() for a in full)
+    return _ServiceTable(tuple(full), dict(zip(lower, full, strict=True)), lower)
 
 
 def _service_names(service: str) -> list[str]:
@@ -360,6 +362,8 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
     if len(services) > _INDEX_FROM:
         _load_index()
     literal = not _has_wildcard(pattern_lower)  # a name is looked up, not matched
+    head = pattern_lower.rstrip("*")
+    prefix = not _has_wildcard(head)  # "s3:Get*": one run of the sorted names
     test = _matcher(pattern_lower)
     found: list[str] = []
     for service in services:
@@ -371,7 +375,14 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
             if hit:
                 found.append(hit)
             continue
-        found.extend(a for a in table.actions if test(a.lower()))
+        if prefix:
+            lower = table.lower
+            start = end = bisect.bisect_left(lower, head)
+            while end < len(lower) and lower[end].startswith(head):
+                end += 1
+            found.extend(table.actions[start:end])
+            continue
+        found.extend(a for a, name in zip(table.actions, table.lower, strict=True) if test(name))
     if not found and ":" not in pattern_lower:
         return None  # e.g. "zz*": nothing the catalog knows
     return tuple(sorted(found, key=_sort_key))

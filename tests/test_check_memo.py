@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpgen.catalog import any_matcher, matches
+from lpgen.catalog import actions_for_service, any_matcher, expand, matches
 from lpgen.check import CheckOptions, run_check
 from lpgen.checks.secrets import _SECRET, scan_text
 from lpgen.inventory import InventoryOptions
@@ -123,6 +123,23 @@ def test_document_allows_answers_as_the_oracle_in_and_out_of_a_run(
 @given(st.lists(st.sampled_from(PATTERNS), max_size=5), st.sampled_from(ACTIONS))
 def test_any_matcher_answers_as_matches(patterns: list[str], action: str) -> None:
     assert any_matcher(patterns)(action.lower()) is any(matches(p, action) for p in patterns)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["s3", "ec2", "iam", "kms", "sts"]), st.data())
+def test_expanding_a_prefix_finds_every_action_it_matches(service: str, data: st.DataObject) -> None:
+    """A ``prefix*`` pattern is expanded from one run of the sorted names: the same actions,
+    in the same order, as matching every action of the service."""
+    names = actions_for_service(service)
+    name = data.draw(st.sampled_from(names))
+    cut = data.draw(st.integers(0, len(name)))
+    pattern = "".join(c.upper() if data.draw(st.booleans()) else c for c in name[:cut])
+    pattern += data.draw(st.sampled_from(["*", "**", "?*", "*t*"]))
+    if ":" not in pattern:
+        pattern = f"{service}:{pattern}"
+    expected = tuple(sorted((a for a in names if matches(pattern, a)),
+                            key=lambda a: (a.lower(), a)))  # fmt: skip
+    assert expand(pattern) == expected
 
 
 # --- what a run keeps, and for how long --------------------------------------------------
