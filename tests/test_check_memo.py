@@ -310,3 +310,25 @@ def test_the_collector_is_running_again_after_a_check(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_reading_a_service_of_the_catalog_leaves_the_collector_as_it_was() -> None:
+    """A service's file is read with the collector paused; it runs again afterwards (and
+    stays off for a caller that had turned it off), and the answers are the package's."""
+    from lpgen import catalog
+
+    unread = sorted(catalog.known_services() - catalog._LOADED)
+    assert len(unread) >= 2
+    assert gc.isenabled()
+    assert catalog.actions_for_service(unread[0])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        names = catalog.actions_for_service(unread[1])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    first = names[0]
+    assert catalog.canonical(first.upper()) == first
+    assert catalog.access_level(first) in {"List", "Read", "Write", "Tagging",
+                                           "Permissions management"}  # fmt: skip
