@@ -102,9 +102,11 @@ def _service_table(service: str) -> _ServiceTable | None:
     if service not in known_services():
         return None
     names = _INDEX[service] if _INDEX is not None else _service_names(service)
-    full = sorted({f"{service}:{n}" for n in names}, key=_sort_key)
-    lower = tuple(a.lower() for a in full)
-    return _ServiceTable(tuple(full), dict(zip(lower, full, strict=True)), lower)
+    # Sorted by _sort_key, the pairs compared without a Python call per name.
+    pairs = sorted({(a.lower(), a) for a in (f"{service}:{n}" for n in names)})
+    lower = tuple(p[0] for p in pairs)
+    full = tuple(p[1] for p in pairs)
+    return _ServiceTable(full, dict(pairs), lower)
 
 
 def _service_names(service: str) -> list[str]:
@@ -414,6 +416,8 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
         found.extend(a for a, name in zip(table.actions, table.lower, strict=True) if test(name))
     if not found and ":" not in pattern_lower:
         return None  # e.g. "zz*": nothing the catalog knows
+    if len(services) == 1:
+        return tuple(found)  # a run of one table, which is sorted
     return tuple(sorted(found, key=_sort_key))
 
 

@@ -142,6 +142,16 @@ def test_expanding_a_prefix_finds_every_action_it_matches(service: str, data: st
     assert expand(pattern) == expected
 
 
+@pytest.mark.parametrize("service", ["s3", "ec2", "iam", "kms", "sts", "dynamodb"])
+def test_a_service_table_lists_the_package_names_sorted_case_insensitively(service: str) -> None:
+    from lpgen import catalog
+
+    names = [f"{service}:{n}" for n in catalog._service_names(service)]
+    expected = sorted(set(names), key=lambda a: (a.lower(), a))
+    assert list(actions_for_service(service)) == expected
+    assert all(catalog.canonical(a.lower()) == a for a in expected)
+
+
 # --- what a run keeps, and for how long --------------------------------------------------
 
 
