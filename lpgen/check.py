@@ -7,10 +7,12 @@ the baseline are decided here, in one place; the exit code is :func:`lpgen.findi
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,6 +32,7 @@ from lpgen.findings import (
     sort_findings,
     suppressions_near_lines,
 )
+from lpgen.memo import remembering
 from lpgen.model import DECLARATION_LISTS, Inventory, Location
 from lpgen.paths import prefix_under_root, relative_to_root
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from lpgen.checks import Check, CheckContext
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
+    from lpgen.usage import UsageIndex
 
 __all__ = ["CheckOptions", "CheckResult", "check_rules", "merge_instances", "run_check"]
 
@@ -206,8 +210,6 @@ def _run_check(
     from lpgen.checks import CHECKS, CheckContext
     from lpgen.checks.context import short_list
     from lpgen.inventory import InventoryOptions, build_inventory
-    from lpgen.snapshot import Snapshot, load_snapshot
-    from lpgen.usage import UsageIndex
 
     opts = options or CheckOptions()
     if path is None and plan is None:
@@ -217,7 +219,7 @@ def _run_check(
     if base is not None and path is None:
         raise InputError("--base compares against PATH: give PATH too")
     selected = _selected_codes(opts)
-    loaded = [s if isinstance(s, Snapshot) else load_snapshot(Path(s)) for s in snapshots]
+    loaded = _load_snapshots(snapshots)
     inv_opts = inventory_options or InventoryOptions()
     if inv_opts.account_id is None and loaded:
         inv_opts = replace(inv_opts, account_id=loaded[0].account_id,
@@ -251,7 +253,7 @@ def _run_check(
         options=opts,
         source=source,
         before=before,
-        usage=UsageIndex.from_snapshots(loaded) if loaded else None,
+        usage=_usage_index(loaded),
         accounts=frozenset(accounts),
         root=Path(source.root) if source is not None else None,
         plan_file=plan_file,
@@ -268,22 +270,25 @@ def _run_check(
             + short_list(unread, 3)
             + "."
         )
-    for check in CHECKS:
-        codes = [c for c in check.codes if c in selected]
-        if not codes:
-            continue
-        missing = [n for n in check.needs if not ctx.has(n)]
-        if missing:
-            skipped.extend(codes)
-            if opts.select and any(c in selected for c in codes):
-                ctx.notes.append(
-                    f"Note: {', '.join(codes)} not run: needs {_NEEDS_TEXT[missing[0]]}."
-                )
-            continue
-        ran.extend(rule(c) for c in codes)
-        findings.extend(f for f in _run(check, ctx) if f.code in selected)
-    if plan is None and source is not None:
-        findings.extend(_conditional_findings(ctx, source, findings, selected, opts))
+    # What the checks judge of one policy or document is made once, though the declarations
+    # of unknown count send the tree's declarations through the checks a second time.
+    with remembering(), _collector_paused():
+        for check in CHECKS:
+            codes = [c for c in check.codes if c in selected]
+            if not codes:
+                continue
+            missing = [n for n in check.needs if not ctx.has(n)]
+            if missing:
+                skipped.extend(codes)
+                if opts.select and any(c in selected for c in codes):
+                    ctx.notes.append(
+                        f"Note: {', '.join(codes)} not run: needs {_NEEDS_TEXT[missing[0]]}."
+                    )
+                continue
+            ran.extend(rule(c) for c in codes)
+            findings.extend(f for f in _run(check, ctx) if f.code in selected)
+        if plan is None and source is not None:
+            findings.extend(_conditional_findings(ctx, source, findings, selected, opts))
 
     # Files are named relative to ``root`` (the CLI passes the repository root, see
     # lpgen.paths); without one, relative to the current directory (PATH as typed).
@@ -319,6 +324,43 @@ def _run_check(
         inventory=source,
         skipped_checks=tuple(skipped),
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the checks run.
+
+    They free what they allocate as they go (no reference cycles to speak of), but the
+    action catalog they load (some MB of JSON, read once and kept) would trigger the
+    collector's passes again and again, each walking what was allocated since the last.
+    What is left alive afterwards (the catalog, the inventory) is kept out of the
+    collector's generations, as after reading the tree (lpgen.inventory): objects are still
+    freed as usual when their last reference goes.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
+
+
+def _load_snapshots(snapshots: Sequence[Snapshot | str | os.PathLike[str]]) -> list[Snapshot]:
+    if not snapshots:
+        return []  # the snapshot reader is not even imported
+    from lpgen.snapshot import Snapshot, load_snapshot
+
+    return [s if isinstance(s, Snapshot) else load_snapshot(Path(s)) for s in snapshots]
+
+
+def _usage_index(loaded: list[Snapshot]) -> UsageIndex | None:
+    if not loaded:
+        return None
+    from lpgen.usage import UsageIndex
+
+    return UsageIndex.from_snapshots(loaded)
 
 
 # What a declaration grants, exposes or leaks on its own: judged also for declarations with no

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
-from lpgen.catalog import matches, service_of
+from lpgen.catalog import any_matcher, service_of
+from lpgen.memo import remembered
 from lpgen.model import ActionEntry, PolicyDocument, Statement
 
 __all__ = [
@@ -40,12 +42,22 @@ def _values(entries: list[ActionEntry] | None) -> list[str]:
     return [e.value for e in entries] if entries is not None else []
 
 
-def _action_applies(stmt: Statement, action: str) -> bool:
+def _never(_name: str) -> bool:
+    return False
+
+
+def _action_test(stmt: Statement) -> Callable[[str], bool]:
+    """What :func:`_action_applies` answers for the statement, as a test of lower-case names."""
     if stmt.actions is not None:
-        return any(matches(e.value, action) for e in stmt.actions)
+        return any_matcher(e.value for e in stmt.actions)
     if stmt.not_actions is not None:
-        return not any(matches(e.value, action) for e in stmt.not_actions)
-    return False  # neither Action nor NotAction: an invalid statement applies to nothing
+        listed = any_matcher(e.value for e in stmt.not_actions)
+        return lambda name: not listed(name)
+    return _never  # neither Action nor NotAction: an invalid statement applies to nothing
+
+
+def _action_applies(stmt: Statement, action: str) -> bool:
+    return _action_test(stmt)(action.lower())
 
 
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -151,30 +163,89 @@ def document_allows(doc: PolicyDocument, action: str, resource: str | None = Non
     does, or a Deny certainly denies it. None: the answer hangs on parts that could not be
     evaluated (the whole document, or a statement with ``unknown`` parts that could add an
     Allow or a Deny that matters).
+
+    Within :func:`lpgen.memo.remembering` (a `lpgen check` run) the document's statements are
+    prepared once and each verdict is kept.
     """
-    if doc.unknown_reason is not None:
-        return None
-    allowed = False
-    uncertain_allow = False
-    uncertain_deny = False
-    for stmt in doc.statements:
-        if statement_denies(stmt, action, resource):
+    judge = remembered("document_allows", (doc,), None, lambda: _DocumentJudge(doc))
+    return judge.allows(action, resource)
+
+
+class _StatementJudge:
+    """One statement's parts :func:`document_allows` reads, worked out once."""
+
+    __slots__ = ("allow", "applies", "certain_deny", "deny", "deny_star", "neither", "stmt",
+                 "unknown")  # fmt: skip
+
+    def __init__(self, stmt: Statement) -> None:
+        self.stmt = stmt
+        self.allow = stmt.is_allow
+        self.deny = is_deny(stmt)
+        self.unknown = bool(stmt.unknown)
+        # What statement_denies asks before the action and the resource.
+        self.certain_deny = self.deny and not stmt.conditions and not stmt.unknown
+        self.deny_star = stmt.resources is not None and any(
+            _is_star_resource(r) for r in stmt.resources
+        )
+        self.neither = stmt.actions is None and stmt.not_actions is None
+        self.applies = _action_test(stmt)
+
+    def denies(self, name: str, resource: str | None) -> bool:
+        """:func:`statement_denies` for the lower-case action ``name``."""
+        if not self.certain_deny or not self.applies(name):
             return False
-        if stmt.unknown:
-            if stmt.is_allow:
-                uncertain_allow = True
-            elif is_deny(stmt):
-                if _action_applies(stmt, action) or (
-                    stmt.actions is None and stmt.not_actions is None
-                ):
-                    uncertain_deny = True
-            else:
-                uncertain_allow = uncertain_deny = True
-        if statement_allows(stmt, action, resource):
-            allowed = True
-    if allowed:
-        return None if uncertain_deny else True
-    return None if uncertain_allow else False
+        if resource is None:
+            return self.deny_star
+        return _resource_applies(self.stmt, resource, may=False)
+
+    def allows(self, name: str, resource: str | None) -> bool:
+        """:func:`statement_allows` for the lower-case action ``name``."""
+        if not self.allow or not self.applies(name):
+            return False
+        return resource is None or _resource_applies(self.stmt, resource, may=True)
+
+
+class _DocumentJudge:
+    """:func:`document_allows` for one document, its verdicts kept."""
+
+    __slots__ = ("statements", "unknown", "verdicts")
+
+    def __init__(self, doc: PolicyDocument) -> None:
+        self.unknown = doc.unknown_reason is not None
+        self.statements = [] if self.unknown else [_StatementJudge(s) for s in doc.statements]
+        self.verdicts: dict[tuple[str, str | None], bool | None] = {}
+
+    def allows(self, action: str, resource: str | None) -> bool | None:
+        if self.unknown:
+            return None
+        name = action.lower()
+        key = (name, resource)
+        if key in self.verdicts:
+            return self.verdicts[key]
+        verdict = self._judge(name, resource)
+        self.verdicts[key] = verdict
+        return verdict
+
+    def _judge(self, name: str, resource: str | None) -> bool | None:
+        allowed = False
+        uncertain_allow = False
+        uncertain_deny = False
+        for s in self.statements:
+            if s.denies(name, resource):
+                return False
+            if s.unknown:
+                if s.allow:
+                    uncertain_allow = True
+                elif s.deny:
+                    if s.applies(name) or s.neither:
+                        uncertain_deny = True
+                else:
+                    uncertain_allow = uncertain_deny = True
+            if not allowed and s.allows(name, resource):
+                allowed = True
+        if allowed:
+            return None if uncertain_deny else True
+        return None if uncertain_allow else False
 
 
 def _is_star_action(pattern: str) -> bool:

@@ -11,7 +11,6 @@ from lpgen.checks.permissions import ADMIN_MANAGED_POLICIES, PRIVESC_MANAGED_POL
 from lpgen.findings import Finding, Rule, Severity, register
 from lpgen.model import Inventory, Location, Policy, PolicyDocument, Statement
 from lpgen.semantics import document_allows, resource_matches, statement_allows
-from lpgen.usage import assess_action, assess_service
 
 NEW_GRANT = register(
     Rule(
@@ -172,6 +171,8 @@ def _used(ctx: CheckContext, policy: Policy, grant: Grant) -> bool:
     usages = ctx.usage.for_policy(policy)
     if not usages:
         return False
+    from lpgen.usage import assess_action, assess_service  # only with usage (--snapshot)
+
     days = ctx.options.days
     if grant.service is not None:
         return assess_service(usages, grant.service, days=days).code == "service-used"
@@ -294,6 +295,8 @@ def check_removed_grants(ctx: CheckContext) -> Iterator[Finding]:
     before, usage = ctx.before, ctx.usage
     if before is None or usage is None:
         return
+    from lpgen.usage import assess_action
+
     days = ctx.options.days
     now = {p.address: p for p in ctx.inventory.policies}
     after_targets = _documents_by_target(ctx.inventory)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from lpgen.catalog import PRIVESC_ACTIONS, matches
+from lpgen.catalog import PRIVESC_ACTIONS, any_matcher
 from lpgen.checks.context import (
     CheckContext,
     describe_policy,
@@ -17,6 +17,7 @@ from lpgen.checks.context import (
     where,
 )
 from lpgen.findings import Finding, Rule, Severity, register
+from lpgen.memo import remembered
 from lpgen.model import ActionEntry, Location, PermissionSet, Policy, PolicyDocument, Statement
 from lpgen.semantics import (
     document_allows,
@@ -143,9 +144,9 @@ def _condition_keys(stmt: Statement) -> str:
 def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
     """LP010-LP013 over every identity policy, permission set and AWS-managed attachment."""
     for policy, doc in identity_policies(ctx.inventory):
-        yield from _judge_policy(ctx, policy, doc, describe_policy(policy).capitalize())
+        yield from _judged(ctx, policy, doc, describe_policy(policy).capitalize())
     for inline, ps_doc, what, ps in permission_set_policies(ctx.inventory):
-        for f in _judge_policy(ctx, inline, ps_doc, what):
+        for f in _judged(ctx, inline, ps_doc, what):
             yield _bounded(f, ps) if ps is not None else f
     by_address = {p.address: p for p in ctx.inventory.permission_sets}
     for item in ctx.inventory.permission_set_policies:
@@ -184,6 +185,18 @@ def _bounded(f: Finding, ps: PermissionSet) -> Finding:
     lower = Severity(max(Severity.LOW, f.severity - 1))
     return replace(f, severity=lower, message=f"{f.message}; limited by permissions boundary "
                    f"{name}")  # fmt: skip
+
+
+_PRIVESC_SORTED = tuple((a, a.lower()) for a in sorted(PRIVESC_ACTIONS, key=str.lower))
+
+
+def _judged(ctx: CheckContext, policy: Policy, doc: PolicyDocument, what: str) -> list[Finding]:
+    """:func:`_judge_policy`, made once per policy in a `lpgen check` run: the findings on one
+    policy depend on nothing else (the pass over declarations of unknown count reuses them)."""
+    judge = _judge_policy
+    return remembered(
+        "check_permissions", (policy, doc), what, lambda: list(judge(ctx, policy, doc, what))
+    )
 
 
 def _judge_policy(
@@ -238,8 +251,11 @@ def _judge_policy(
             wildcards.append((label, entry))
         found: list[str] = []
         first: Location | None = None
-        for action in sorted(PRIVESC_ACTIONS, key=str.lower):
-            entry_hit = next((e for e in stmt.actions if matches(e.value, action)), None)
+        granted = any_matcher(e.value for e in stmt.actions)
+        for action, name in _PRIVESC_SORTED:
+            if not granted(name):
+                continue
+            entry_hit = next((e for e in stmt.actions if any_matcher((e.value,))(name)), None)
             if entry_hit is None or document_allows(doc, action) is False:
                 continue
             found.append(action)

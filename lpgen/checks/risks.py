@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from lpgen.catalog import (
     PRIVESC_ACTIONS,
     access_level,
+    any_matcher,
     expand,
     has_resource_types,
-    matches,
 )
 from lpgen.checks.context import (
     CheckContext,
@@ -33,6 +33,7 @@ from lpgen.checks.context import (
     where,
 )
 from lpgen.findings import Finding, Rule, Severity, register
+from lpgen.memo import remembered
 from lpgen.model import Policy, PolicyDocument, Statement
 from lpgen.semantics import document_allows, resources_are_star, service_wildcards
 
@@ -186,21 +187,27 @@ def _granted(stmt: Statement) -> list[str]:
     return list(out)
 
 
+_PRIVESC = frozenset(a.lower() for a in PRIVESC_ACTIONS) | {"iam:createaccesskey"}
+_EXFILTRATION = any_matcher(EXFILTRATION_ACTIONS)
+_CREDENTIALS = any_matcher(CREDENTIALS_ACTIONS)
+
+
 @functools.cache
 def _class_of(action: str) -> str | None:
     """Which of LP015-LP018 an action on every resource falls under (None: none of them).
     Remembered per action: the same expansions (``s3:*``, ``ec2:Describe*``) recur in many
     statements, and each verdict matches the action against every pattern list."""
-    privesc = {a.lower() for a in PRIVESC_ACTIONS} | {"iam:createaccesskey"}
-    if action.lower() in privesc or has_resource_types(action) is False:
+    name = action.lower()
+    if name in _PRIVESC or has_resource_types(action) is False:
         return None
-    if any(matches(a, action) for a in EXFILTRATION_ACTIONS):
+    if _EXFILTRATION(name):
         return "LP015"
-    if any(matches(a, action) for a in CREDENTIALS_ACTIONS):
+    if _CREDENTIALS(name):
         return "LP016"
-    if access_level(action) == "Permissions management":
+    level = access_level(action)
+    if level == "Permissions management":
         return "LP017"
-    if access_level(action) in ("Write", "Tagging"):
+    if level in ("Write", "Tagging"):
         return "LP018"
     return None
 
@@ -225,34 +232,49 @@ _TEXT = {
 def check_risks(ctx: CheckContext) -> Iterator[Finding]:
     """LP014-LP018 over every identity policy and permission set inline policy."""
     for policy, doc, what in _policies(ctx):
-        for stmt in doc.statements:
-            if not stmt.is_allow or stmt.actions is None:
+        yield from _risks_of(ctx, policy, doc, what)
+
+
+def _risks_of(ctx: CheckContext, policy: Policy, doc: PolicyDocument, what: str) -> list[Finding]:
+    """The findings on one policy, made once in a `lpgen check` run: they depend on nothing
+    else, and the pass over declarations of unknown count (lpgen.check) asks again."""
+    return remembered(
+        "check_risks", (policy, doc), what, lambda: list(_policy_risks(ctx, policy, doc, what))
+    )
+
+
+def _policy_risks(
+    ctx: CheckContext, policy: Policy, doc: PolicyDocument, what: str
+) -> Iterator[Finding]:
+    for stmt in doc.statements:
+        if not stmt.is_allow or stmt.actions is None:
+            continue
+        label = statement_label(stmt)
+        key = statement_key(stmt)
+        star = any(e.value in ("*", "*:*") for e in stmt.actions)
+        if star and stmt.resources and not resources_are_star(stmt):
+            yield ctx.finding(
+                "LP014",
+                f"{what} allows every action on {short_list(stmt.resources, 3)} ({label})",
+                location=where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+            )
+            continue
+        if star or stmt.conditions or not resources_are_star(stmt):
+            continue
+        for code, actions in _classify(_granted(stmt)).items():
+            kept = [a for a in actions if document_allows(doc, a) is not False]
+            if not kept:
                 continue
-            label = statement_label(stmt)
-            key = statement_key(stmt)
-            star = any(e.value in ("*", "*:*") for e in stmt.actions)
-            if star and stmt.resources and not resources_are_star(stmt):
-                yield ctx.finding(
-                    "LP014",
-                    f"{what} allows every action on {short_list(stmt.resources, 3)} ({label})",
-                    location=where(policy, stmt),
-                    address=policy.address,
-                    qualifier=key,
-                )
-                continue
-            if star or stmt.conditions or not resources_are_star(stmt):
-                continue
-            for code, actions in _classify(_granted(stmt)).items():
-                kept = [a for a in actions if document_allows(doc, a) is not False]
-                if not kept:
-                    continue
-                entry = next(
-                    (e for e in stmt.actions if any(matches(e.value, a) for a in kept)), None
-                )
-                yield ctx.finding(
-                    code,
-                    f"{what} {_TEXT[code]}: {short_list(kept, _LISTED)} ({label})",
-                    location=(entry.location if entry else None) or where(policy, stmt),
-                    address=policy.address,
-                    qualifier=key,
-                )
+            names = [a.lower() for a in kept]
+            entry = next(
+                (e for e in stmt.actions if any(map(any_matcher((e.value,)), names))), None
+            )
+            yield ctx.finding(
+                code,
+                f"{what} {_TEXT[code]}: {short_list(kept, _LISTED)} ({label})",
+                location=(entry.location if entry else None) or where(policy, stmt),
+                address=policy.address,
+                qualifier=key,
+            )

@@ -90,21 +90,55 @@ def scan_text(text: str) -> Iterator[tuple[int, str, str]]:
         for m in _KEY_ID.finditer(text):
             if _EXAMPLE not in m.group(1):
                 yield text.count("\n", 0, m.start()) + 1, "access key id", m.group(1)
-    if "secret" in text.lower():
-        for m in _SECRET.finditer(text):
+    lowered = text.lower()
+    if "secret" in lowered:
+        for m in _secrets(text, lowered):
             if _EXAMPLE not in m.group(1):
                 yield text.count("\n", 0, m.start(1)) + 1, "secret access key", m.group(1)
+
+
+def _secrets(text: str, lowered: str) -> Iterator[re.Match[str]]:
+    """What ``_SECRET.finditer(text)`` finds, trying the pattern only where a match can start.
+
+    Every match starts at a ``secret`` (any case) or at the ``aws`` / ``aws_`` before one; a
+    search with the case-insensitive pattern costs as much at every other character of the
+    file. ``lowered`` is ``text.lower()``: with ASCII text its offsets are the text's (other
+    text, where case-insensitive matching knows more letters, is searched whole).
+    """
+    if not text.isascii():
+        yield from _SECRET.finditer(text)
+        return
+    starts: set[int] = set()
+    at = lowered.find("secret")
+    while at >= 0:
+        starts.add(at)
+        if at >= 3 and lowered.startswith("aws", at - 3):
+            starts.add(at - 3)
+        if at >= 4 and lowered.startswith("aws_", at - 4):
+            starts.add(at - 4)
+        at = lowered.find("secret", at + 1)
+    end = 0  # as finditer: the next match starts after the previous one
+    for start in sorted(starts):
+        if start < end:
+            continue
+        m = _SECRET.match(text, start)
+        if m is not None:
+            yield m
+            end = m.end()
 
 
 def check_secrets(ctx: CheckContext) -> Iterator[Finding]:
     """LP045 over the Terraform source files."""
     if ctx.root is None or ctx.source is None:
         return
+    root = os.fspath(ctx.root)
     for rel in source_files(ctx.root, ctx.source.files, ctx.exclude):
-        if not (ctx.root / rel).is_file():
+        path = os.path.join(root, rel)
+        if not os.path.isfile(path):
             continue  # a FIFO or a device is never opened; the reader warned about it
         try:
-            text = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
         except OSError:
             continue
         for line, kind, value in scan_text(text):
