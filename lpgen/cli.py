@@ -597,14 +597,17 @@ def category_option(func: Any) -> Any:
 
 
 def report_context(
-    command: str, path: str | None, category: str | None, *, evidence: str | None = None
+    command: str, path: str | None, category: str | None, *, evidence: str | None = None,
+    sarif: bool = True,
 ) -> dict[str, Any]:
-    """Where report file names are relative to, the SARIF anchor and the category."""
+    """Where report file names are relative to, the SARIF anchor (looked for only when
+    ``sarif``: no other format shows it, and finding it reads the tree's files) and the
+    category."""
     from lpgen.paths import account_anchor, display_root, file_anchor, prefix_under_root
 
     root = display_root(path)
-    anchor = account_anchor(path, root) if path is not None else None
-    if anchor is None:
+    anchor = account_anchor(path, root) if path is not None and sarif else None
+    if anchor is None and sarif:
         anchor = file_anchor(evidence, root)
     if category is None:
         under = prefix_under_root(path, root) if path is not None else None
@@ -761,7 +764,8 @@ def audit(
         suppressed=result.suppressed,
         baselined=result.baselined,
         quiet=is_quiet(),
-        **report_context("audit", path, category, evidence=credential_report),
+        **report_context("audit", path, category, evidence=credential_report,
+                         sarif=any(f == "sarif" for f, _ in outputs)),
     )
     verbose(f"file names are relative to {report.root}")
     emit(outputs, lambda f, color: render(f, replace(report, color=color)))
@@ -1621,7 +1625,8 @@ def check(
     report = Report(findings=result.findings, command="check", rules=result.rules,
                     suppressed=result.suppressed, baselined=result.baselined,
                     quiet=is_quiet(),
-                    **report_context("check", path, category, evidence=plan_file))
+                    **report_context("check", path, category, evidence=plan_file,
+                                     sarif=any(f == "sarif" for f, _ in outputs)))
     verbose(f"file names are relative to {report.root}")
     emit(outputs, lambda f, color: render(f, replace(report, color=color)))
     ctx.exit(EXIT_USAGE if failed else exit_code(result.findings, fail_on))

@@ -293,3 +293,23 @@ def test_inline_ignore_until_a_date(tmp_path: Path) -> None:
     policies.write_text(marked.replace("until=2000-01-01", "until=2999-01-01"), encoding="utf-8")
     _code, out, err = invoke(str(tree), "--no-git")
     assert "LP013" not in out and "expired" not in err
+
+
+def test_the_sarif_anchor_is_looked_for_only_when_sarif_is_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Finding the provider block that anchors account-level SARIF results reads the tree's
+    files; the other formats never show it, so they do not look for it."""
+    import lpgen.paths as paths_mod
+
+    asked: list[str] = []
+    real = paths_mod.account_anchor
+    monkeypatch.setattr(paths_mod, "account_anchor",
+                        lambda path, root: asked.append(str(path)) or real(path, root))
+    for fmt in ("text", "json", "markdown", "github"):
+        invoke(*ACME, "--format", fmt, "--no-cache")
+    assert asked == []
+    sarif = tmp_path / "out.sarif"
+    invoke(*ACME, "--format", "text", "--format", "sarif", "-o", f"sarif={sarif}", "--no-cache")
+    assert asked == ["terraform_examples/acme"]
+    assert json.loads(sarif.read_text())["runs"][0]["results"]
