@@ -72,18 +72,49 @@ def _unquote(value: Any) -> Any:
     return value
 
 
-def _loads(text: str) -> Any:
+# What the map reads of each block (see _Root and _from_code): the rest of a provider or
+# variable block is never turned into values.
+_READ = {"provider": frozenset({"allowed_account_ids", "assume_role"}),
+         "variable": frozenset({"default"})}  # fmt: skip
+
+
+def _loads(text: str, blocks_only: bool = False) -> Any:
     """``hcl2.loads(text)``, the text read by the fast reader when it can (its tree is
-    python-hcl2's own, so python-hcl2's transformer gives the same values from it)."""
+    python-hcl2's own, so python-hcl2's transformer gives the same values from it). With
+    ``blocks_only`` (provider and variable blocks), only the arguments the map reads are
+    turned into values: python-hcl2's transformer is slow, and a provider's tags, endpoints
+    or a variable's validation are never looked at."""
     import hcl2
 
-    from lpgen.terraform.fastparse import parse_fast
+    from lpgen.terraform.fastparse import parse_lazy
     from lpgen.terraform.parse import for_parser, reader
 
-    tree = parse_fast(for_parser(text)) if reader() == "auto" else None
+    tree = parse_lazy(for_parser(text), "<account map>") if reader() == "auto" else None
     if tree is None:
         return hcl2.loads(text)
+    if blocks_only:
+        _keep_read(tree)
     return hcl2.serialize(hcl2.transform(tree))
+
+
+def _keep_read(tree: Any) -> None:
+    from lark import Tree
+
+    for block in tree.children[0].children:
+        if not isinstance(block, Tree) or block.data != "block":
+            continue
+        head = block.children[0]
+        kind = str(head.children[0]) if isinstance(head, Tree) and head.children else ""
+        keep = _READ.get(kind)
+        if keep is None:
+            continue
+        for part in block.children:
+            if isinstance(part, Tree) and part.data == "body":
+                part.children = [c for c in part.children if isinstance(c, Tree)
+                                 and c.data in ("attribute", "block") and c.children
+                                 and isinstance(c.children[0], Tree)
+                                 and not isinstance(c.children[0].children[0], Tree)
+                                 and str(c.children[0].children[0]) in keep]  # fmt: skip
 
 
 def _load_hcl(path: Path) -> dict[str, Any]:
@@ -145,7 +176,7 @@ def _load_blocks(file: Path, text: str, starts: list[re.Pattern[str]]) -> dict[s
                 return _load_hcl(file)
             pieces.append(text[match.start():end])
     try:
-        data = _loads("\n".join(pieces) + "\n")
+        data = _loads("\n".join(pieces) + "\n", blocks_only=True)
     except Exception:
         return _load_hcl(file)
     return data if isinstance(data, dict) else {}

@@ -245,3 +245,29 @@ def test_a_root_of_several_accounts_needs_a_snapshot_of_each(tmp_path: Path) -> 
         f"Warning: . is applied to {PROD}, {STAGING}, which no --snapshot covers: its entities "
         "are judged only where another account's snapshot has the same name\n"
     )
+
+
+def test_provider_and_variable_blocks_read_only_for_what_the_map_needs() -> None:
+    """Only the arguments the map reads are turned into values; they are python-hcl2's."""
+    import hcl2
+
+    from lpgen.account_map import _loads
+
+    text = (
+        'provider "aws" {\n  region = "eu-west-1"\n  allowed_account_ids = [var.acct, "111122223333"]\n'
+        '  default_tags {\n    tags = { team = "x" }\n  }\n'
+        '  assume_role {\n    role_arn = "arn:aws:iam::${var.acct}:role/ci"\n  }\n}\n'
+        'variable "acct" {\n  type = string\n  default = "444455556666"\n'
+        '  validation {\n    condition = length(var.acct) == 12\n    error_message = "no"\n  }\n}\n'
+    )
+    full = hcl2.loads(text)
+    kept = _loads(text, blocks_only=True)
+    (fp,), (kp,) = full["provider"], kept["provider"]
+    aws, acct = '"aws"', '"acct"'  # python-hcl2 keeps labels quoted
+    assert set(kp[aws]) - {"__is_block__"} == {"allowed_account_ids", "assume_role"}
+    assert kp[aws]["allowed_account_ids"] == fp[aws]["allowed_account_ids"]
+    assert kp[aws]["assume_role"] == fp[aws]["assume_role"]
+    (fv,), (kv,) = full["variable"], kept["variable"]
+    assert {k: v for k, v in kv[acct].items() if k != "__is_block__"} == {
+        "default": fv[acct]["default"]}
+    assert _loads(text) == full  # without blocks_only: everything, as python-hcl2 gives it
