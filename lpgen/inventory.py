@@ -139,9 +139,10 @@ def _merged_from_cache(
     return _merge(partials, opts)
 
 
-# A tree needing less text than this parsed is read in one process (starting workers costs
-# more than it saves).
-PARALLEL_MIN_CHARS = 400_000
+# A tree needing less text than this parsed is read in one process (starting a worker, and
+# pickling its partials back, costs more than it saves). With this process reading a group
+# itself, 150 KB is enough: a module library's examples spend most of their time evaluating.
+PARALLEL_MIN_CHARS = 150_000
 
 
 @dataclass
