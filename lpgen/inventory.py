@@ -316,9 +316,12 @@ def _merge_conditional(inv: Inventory, part: Inventory) -> None:
 
 
 # Read in parallel only when the busiest worker has at most this share of the text a serial
-# read parses: each worker parses every module its roots call, so roots sharing most of their
-# modules (a library's examples) would parse them once per worker and save little.
-PARALLEL_MAX_SHARE = 0.75
+# read parses: each worker parses every module its roots call, so roots sharing nearly all
+# of their modules would parse them once per worker and save little. Below it, evaluating
+# each root (its own module instances) is split even where parsing is partly repeated: a
+# library's examples (terraform-aws-eks, 0.83 of its text in the busiest of two groups) are
+# read in 0.39 s instead of 0.47 s.
+PARALLEL_MAX_SHARE = 0.9
 
 
 def _parallel_groups(
