@@ -182,6 +182,7 @@ def _collect(
     opts: InventoryOptions,
     only_roots: tuple[Path, ...] | None,
     scanned: Any = None,
+    release_all: bool = False,
 ) -> _Partial:
     # Parsing and evaluating allocate millions of small objects and free almost none of them
     # until the end: the cyclic garbage collector's passes over them find nothing and cost
@@ -189,7 +190,7 @@ def _collect(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _collect_unpaused(path, opts, only_roots, scanned)
+        return _collect_unpaused(path, opts, only_roots, scanned, release_all)
     finally:
         if enabled:
             # What the reading left alive (the inventory, caches) would otherwise be walked
@@ -201,7 +202,11 @@ def _collect(
 
 
 def _collect_unpaused(
-    path: Path, opts: InventoryOptions, only_roots: tuple[Path, ...] | None, scanned: Any = None
+    path: Path,
+    opts: InventoryOptions,
+    only_roots: tuple[Path, ...] | None,
+    scanned: Any = None,
+    release_all: bool = False,
 ) -> _Partial:
     from lpgen.accounting import Accountant
     from lpgen.terraform.loader import load_tree, release, walk_instances
@@ -247,7 +252,7 @@ def _collect_unpaused(
     )
     global _read_chars
     _read_chars += tree.parsed_chars
-    if _read_chars >= RELEASE_AFTER_CHARS:
+    if release_all or _read_chars >= RELEASE_AFTER_CHARS:
         release(read)  # freed by reference counting now, not by the collector's next pass
     return part
 
@@ -465,7 +470,9 @@ def _read_roots(
         with ProcessPoolExecutor(max_workers=len(groups) - 1) as pool:
             futures = [pool.submit(_collect_roots_worker, (path, opts, g, scanned))
                        for g in groups[1:]]  # fmt: skip
-            results = [_read_here(path, opts, groups[0], scanned)]
+            # Its reads are freed as it goes: what stays in this process is copied into
+            # every process forked later (trim's checks of rewritten files).
+            results = [_read_here(path, opts, groups[0], scanned, release_all=True)]
             results += [f.result() for f in futures]
         rank = {d: n for n, (d, _) in enumerate(roots)}
         return sorted((pair for result in results for pair in result),
@@ -474,13 +481,15 @@ def _read_roots(
 
 
 def _read_here(
-    path: Path, opts: InventoryOptions, roots: Sequence[Path], scanned: Any
+    path: Path, opts: InventoryOptions, roots: Sequence[Path], scanned: Any,
+    release_all: bool = False,
 ) -> list[tuple[Path, _Partial]]:
-    """The partial of each of ``roots``, read one after the other in this process."""
+    """The partial of each of ``roots``, read one after the other in this process (with
+    ``release_all``, each read freed once done, see loader.release)."""
     from lpgen.terraform.cache import shared_parses
 
     with shared_parses(_read_by_several(scanned, roots)):
-        return [(d, _freed(_collect(path, opts, (d,), scanned))) for d in roots]
+        return [(d, _freed(_collect(path, opts, (d,), scanned, release_all))) for d in roots]
 
 
 # After a root is read, its garbage is collected once this many objects have piled up since

@@ -442,3 +442,41 @@ def test_releasing_each_read_gives_the_same_inventory(
     kept = _read(root, jobs=1)
     monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 0)
     assert _read(root, jobs=1) == kept
+
+
+def test_this_process_frees_its_own_group_s_reads_in_a_parallel_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a parallel read this process reads one group itself; what it kept of those reads
+    would be copied into every process forked later (trim's checks of rewritten files), so
+    each is freed once done, however small the tree."""
+    import lpgen.inventory as inventory_mod
+    import lpgen.terraform.loader as loader_mod
+
+    root = tmp_path / "tree"
+    for env in ("a", "b", "c", "d"):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text(
+            f'resource "aws_iam_group" "{env}" {{\n  name = "{env}"\n}}\n', encoding="utf-8")
+    reads: list[weakref.ref[Any]] = []
+    real = loader_mod.load_tree
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        tree, roots = real(*args, **kwargs)
+        reads.append(weakref.ref(tree))
+        return tree, roots
+
+    monkeypatch.setattr(loader_mod, "load_tree", spy)
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 10**12)
+    monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 10**12)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=2))
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(reads) == 2 and all(r() is None for r in reads)  # this process's group of two
+    assert sorted(g.name for g in inv.groups) == ["a", "b", "c", "d"]

@@ -73,9 +73,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = inventory_mod._collect
 
-    def spy(path: Path, opts: Any, only_roots: Any, scanned: Any = None) -> Any:
+    def spy(path: Path, opts: Any, only_roots: Any, scanned: Any = None, *more: Any) -> Any:
         seen.extend(d.name for d in only_roots or ())
-        return real(path, opts, only_roots, scanned)
+        return real(path, opts, only_roots, scanned, *more)
 
     monkeypatch.setattr(inventory_mod, "_collect", spy)
     return seen
