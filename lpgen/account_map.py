@@ -98,23 +98,26 @@ def _loads(text: str, blocks_only: bool = False) -> Any:
 
 
 def _keep_read(tree: Any) -> None:
-    from lark import Tree
-
+    """Leave in each provider and variable block of ``tree`` only the arguments in _READ."""
     for block in tree.children[0].children:
-        if not isinstance(block, Tree) or block.data != "block":
-            continue
-        head = block.children[0]
-        kind = str(head.children[0]) if isinstance(head, Tree) and head.children else ""
-        keep = _READ.get(kind)
+        keep = _READ.get(_name(block)) if getattr(block, "data", None) == "block" else None
         if keep is None:
             continue
         for part in block.children:
-            if isinstance(part, Tree) and part.data == "body":
-                part.children = [c for c in part.children if isinstance(c, Tree)
-                                 and c.data in ("attribute", "block") and c.children
-                                 and isinstance(c.children[0], Tree)
-                                 and not isinstance(c.children[0].children[0], Tree)
-                                 and str(c.children[0].children[0]) in keep]  # fmt: skip
+            if getattr(part, "data", None) == "body":
+                part.children = [c for c in part.children if _name(c) in keep]
+
+
+def _name(node: Any) -> str:
+    """The name an attribute or a block starts with ("" for anything else)."""
+    from lark import Tree
+
+    if not isinstance(node, Tree) or node.data not in ("attribute", "block") or not node.children:
+        return ""
+    head = node.children[0]
+    if not isinstance(head, Tree) or not head.children or isinstance(head.children[0], Tree):
+        return ""
+    return str(head.children[0])
 
 
 def _load_hcl(path: Path) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,43 @@ def _pieces_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chunks, "CHUNK_MIN_CHARS", 1)
     monkeypatch.setattr(chunks, "CHUNK_CHARS", 1)
     monkeypatch.setattr(compact_mod, "COMPACT_AFTER", 0)
+
+
+@dataclass
+class _Reads:
+    """The trees of the root reads of this process (weakly), and at each read, whether those
+    before it were still alive."""
+
+    trees: list[weakref.ref[Any]] = field(default_factory=list)
+    alive_at_next: list[bool] = field(default_factory=list)
+
+
+def _spy_on_reads(monkeypatch: pytest.MonkeyPatch) -> _Reads:
+    import lpgen.terraform.loader as loader_mod
+
+    seen = _Reads()
+    real = loader_mod.load_tree
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.alive_at_next.extend(r() is not None for r in seen.trees)
+        tree, roots = real(*args, **kwargs)
+        seen.trees.append(weakref.ref(tree))
+        return tree, roots
+
+    monkeypatch.setattr(loader_mod, "load_tree", spy)  # imported by the reading when it runs
+    return seen
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """As in a worker process: only lpgen's own freeing frees reference cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_fixture_dirs_are_found() -> None:
@@ -318,32 +358,16 @@ def test_a_root_read_is_freed_before_the_next_root_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     import lpgen.inventory as inventory_mod
-    import lpgen.terraform.loader as loader_mod
     from tests.test_root_cache import write_tree
 
-    reads: list[weakref.ref[Any]] = []
-    alive_at_next: list[bool] = []
-    real = loader_mod.load_tree
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        alive_at_next.extend(r() is not None for r in reads)
-        tree, roots = real(*args, **kwargs)
-        reads.append(weakref.ref(tree))
-        return tree, roots
-
-    monkeypatch.setattr(loader_mod, "load_tree", spy)  # imported by the reading when it runs
     monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)  # all in this process
     monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 0)  # however small the read
     root = write_tree(tmp_path / "tree")
-    opts = InventoryOptions(cache_dir=tmp_path / "cache", jobs=workers)
-    enabled = gc.isenabled()
-    gc.disable()  # as in a worker process: only lpgen's own collection frees cycles
-    try:
-        inv = build_inventory(root, options=opts)
-    finally:
-        if enabled:
-            gc.enable()
-    assert len(reads) == 2 and alive_at_next == [False]  # two roots, the first one freed
+    reads = _spy_on_reads(monkeypatch)
+    with _collector_paused():  # as in a worker process: only lpgen frees cycles
+        inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "cache",
+                                                            jobs=workers))
+    assert len(reads.trees) == 2 and reads.alive_at_next == [False]  # the first one freed
     assert render_json(inv) == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
 
 
@@ -383,33 +407,17 @@ def test_a_root_read_is_freed_by_breaking_its_cycles_without_the_collector(
     collector never runs (paused, and lpgen's own collection never due), yet the first
     root's read is gone before the second is read, and the inventory is the same."""
     import lpgen.inventory as inventory_mod
-    import lpgen.terraform.loader as loader_mod
     from tests.test_root_cache import write_tree
-
-    reads: list[weakref.ref[Any]] = []
-    alive_at_next: list[bool] = []
-    real = loader_mod.load_tree
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        alive_at_next.extend(r() is not None for r in reads)
-        tree, roots = real(*args, **kwargs)
-        reads.append(weakref.ref(tree))
-        return tree, roots
 
     root = write_tree(tmp_path / "tree")
     expected = render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
-    monkeypatch.setattr(loader_mod, "load_tree", spy)
     monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 10**12)
     monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 10**12)  # never collects
     monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 0)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    reads = _spy_on_reads(monkeypatch)
+    with _collector_paused():
         inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=1))
-    finally:
-        if enabled:
-            gc.enable()
-    assert len(reads) == 2 and alive_at_next == [False]
+    assert len(reads.trees) == 2 and reads.alive_at_next == [False]
     assert render_json(inv) == expected
 
 
@@ -451,29 +459,16 @@ def test_this_process_frees_its_own_group_s_reads_in_a_parallel_read(
     would be copied into every process forked later (trim's checks of rewritten files), so
     each is freed once done, however small the tree."""
     import lpgen.inventory as inventory_mod
-    import lpgen.terraform.loader as loader_mod
     from tests.test_root_cache import write_tree
 
     root = write_tree(tmp_path / "tree")  # two roots calling one module
     expected = render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
-    reads: list[weakref.ref[Any]] = []
-    real = loader_mod.load_tree
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        tree, roots = real(*args, **kwargs)
-        reads.append(weakref.ref(tree))
-        return tree, roots
-
-    monkeypatch.setattr(loader_mod, "load_tree", spy)
     monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(inventory_mod, "FREE_AFTER_OBJECTS", 10**12)
     monkeypatch.setattr(inventory_mod, "RELEASE_AFTER_CHARS", 10**12)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    reads = _spy_on_reads(monkeypatch)
+    with _collector_paused():  # judged before the collector may run again
         inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=2))
-    finally:
-        if enabled:
-            gc.enable()
-    assert len(reads) == 1 and reads[0]() is None  # this process read one of the two roots
+        # This process read one of the two roots (the other was a worker's), and freed it.
+        assert len(reads.trees) == 1 and reads.trees[0]() is None
     assert render_json(inv) == expected

@@ -803,48 +803,37 @@ class _Builder:
         if t == "literal_value":
             return self.literal(node)
         if t == "variable_expr":
-            inner = _significant(node)
-            if len(inner) != 1:
-                raise _Fallback
-            word = self.text[self.c(inner[0].start_byte) : self.c(inner[0].end_byte)]
+            only = _sole(node)
+            word = self.text[self.c(only.start_byte) : self.c(only.end_byte)]
             if word in _LITERALS:
-                return self.mk("literal_value", [self.ntok(_LITERALS[word], inner[0])])
-            return self.identifier(inner[0])
+                return self.mk("literal_value", [self.ntok(_LITERALS[word], only)])
+            return self.identifier(only)
         if t == "template_expr":
-            inner = _significant(node)
-            if len(inner) != 1:
-                raise _Fallback
-            if inner[0].type == "quoted_template":
-                return self.string(inner[0])
-            if inner[0].type == "heredoc_template":
-                return self.heredoc(inner[0])
+            only = _sole(node)
+            if only.type == "quoted_template":
+                return self.string(only)
+            if only.type == "heredoc_template":
+                return self.heredoc(only)
             raise _Fallback
         if t == "collection_value":
-            inner = _significant(node)
-            if len(inner) != 1:
-                raise _Fallback
-            if inner[0].type == "tuple":
-                return self.tuple_(inner[0])
-            if inner[0].type == "object":
-                return self.object_(inner[0])
+            only = _sole(node)
+            if only.type == "tuple":
+                return self.tuple_(only)
+            if only.type == "object":
+                return self.object_(only)
             raise _Fallback
         if t == "function_call":
             return self.function_call(node)
         if t == "for_expr":
-            inner = _significant(node)
-            if len(inner) != 1:
-                raise _Fallback
-            if inner[0].type == "for_tuple_expr":
-                return self.for_tuple(inner[0])
-            if inner[0].type == "for_object_expr":
-                return self.for_object(inner[0])
+            only = _sole(node)
+            if only.type == "for_tuple_expr":
+                return self.for_tuple(only)
+            if only.type == "for_object_expr":
+                return self.for_object(only)
         raise _Fallback
 
     def literal(self, node: Any) -> Tree[Any]:
-        inner = _significant(node)
-        if len(inner) != 1:
-            raise _Fallback
-        lit = inner[0]
+        lit = _sole(node)
         t = lit.type
         if t == "numeric_lit":
             return self.number(lit)
@@ -1202,10 +1191,7 @@ class _Builder:
         return self.mk("get_attr", kids)
 
     def index(self, node: Any) -> Tree[Any]:
-        inner = _significant(node)
-        if len(inner) != 1:
-            raise _Fallback
-        idx = inner[0]
+        idx = _sole(node)
         if idx.type == "new_index":
             parts = _significant(idx)
             if [c.type for c in parts] != ["[", "expression", "]"]:
@@ -1228,10 +1214,7 @@ class _Builder:
         raise _Fallback
 
     def operation(self, node: Any) -> Tree[Any]:
-        inner = _significant(node)
-        if len(inner) != 1:
-            raise _Fallback
-        op = inner[0]
+        op = _sole(node)
         parts = _significant(op)
         if op.type == "unary_operation":
             if len(parts) < 2 or parts[0].type not in ("-", "!"):
@@ -1337,6 +1320,15 @@ def _byte_to_char(text: str) -> list[int]:
         at = e
     extend(range(at, len(text) + 1))
     return out
+
+
+def _sole(node: Any) -> Any:
+    """A node's one significant child (tree-sitter wraps most expressions in a node of their
+    kind); any other shape is not one the converter maps."""
+    inner = _significant(node)
+    if len(inner) != 1:
+        raise _Fallback
+    return inner[0]
 
 
 def _significant(node: Any) -> list[Any]:
