@@ -973,7 +973,12 @@ def write_in_place(root: Path, changes: Sequence[FileChange]) -> list[str]:
     from lpgen.filetx import replace_all
 
     # All or nothing: every file is staged next to its target before any is replaced.
-    replace_all(root, [(targets[c.path], c.path, c.new.encode("utf-8")) for c in todo])
+    from lpgen.terraform.scans import forget
+
+    try:
+        replace_all(root, [(targets[c.path], c.path, c.new.encode("utf-8")) for c in todo])
+    finally:
+        forget()  # a later look at the tree in this command must see what was written
     return [c.path for c in todo]
 
 

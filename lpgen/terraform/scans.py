@@ -1,18 +1,19 @@
 """Scans of a tree kept while one command runs (no heavy imports: every command opens one).
 
-A command may look at its tree more than once, the account map and then the inventory, and
-writes nothing in between: within :func:`shared_scans`, :func:`lpgen.terraform.loader.scan_tree`
-scans a tree (same root and excludes) once.
+A command may look at its tree more than once (the account map's and the results' cache keys,
+the account map, the inventory) and writes nothing in between: within :func:`shared_scans`,
+:func:`lpgen.terraform.treescan.scan_tree` walks a tree (same root and excludes) once, and
+:func:`lpgen.terraform.loader.scan_tree` plans its reading once. A command that writes into
+the tree calls :func:`forget` once it has (what is kept describes the tree before).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-_SCANS: dict[tuple[Path, tuple[str, ...]], Any] | None = None
+_SCANS: dict[tuple[Any, ...], Any] | None = None
 
 
 @contextlib.contextmanager
@@ -28,11 +29,17 @@ def shared_scans() -> Iterator[None]:
         _SCANS = outer
 
 
-def kept(key: tuple[Path, tuple[str, ...]]) -> Any:
+def kept(key: tuple[Any, ...]) -> Any:
     """The scan kept under ``key`` in this block (None: none, or outside a block)."""
     return _SCANS.get(key) if _SCANS is not None else None
 
 
-def keep(key: tuple[Path, tuple[str, ...]], scan: Any) -> None:
+def keep(key: tuple[Any, ...], scan: Any) -> None:
     if _SCANS is not None:
         _SCANS[key] = scan
+
+
+def forget() -> None:
+    """Drop what this block kept (the tree was written to)."""
+    if _SCANS is not None:
+        _SCANS.clear()

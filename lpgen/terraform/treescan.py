@@ -55,7 +55,25 @@ def scan_tree(
     to ``skipped`` as ``(path under root, what it is)``. A symbolic link that loops is an
     InputError.
     """
+    from lpgen.terraform import scans
+
     top = os.fspath(root)
+    key = ("walk", top, exclude)
+    before = scans.kept(key)  # this command walked the tree already (see lpgen.terraform.scans)
+    if before is not None:
+        walked, seen = before
+        if skipped is not None:
+            skipped.extend(seen)
+        return list(walked)
+    mine: list[tuple[str, str]] = []
+    out = _walk(top, exclude, mine)
+    scans.keep(key, (tuple(out), tuple(mine)))
+    if skipped is not None:
+        skipped.extend(mine)
+    return out
+
+
+def _walk(top: str, exclude: tuple[str, ...], skipped: list[tuple[str, str]]) -> list[ScannedDir]:
     real_top = os.path.realpath(top)
     out: list[ScannedDir] = []
 
@@ -105,7 +123,7 @@ def scan_tree(
             kind = "a broken symbolic link" if st is None else _kind(st.st_mode)
             if kind is None and st is not None:
                 regular.append((name, st))
-            elif skipped is not None:
+            else:
                 skipped.append((prefix + name, kind or "not a regular file"))
         if regular:
             found = ScannedDir(real=os.path.join(real_top, rel) if rel else real_top, rel=rel,
