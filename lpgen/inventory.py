@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -464,31 +464,90 @@ def _read_roots(
 
         from lpgen.terraform.parse import preload
 
+        global _CLAIMS
         preload()  # load the reader once, before the workers fork
-        # One group is read here meanwhile: this process would only wait, and its partials
-        # need not be pickled back.
-        with ProcessPoolExecutor(max_workers=len(groups) - 1) as pool:
-            futures = [pool.submit(_collect_roots_worker, (path, opts, g, scanned))
-                       for g in groups[1:]]  # fmt: skip
-            # Its reads are freed as it goes: what stays in this process is copied into
-            # every process forked later (trim's checks of rewritten files).
-            results = [_read_here(path, opts, groups[0], scanned, release_all=True)]
-            results += [f.result() for f in futures]
+        _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
+        try:
+            # One group is read here meanwhile: this process would only wait, and its
+            # partials need not be pickled back.
+            with ProcessPoolExecutor(max_workers=len(groups) - 1) as pool:
+                futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
+                           for k in range(1, len(groups))]  # fmt: skip
+                # Its reads are freed as it goes: what stays in this process is copied into
+                # every process forked later (trim's checks of rewritten files).
+                results = [_read_here(path, opts, _take(groups, 0), scanned, release_all=True,
+                                      shared=groups[0])]  # fmt: skip
+                results += [f.result() for f in futures]
+        finally:
+            _CLAIMS = None
         rank = {d: n for n, (d, _) in enumerate(roots)}
         return sorted((pair for result in results for pair in result),
                       key=lambda pair: rank[pair[0]])  # fmt: skip
     return _read_here(path, opts, [d for d, _ in roots], scanned)
 
 
+class _Claims:
+    """Which roots of a parallel read a process has taken, shared by the processes forked
+    for it: each process reads its own group in order, then takes what is left of the other
+    groups from their ends, so that no process waits while another still has roots to read
+    (the split by text size is only an estimate of what a read costs). Every root is read
+    exactly once, by whichever process takes it; the partials are merged in tree order."""
+
+    def __init__(self, groups: Sequence[tuple[Path, ...]]) -> None:
+        import multiprocessing
+
+        self.index = {d: i for i, d in enumerate(d for g in groups for d in g)}
+        self.taken = multiprocessing.RawArray("b", len(self.index))
+        self.lock = multiprocessing.Lock()
+
+    @classmethod
+    def made(cls, groups: Sequence[tuple[Path, ...]]) -> _Claims | None:
+        """Claims for ``groups``; None where workers are not forked (they would not share
+        them): each process then reads exactly its own group."""
+        import multiprocessing
+
+        return cls(groups) if multiprocessing.get_start_method() == "fork" else None
+
+    def claim(self, root: Path) -> bool:
+        i = self.index[root]
+        with self.lock:
+            if self.taken[i]:
+                return False
+            self.taken[i] = 1
+            return True
+
+
+_CLAIMS: _Claims | None = None
+
+
+def _take(groups: Sequence[tuple[Path, ...]], k: int) -> Iterator[Path]:
+    """The roots process ``k`` reads: its group, then what no other process has taken of
+    the others (see _Claims); exactly its group without claims."""
+    claims = _CLAIMS
+    if claims is None:
+        yield from groups[k]
+        return
+    for d in groups[k]:
+        if claims.claim(d):
+            yield d
+    for j in [*range(k + 1, len(groups)), *range(k)]:
+        for d in reversed(groups[j]):
+            if claims.claim(d):
+                yield d
+
+
 def _read_here(
-    path: Path, opts: InventoryOptions, roots: Sequence[Path], scanned: Any,
-    release_all: bool = False,
+    path: Path, opts: InventoryOptions, roots: Iterable[Path], scanned: Any,
+    release_all: bool = False, shared: Sequence[Path] | None = None,
 ) -> list[tuple[Path, _Partial]]:
     """The partial of each of ``roots``, read one after the other in this process (with
-    ``release_all``, each read freed once done, see loader.release)."""
+    ``release_all``, each read freed once done, see loader.release). ``shared``: the roots
+    whose common directories' readings are kept meanwhile (``roots`` when not given)."""
     from lpgen.terraform.cache import shared_parses
 
-    with shared_parses(_read_by_several(scanned, roots)):
+    if shared is None:
+        roots = shared = list(roots)
+    with shared_parses(_read_by_several(scanned, shared)):
         return [(d, _freed(_collect(path, opts, (d,), scanned, release_all))) for d in roots]
 
 
@@ -527,16 +586,17 @@ def _read_by_several(scanned: Any, roots: Iterable[Path]) -> set[Path]:
 
 
 def _collect_roots_worker(
-    args: tuple[Path, InventoryOptions, tuple[Path, ...], Any],
+    args: tuple[Path, InventoryOptions, list[tuple[Path, ...]], int, Any],
 ) -> list[tuple[Path, _Partial]]:
-    path, opts, group, scanned = args
+    path, opts, groups, k, scanned = args
     from lpgen.terraform.cache import shared_parses
 
     # A worker lives for one read: its collector stays off, also while the result is
     # pickled back (lpgen frees each root's read itself, see _freed).
     gc.disable()
-    with shared_parses(_read_by_several(scanned, group)):
-        return [(d, _freed(_collect_unpaused(path, opts, (d,), scanned))) for d in group]
+    with shared_parses(_read_by_several(scanned, groups[k])):
+        return [(d, _freed(_collect_unpaused(path, opts, (d,), scanned)))
+                for d in _take(groups, k)]  # fmt: skip
 
 
 _PARTIAL_KEYS = frozenset(

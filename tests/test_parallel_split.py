@@ -132,3 +132,49 @@ def test_the_split_need_not_keep_roots_in_runs_and_merges_in_tree_order(
     assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
     names = [n for n in ("a0", "b0", "c0", "d0")]
     assert [split.index(f'"{n}"') for n in names] == sorted(split.index(f'"{n}"') for n in names)
+
+
+@pytest.mark.parametrize("slow", ["worker", "here"])
+@pytest.mark.parametrize("cache", [False, True])
+def test_a_process_done_with_its_group_takes_what_is_left_of_the_other(
+    tmp_path: Path, splits: list[Any], monkeypatch: pytest.MonkeyPatch, slow: str, cache: bool
+) -> None:
+    """The split by text size is an estimate: when one process's roots cost more than
+    their size says, the other reads what it has not started yet. Every root is still read
+    once, and the inventory is the one a single process reads."""
+    import os
+    import time
+
+    root = tmp_path / "tree"
+    for env in "abcdefgh":
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(8)))
+    log = tmp_path / "reads.log"
+    parent = os.getpid()
+    real = inventory_mod._collect_unpaused
+
+    def logged(path: Any, opts: Any, only: Any, *rest: Any) -> Any:
+        here = os.getpid() == parent
+        if here == (slow == "here"):
+            time.sleep(0.3)  # this process's roots cost more than their text says
+        with log.open("a") as fh:
+            fh.write(f"{'here' if here else 'worker'} {only[0].name}\n")
+        return real(path, opts, only, *rest)
+
+    monkeypatch.setattr(inventory_mod, "_collect_unpaused", logged)  # inherited by the fork
+    opts = InventoryOptions(jobs=2, cache_dir=tmp_path / "cache" if cache else None)
+    split = render_json(build_inventory(root, options=opts))
+    [groups] = splits
+    assert groups is not None and sorted(len(g) for g in groups) == [4, 4]
+    reads = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in reads) == list("abcdefgh")  # each root read once
+    by = {"here": [n for w, n in reads if w == "here"],
+          "worker": [n for w, n in reads if w == "worker"]}  # fmt: skip
+    fast = "worker" if slow == "here" else "here"
+    assert len(by[fast]) > 4, by  # the fast process took roots of the slow one's group
+    taken = set(by[fast]) - {d.name for d in groups[0 if fast == "here" else 1]}
+    assert taken, by
+    log.unlink()
+    monkeypatch.setattr(inventory_mod, "_collect_unpaused", real)
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))

@@ -469,6 +469,7 @@ def test_this_process_frees_its_own_group_s_reads_in_a_parallel_read(
     reads = _spy_on_reads(monkeypatch)
     with _collector_paused():  # judged before the collector may run again
         inv = build_inventory(root, options=InventoryOptions(cache_dir=tmp_path / "c", jobs=2))
-        # This process read one of the two roots (the other was a worker's), and freed it.
-        assert len(reads.trees) == 1 and reads.trees[0]() is None
+        # This process read one of the two roots, or both when it was done with its own
+        # before the worker took the other (see inventory._Claims), and freed each.
+        assert len(reads.trees) in (1, 2) and all(t() is None for t in reads.trees)
     assert render_json(inv) == expected
