@@ -349,9 +349,10 @@ def _parallel_groups(
     if whole < PARALLEL_MIN_CHARS:
         return None
     # Longest first, each root to the group whose text grows least with it (a module its
-    # roots call already is not parsed again); each group keeps the roots in tree order, and
-    # the partial inventories are put back in that order (_read_roots), so that they merge as
-    # one read would.
+    # roots call already is not parsed again). Each group is read longest first too, so that
+    # what another process may take from its end (_Claims) is its smallest roots; the partial
+    # inventories are put back in tree order (_read_roots), so that they merge as one read
+    # would.
     rank = {d: n for n, d in enumerate(order)}
     runs: list[list[Path]] = [[] for _ in range(workers)]
     sizes = [0] * workers
@@ -360,7 +361,7 @@ def _parallel_groups(
         best = min(range(workers), key=lambda k: (grown[k], k))
         runs[best].append(d)
         sizes[best] = grown[best]
-    groups = [tuple(sorted(run, key=rank.__getitem__)) for run in runs if run]
+    groups = [tuple(run) for run in runs if run]
     if len(groups) < 2 or max(sizes) > whole * PARALLEL_MAX_SHARE:
         return None
     return groups

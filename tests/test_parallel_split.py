@@ -178,3 +178,17 @@ def test_a_process_done_with_its_group_takes_what_is_left_of_the_other(
     log.unlink()
     monkeypatch.setattr(inventory_mod, "_collect_unpaused", real)
     assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+def test_each_group_is_read_longest_first(tmp_path: Path, splits: list[Any]) -> None:
+    """What another process may take from a group's end is its smallest roots, which
+    evens out the end of a read best; the inventory is still in tree order."""
+    root = tmp_path / "tree"
+    for env, count in (("a", 20), ("b", 50), ("c", 30)):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(count)))
+    split = render_json(build_inventory(root, options=InventoryOptions(jobs=2)))
+    [groups] = splits
+    assert [[d.name for d in g] for g in groups] == [["b"], ["c", "a"]]
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
