@@ -95,7 +95,10 @@ class LineHistory:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         base = self.root if self.root.is_dir() else self.root.parent
-        top = _git(["rev-parse", "--show-toplevel"], base)
+        from lpgen.fsutil import outside_git
+
+        # Starting git costs milliseconds: not for a tree no repository holds.
+        top = None if outside_git(base) else _git(["rev-parse", "--show-toplevel"], base)
         self.toplevel: Path | None = Path(top.strip()) if top else None
         self._cache: dict[str, dict[int, LineOrigin] | None] = {}
 

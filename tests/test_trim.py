@@ -309,6 +309,31 @@ def test_line_history_outside_git(tmp_path: Path) -> None:
     assert history.origin("a.tf", 1) is None
 
 
+def test_line_history_starts_no_git_for_a_tree_no_repository_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from lpgen.fsutil import outside_git
+
+    if not outside_git(tmp_path):  # pragma: no cover - /tmp itself inside a repository
+        pytest.skip("the temporary directory is inside a git repository")
+    started: list[object] = []
+
+    def run(*args: object, **_kw: object) -> subprocess.CompletedProcess[str]:
+        started.append(args)
+        return subprocess.CompletedProcess(args, 128, "", "not a git repository")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    (tmp_path / "a.tf").write_text("x\n")
+    history = LineHistory(tmp_path)
+    assert not history.available and history.origin("a.tf", 1) is None
+    assert started == []
+    (tmp_path / ".git").mkdir()  # now git may find one: it is asked
+    LineHistory(tmp_path)
+    assert len(started) == 1
+
+
 # --- memberships ----------------------------------------------------------------------------
 
 MEMBERSHIP_CASES = Path(__file__).parent / "data" / "graph" / "memberships"
