@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -467,7 +468,7 @@ def _read_roots(
 
         global _CLAIMS
         preload()  # load the reader once, before the workers fork
-        _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
+        claims = _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
         try:
             # One group is read here meanwhile: this process would only wait, and its
             # partials need not be pickled back.
@@ -475,10 +476,25 @@ def _read_roots(
                 futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
                            for k in range(1, len(groups))]  # fmt: skip
                 # Its reads are freed as it goes: what stays in this process is copied into
-                # every process forked later (trim's checks of rewritten files).
-                results = [_read_here(path, opts, _take(groups, 0), scanned, release_all=True,
-                                      shared=groups[0])]  # fmt: skip
-                results += [f.result() for f in futures]
+                # every process forked later (trim's checks of rewritten files). Between
+                # them, what the workers have sent so far is taken in.
+                sent: list[tuple[Path, _Partial]] = []
+                mine = _take(groups, 0)
+                try:
+                    results = [_read_here(path, opts, _receiving(mine, claims, sent), scanned,
+                                          release_all=True, shared=groups[0])]  # fmt: skip
+                except BaseException:
+                    if claims is not None:
+                        claims.stop()  # the workers take no more roots
+                    raise
+                count = 0
+                for f in futures:
+                    n, returned = f.result()
+                    count += n
+                    results.append(returned)
+                if claims is not None:
+                    claims.receive(sent, count)
+                results.append(sent)
         finally:
             _CLAIMS = None
         rank = {d: n for n, (d, _) in enumerate(roots)}
@@ -500,6 +516,10 @@ class _Claims:
         self.index = {d: i for i, d in enumerate(d for g in groups for d in g)}
         self.taken = multiprocessing.RawArray("b", len(self.index))
         self.lock = multiprocessing.Lock()
+        # The workers' partials, sent one by one as they are read (not all at the end, when
+        # the other process would wait for their pickling).
+        self.partials: Any = multiprocessing.Queue()
+        self.received = 0
 
     @classmethod
     def made(cls, groups: Sequence[tuple[Path, ...]]) -> _Claims | None:
@@ -516,6 +536,31 @@ class _Claims:
                 return False
             self.taken[i] = 1
             return True
+
+    def stop(self) -> None:
+        """Leave no root for any process to take (this read has failed)."""
+        with self.lock:
+            for i in range(len(self.taken)):
+                self.taken[i] = 1
+
+    def receive(self, into: list[tuple[Path, _Partial]], sent: int | None = None) -> None:
+        """Append to ``into`` the partials the workers have sent so far; with ``sent`` (how
+        many they sent in all), wait for those still on their way."""
+        import queue
+
+        enabled = gc.isenabled()
+        gc.disable()  # unpickling builds many objects: see _collect
+        try:
+            while sent is None or self.received < sent:
+                try:
+                    data = self.partials.get() if sent is not None else self.partials.get_nowait()
+                except queue.Empty:
+                    return
+                into.append(pickle.loads(data))
+                self.received += 1
+        finally:
+            if enabled:
+                gc.enable()
 
 
 _CLAIMS: _Claims | None = None
@@ -535,6 +580,16 @@ def _take(groups: Sequence[tuple[Path, ...]], k: int) -> Iterator[Path]:
         for d in reversed(groups[j]):
             if claims.claim(d):
                 yield d
+
+
+def _receiving(
+    roots: Iterator[Path], claims: _Claims | None, into: list[tuple[Path, _Partial]]
+) -> Iterator[Path]:
+    """``roots``, taking in the workers' partials sent meanwhile after each one is read."""
+    for d in roots:
+        yield d
+        if claims is not None:
+            claims.receive(into)
 
 
 def _read_here(
@@ -588,16 +643,33 @@ def _read_by_several(scanned: Any, roots: Iterable[Path]) -> set[Path]:
 
 def _collect_roots_worker(
     args: tuple[Path, InventoryOptions, list[tuple[Path, ...]], int, Any],
-) -> list[tuple[Path, _Partial]]:
+) -> tuple[int, list[tuple[Path, _Partial]]]:
+    """Read the roots process ``k`` takes: ``(count sent, [])`` when each partial was sent
+    through the claims' queue as soon as read, else ``(0, the partials)``."""
     path, opts, groups, k, scanned = args
     from lpgen.terraform.cache import shared_parses
 
     # A worker lives for one read: its collector stays off, also while the result is
     # pickled back (lpgen frees each root's read itself, see _freed).
     gc.disable()
+    claims = _CLAIMS
+    if claims is not None:
+        # A read that failed in the parent takes nothing more from the queue: this process
+        # must not wait, when it exits, for what it sent to be taken.
+        claims.partials.cancel_join_thread()
+    out: list[tuple[Path, _Partial]] = []
+    count = 0
     with shared_parses(_read_by_several(scanned, groups[k])):
-        return [(d, _freed(_collect_unpaused(path, opts, (d,), scanned)))
-                for d in _take(groups, k)]  # fmt: skip
+        for d in _take(groups, k):
+            pair = (d, _freed(_collect_unpaused(path, opts, (d,), scanned)))
+            if claims is None:
+                out.append(pair)
+            else:
+                # Pickled here, where an error is this read's (the queue's thread would
+                # only print it, and the partial never come).
+                claims.partials.put(pickle.dumps(pair, protocol=pickle.HIGHEST_PROTOCOL))
+                count += 1
+    return count, out
 
 
 _PARTIAL_KEYS = frozenset(

@@ -192,3 +192,43 @@ def test_each_group_is_read_longest_first(tmp_path: Path, splits: list[Any]) -> 
     [groups] = splits
     assert [[d.name for d in g] for g in groups] == [["b"], ["c", "a"]]
     assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
+
+
+def test_a_read_failing_in_this_process_stops_the_workers_and_does_not_hang(
+    tmp_path: Path,
+) -> None:
+    """An error in this process's own group ends the read with that error: the worker
+    takes no more roots, and neither process waits for the other's partials."""
+    import subprocess
+    import sys
+    import textwrap
+
+    root = tmp_path / "tree"
+    for env in "abcdefgh":
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(30)))
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from pathlib import Path
+        import lpgen.inventory as inv
+        from lpgen.errors import InputError
+        inv.PARALLEL_MIN_CHARS = 0
+        parent = os.getpid()
+        real = inv._collect_unpaused
+        def failing(path, opts, only, *rest):
+            if os.getpid() == parent and only[0].name in ("a", "b"):
+                time.sleep(0.5)  # the worker has sent partials meanwhile
+                raise InputError("bad root", file=only[0].name)
+            return real(path, opts, only, *rest)
+        inv._collect_unpaused = failing
+        try:
+            inv.build_inventory(Path({str(root)!r}), options=inv.InventoryOptions(jobs=2))
+        except InputError as exc:
+            print("failed:", exc)
+            sys.exit(3)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "failed: " in done.stdout and "bad root" in done.stdout
