@@ -240,3 +240,46 @@ def test_copying_python_hcl2s_cache_elsewhere_is_not_python_hcl2s(
     shutil.copyfile(hcl2.parser.PARSER_FILE, copy)
     monkeypatch.setattr(hcl2.parser, "PARSER_FILE", copy)
     assert parse._recogniser() is None
+
+
+_WITHOUT_HCL2_IMPORTED = """
+import json, sys
+from lpgen.terraform import parse
+from lpgen.terraform.cache import check_parses
+items = json.loads(sys.stdin.read())
+good = [item for item in items if item[2]]
+ok = check_parses([(t, r) for t, r, _ in good], jobs=1)
+imported = "hcl2" in sys.modules
+cache_file, post_lexer = parse._hcl2_parts()
+out = check_parses([(t, r) for t, r, _ in items], jobs=1)
+print(json.dumps({
+    "imported_for_good": imported, "good": [v is None for v in ok],
+    "all": [None if v is None else [v.message, v.line] for v in out],
+    "cache_file": str(cache_file), "post_lexer": post_lexer.process.__code__.co_filename,
+}))
+"""
+
+
+def test_the_check_does_not_import_python_hcl2s_package(tmp_path: Path) -> None:
+    """Where nothing else imported python-hcl2, files that parse are checked without importing
+    its package (its grammar cache and postlexer, from its own files); a file that does not
+    parse then gets python-hcl2's error, the same one."""
+    import json
+    import subprocess
+    import sys
+
+    hcl2.parser.parser()
+    items = [(text, rel, True) for rel, text in TEXTS[:20]]
+    items += [(b, rel, hcl2_reads(b)) for n, (rel, text) in enumerate(TEXTS[:20])
+              for b in _broken(text, n)[:2]]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_HCL2_IMPORTED], input=json.dumps(items),
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    got = json.loads(done.stdout)
+    assert got["imported_for_good"] is False
+    assert all(got["good"])
+    expected = [reference_error(text, rel) for text, rel, _ in items]
+    assert [None if v is None else (v[0], v[1]) for v in got["all"]] == expected
+    assert got["cache_file"] == str(hcl2.parser.PARSER_FILE)
+    assert got["post_lexer"] == str(Path(hcl2.parser.__file__).parent / "postlexer.py")

@@ -171,13 +171,11 @@ def _recogniser() -> Any:
 
     try:
         import lark
-        from hcl2 import parser as hcl2_parser
-        from hcl2.postlexer import PostLexer
         from lark import Lark
         from lark.load_grammar import verify_used_files
 
-        cache_file = Path(hcl2_parser.PARSER_FILE)
-        grammar = (Path(hcl2_parser.__file__).parent / "hcl2.lark").read_text(encoding="utf-8")
+        cache_file, post_lexer = _hcl2_parts()
+        grammar = (cache_file.parent / "hcl2.lark").read_text(encoding="utf-8")
         # The key lark checks before using the cache, for python-hcl2's options (parser()).
         options = "".join(["parser", "lalr", "cache", str(cache_file), "propagate_positions",
                            "True"])  # fmt: skip
@@ -189,10 +187,38 @@ def _recogniser() -> Any:
             if not verify_used_files(pickle.load(fh)):  # type: ignore[no-untyped-call]
                 return None
             return Lark.__new__(Lark)._load(
-                fh, postlex=PostLexer(), propagate_positions=False, transformer=_NoTree()
+                fh, postlex=post_lexer(), propagate_positions=False, transformer=_NoTree()
             )
     except Exception:  # any surprise (format, versions): python-hcl2's parser decides
         return None
+
+
+def _hcl2_parts() -> tuple[Path, Any]:
+    """python-hcl2's grammar cache file (as ``hcl2.parser`` names it) and its ``PostLexer``.
+
+    When python-hcl2 is not imported yet, they are found without importing it (its package
+    imports the whole of python-hcl2, about 8 ms): the file is the one next to its modules,
+    and ``hcl2/postlexer.py`` (which imports only lark) is run from python-hcl2's own file
+    as a private module."""
+    import importlib.util
+    import sys
+
+    parser_module = sys.modules.get("hcl2.parser")
+    post_module = sys.modules.get("hcl2.postlexer")
+    if parser_module is not None and post_module is not None:
+        return Path(parser_module.PARSER_FILE), post_module.PostLexer
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("python-hcl2 is not installed")
+    package = Path(next(iter(spec.submodule_search_locations))).absolute().resolve()
+    found = importlib.util.spec_from_file_location(
+        "lpgen.terraform._hcl2_postlexer", package / "postlexer.py"
+    )
+    if found is None or found.loader is None:
+        raise ImportError("python-hcl2's postlexer not found")
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return package / ".lark_cache.bin", module.PostLexer
 
 
 def recognised(text: str) -> bool:
