@@ -92,6 +92,14 @@ def shown(error: ParseError | None) -> tuple[str, int | None] | None:
     return None if error is None else (error.message, error.line)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _python_hcl2s_cache_written() -> None:
+    """python-hcl2 writes its grammar cache the first time its parser is loaded (in a new
+    environment, maybe after this process looked for it): load it, look again."""
+    hcl2.parser.parser()
+    parse._recogniser.cache_clear()
+
+
 @pytest.fixture
 def fresh_recogniser() -> Iterator[None]:
     recogniser = parse._recogniser
