@@ -5,6 +5,9 @@ times faster) on the hot path, and python-hcl2 itself, the reference, for every 
 fast reader does not map exactly (and for syntax errors, whose messages are python-hcl2's).
 ``LPGEN_PARSER`` chooses: ``auto`` (the default), ``python-hcl2`` (the reference only) or
 ``verify`` (both, and an error naming the file where their trees differ).
+
+Whether a rewritten file still parses is python-hcl2's verdict too, told by its own grammar and
+lark parser building no tree (:func:`recognised`); python-hcl2 proper gives the error.
 """
 
 from __future__ import annotations
