@@ -15,7 +15,7 @@ to PATH = account ids); what is still unmapped is listed as such.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ from lpgen.errors import InputError
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _VAR_REF = re.compile(r"\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}")
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):role/")
-_PROVIDER_LINE = re.compile(r'^[ \t]*provider[ \t]+"?aws"?[ \t]*\{', re.M)
-_VARIABLE_LINE = re.compile(r'^[ \t]*variable[ \t]+"([^"\n]*)"', re.M)
+# A line that starts an aws provider block or a variable block (after spaces or tabs): what
+# ^[ \t]*provider... with re.M finds, looked for by the word it starts with (see _line_starts).
+_PROVIDER_LINE = re.compile(r'provider[ \t]+"?aws"?[ \t]*\{')
+_VARIABLE_LINE = re.compile(r'variable[ \t]+"([^"\n]*)"')
 ACCOUNT_VARIABLES = ("account_id", "aws_account_id", "target_account_id")
 _NO_MAPPING = (
     "no provider aws account, role ARN or account_id variable, and no entry in the config's "
@@ -408,6 +410,16 @@ _BLOCK_STOP = re.compile(r'["#/{}]')  # what _block_end looks at; it steps over 
 _STRING_REST = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')  # up to a quote not escaped
 
 
+def _line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """``(where its line starts, match)`` for each match of ``pattern`` (one line long) that
+    only spaces and tabs precede on its line."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        line = text.rfind("\n", 0, start) + 1
+        if not text[line:start].strip(" \t"):
+            yield line, match
+
+
 def _block_end(text: str, start: int) -> int:
     """Index after the ``}`` closing the block whose ``{`` is at ``start`` (-1: not found).
     Skips quoted strings and comments; good enough for provider and variable blocks."""
@@ -444,7 +456,7 @@ def _load_blocks(file: Path, text: str, variables: list[int]) -> dict[str, Any]:
     """Parse only the aws provider blocks and the variable blocks starting at ``variables``;
     the whole file when a block cannot be cut out cleanly."""
     pieces: list[str] = []
-    for start in [m.start() for m in _PROVIDER_LINE.finditer(text)] + variables:
+    for start in [line for line, _ in _line_starts(_PROVIDER_LINE, text)] + variables:
         brace = text.find("{", start)
         end = _block_end(text, brace) if brace >= 0 else -1
         if end < 0:
@@ -476,15 +488,14 @@ class _Root:
         # files declaring a variable those providers use or an account id variable.
         texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files}
         with_provider = [
-            f for f, t in texts.items() if "provider" in t and _PROVIDER_LINE.search(t)
+            f for f, t in texts.items() if next(_line_starts(_PROVIDER_LINE, t), None)
         ]
         wanted = set(ACCOUNT_VARIABLES)
         for f in with_provider:
             wanted.update(re.findall(r"\bvar\.([A-Za-z_][\w-]*)", texts[f]))
         for file in files:
             text = texts[file]
-            declared = [m.start() for m in _VARIABLE_LINE.finditer(text) if m[1] in wanted] \
-                if "variable" in text else []
+            declared = [line for line, m in _line_starts(_VARIABLE_LINE, text) if m[1] in wanted]
             if not declared and file not in with_provider:
                 continue
             data = _load_blocks(file, text, declared)
@@ -546,8 +557,8 @@ class _Root:
 
 
 def _line_of(text: str) -> int:
-    match = _PROVIDER_LINE.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+    found = next(_line_starts(_PROVIDER_LINE, text), None)
+    return text.count("\n", 0, found[0]) + 1 if found else 1
 
 
 def _shorten(value: Any) -> str:

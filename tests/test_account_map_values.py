@@ -27,6 +27,9 @@ FIXTURES = (ROOT / "tests" / "data", ROOT / "terraform_examples", ROOT / "benchm
 # What python-hcl2 adds to a body's values and the map never reads.
 MARKERS = {"__comments__", "__inline_comments__", "__is_block__"}
 _ALL_VARIABLES = re.compile(r'^[ \t]*variable[ \t]+"[^"\n]*"', re.M)
+# How the map found provider and variable lines before (a regex anchored at each line).
+_PROVIDER_LINE = re.compile(r'^[ \t]*provider[ \t]+"?aws"?[ \t]*\{', re.M)
+_VARIABLE_LINE = re.compile(r'^[ \t]*variable[ \t]+"([^"\n]*)"', re.M)
 
 
 def _strip(value: Any) -> Any:
@@ -50,7 +53,7 @@ def _outcome(read: Any, text: str, blocks_only: bool) -> tuple[str, Any]:
 
 def _blocks(text: str) -> str | None:
     """What the map cuts out of a .tf file: its aws provider blocks and variable blocks."""
-    starts = [m.start() for m in am._PROVIDER_LINE.finditer(text)]
+    starts = [m.start() for m in _PROVIDER_LINE.finditer(text)]
     starts += [m.start() for m in _ALL_VARIABLES.finditer(text)]
     pieces = []
     for start in starts:
@@ -253,6 +256,17 @@ def test_block_ends_are_found_where_a_character_by_character_scan_finds_them() -
         text = _text(path) or ""
         for brace in [m.start() for m in re.finditer(r"\{", text)][:50]:
             assert am._block_end(text, brace) == _block_end_reference(text, brace), path
+
+
+def test_provider_and_variable_lines_are_found_where_a_line_anchored_regex_finds_them() -> None:
+    rng = random.Random(11)
+    words = ["provider", "variable", " ", "\t", "\n", '"', "aws", "{", "x", '"a"', "#", "\r"]
+    texts = ["".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
+    texts += [_text(p) or "" for p in _files(*FIXTURES, REAL)]
+    for text in texts:
+        for new, old in ((am._PROVIDER_LINE, _PROVIDER_LINE), (am._VARIABLE_LINE, _VARIABLE_LINE)):
+            found = [(line, m.groups()) for line, m in am._line_starts(new, text)]
+            assert found == [(m.start(), m.groups()) for m in old.finditer(text)], repr(text)
 
 
 @pytest.fixture
