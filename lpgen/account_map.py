@@ -104,17 +104,20 @@ def _read_values(text: str, blocks_only: bool = False) -> Any:
     (``__comments__``, ``__inline_comments__``, ``__is_block__``: nothing the map reads).
 
     The values are taken from the fast reader's tree directly (see :func:`_value`): strings
-    and templates, references, numbers, tuples and objects of them come out as python-hcl2
-    serializes them (``'"..."'``, ``'${var.x}'``); any other expression is handed to
-    python-hcl2's transformer, one attribute at a time, and a text the fast reader does
-    not read, or a body python-hcl2 would refuse, to :func:`_loads` whole. python-hcl2 is
-    only imported for those."""
+    and templates, references, numbers, calls, operators, conditionals, tuples and objects
+    of them come out as python-hcl2 serializes them (``'"..."'``, ``'${var.x}'``); any other
+    expression (a for expression, a splat, a template directive...) is handed to
+    python-hcl2's transformer, one attribute at a time; a text the fast reader does not read
+    goes to python-hcl2 whole, and so does a tree holding a body python-hcl2 would refuse.
+    python-hcl2 is only imported for those."""
     from lpgen.terraform.fastparse import parse_lazy
     from lpgen.terraform.parse import for_parser, reader
 
     tree = parse_lazy(for_parser(text), "<account map>") if reader() == "auto" else None
     if tree is None:
-        return _loads(text, blocks_only)
+        import hcl2
+
+        return hcl2.loads(text)
     if blocks_only:
         _keep_read(tree)
     try:

@@ -424,3 +424,13 @@ def test_python_hcl2_is_loaded_only_for_what_the_map_does_not_read_itself(
     (top / "calls" / "more.tf").write_text(
         'variable "account_id" {\n  default = [for a in local.b : a]\n}\n', encoding="utf-8")
     assert _imports_hcl2(top)  # a for expression: python-hcl2 reads it
+
+
+def test_with_python_hcl2_as_the_only_reader_the_map_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = _tree(tmp_path)
+    tops = [top, REAL, ROOT / "terraform_examples"]
+    fast = [_map_of(t) for t in tops]
+    monkeypatch.setenv("LPGEN_PARSER", "python-hcl2")
+    assert [_map_of(t) for t in tops] == fast
