@@ -15,7 +15,7 @@ to PATH = account ids); what is still unmapped is listed as such.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ from lpgen.errors import InputError
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _VAR_REF = re.compile(r"\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}")
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):role/")
-_PROVIDER_LINE = re.compile(r'^[ \t]*provider[ \t]+"?aws"?[ \t]*\{', re.M)
+# A line that starts an aws provider block or a variable block (after spaces or tabs): what
+# ^[ \t]*provider... with re.M finds, looked for by the word it starts with (see _line_starts).
+_PROVIDER_LINE = re.compile(r'provider[ \t]+"?aws"?[ \t]*\{')
+_VARIABLE_LINE = re.compile(r'variable[ \t]+"([^"\n]*)"')
 ACCOUNT_VARIABLES = ("account_id", "aws_account_id", "target_account_id")
 _NO_MAPPING = (
     "no provider aws account, role ARN or account_id variable, and no entry in the config's "
@@ -82,8 +85,7 @@ def _loads(text: str, blocks_only: bool = False) -> Any:
     """``hcl2.loads(text)``, the text read by the fast reader when it can (its tree is
     python-hcl2's own, so python-hcl2's transformer gives the same values from it). With
     ``blocks_only`` (provider and variable blocks), only the arguments the map reads are
-    turned into values: python-hcl2's transformer is slow, and a provider's tags, endpoints
-    or a variable's validation are never looked at."""
+    turned into values. This is the reference for :func:`_read_values`."""
     import hcl2
 
     from lpgen.terraform.fastparse import parse_lazy
@@ -95,6 +97,274 @@ def _loads(text: str, blocks_only: bool = False) -> Any:
     if blocks_only:
         _keep_read(tree)
     return hcl2.serialize(hcl2.transform(tree))
+
+
+def _read_values(text: str, blocks_only: bool = False) -> Any:
+    """What :func:`_loads` gives, less python-hcl2's comment and block markers
+    (``__comments__``, ``__inline_comments__``, ``__is_block__``: nothing the map reads).
+
+    The values are taken from the fast reader's tree directly (see :func:`_value`): strings
+    and templates, references, numbers, calls, operators, conditionals, tuples and objects
+    of them come out as python-hcl2 serializes them (``'"..."'``, ``'${var.x}'``); any other
+    expression (a for expression, a splat, a template directive...) is handed to
+    python-hcl2's transformer, one attribute at a time; a text the fast reader does not read
+    goes to python-hcl2 whole, and so does a tree holding a body python-hcl2 would refuse.
+    python-hcl2 is only imported for those."""
+    from lpgen.terraform.fastparse import parse_lazy
+    from lpgen.terraform.parse import for_parser, reader
+
+    tree = parse_lazy(for_parser(text), "<account map>") if reader() == "auto" else None
+    if tree is None:
+        import hcl2
+
+        return hcl2.loads(text)
+    if blocks_only:
+        _keep_read(tree)
+    try:
+        return _body(tree.children[0])
+    except Exception:  # a form not read here, or a value that does not build: as python-hcl2
+        import hcl2
+
+        return hcl2.serialize(hcl2.transform(tree))
+
+
+class _Other(Exception):
+    """A form :func:`_value` does not read: python-hcl2's transformer reads it."""
+
+
+# Keys python-hcl2 adds to a body's values (an attribute of that name: python-hcl2 reads it).
+_MARKERS = frozenset({"__comments__", "__inline_comments__", "__is_block__"})
+
+
+def _body(body: Any) -> dict[str, Any]:
+    """python-hcl2's serialization of a body (its BodyRule), less its markers."""
+    out: dict[str, Any] = {}
+    attributes: set[str] = set()
+    for child in body.children:
+        kind = child.data
+        if kind == "attribute":
+            name = _name(child)
+            if not name or name in _MARKERS:
+                raise _Other
+            attributes.add(name)
+            try:
+                out[name] = _value(child.children[-1], False)
+            except Exception:  # _Other, or a value that does not build: as python-hcl2 does
+                out[name] = _transformed(child)[name]
+        elif kind == "block":
+            name = _name(child)
+            if not name or name in attributes:  # python-hcl2 refuses a block after one
+                raise _Other
+            out.setdefault(name, []).append(_block(child))
+        elif kind != "new_line_or_comment":
+            raise _Other
+    return out
+
+
+def _block(block: Any) -> Any:
+    labels: list[str] = []
+    value: Any = None
+    for part in block.children[1:]:
+        kind = getattr(part, "data", None)
+        if kind == "body":
+            value = _body(part)
+        elif kind == "string":
+            labels.append(_string(part))
+        elif kind == "identifier":
+            labels.append(str(part.children[0]))
+        elif kind is not None:
+            raise _Other
+    if value is None:
+        raise _Other
+    for label in reversed(labels):
+        value = {label: value}
+    return value
+
+
+def _transformed(attribute: Any) -> dict[str, Any]:
+    """python-hcl2's value of one attribute (its transformer reads each attribute on its
+    own: the same value as in the whole file's)."""
+    import hcl2
+    from lark import Tree
+
+    data: dict[str, Any] = hcl2.serialize(
+        hcl2.transform(Tree("start", [Tree("body", [attribute])])))
+    return data
+
+
+_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+def _dollar(value: Any) -> str:
+    """``${value}``, unless it is one already (python-hcl2's to_dollar_string)."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return value
+    return f"${{{value}}}"
+
+
+def _parts(node: Any) -> list[Any]:
+    """The subtrees of ``node`` but its newlines and comments."""
+    return [c for c in node.children if not isinstance(c, str) and c.data != "new_line_or_comment"]
+
+
+def _value(node: Any, inside: bool) -> Any:
+    """python-hcl2's serialization of an expression (``inside``: within ``${...}``), for
+    literals, templates, references, function calls, operators and conditionals, tuples and
+    objects of them; :class:`_Other` for the rest (for expressions, splats, directives)."""
+    kind = node.data
+    if kind == "expr_term":
+        kids = node.children
+        if len(kids) == 1:
+            return _term(kids[0], inside)
+        inner = _parts(node)
+        if kids[0] != "(" or kids[-1] != ")" or len(inner) != 1:
+            raise _Other
+        value = _value(inner[0], inside)
+        if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+            value = _dollar(f"({value[2:-1]})")
+        else:
+            value = f"({value})"
+        return value if inside else _dollar(value)
+    if kind == "conditional":
+        parts = _parts(node)
+        if len(parts) != 3:
+            raise _Other
+        cond, yes, no = (_value(p, True) for p in parts)
+        text = f"{cond} ? {yes} : {no}"
+    elif kind == "binary_op":
+        parts = _parts(node)
+        if len(parts) != 2 or parts[1].data != "binary_term":
+            raise _Other
+        term = _parts(parts[1])
+        if len(term) != 2 or term[0].data != "binary_operator":
+            raise _Other
+        lhs = _value(parts[0], True)
+        operator = str(term[0].children[0]).strip()
+        text = f"{lhs} {operator} {_value(term[1], True)}"
+    elif kind == "unary_op":
+        op, operand = node.children
+        operator = str(op).rstrip()
+        value = _value(operand, True)
+        text = f"{operator}{value}"
+        if not inside and operator == "-" and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            return -value
+    else:
+        raise _Other
+    return text if inside else _dollar(text)
+
+
+def _term(term: Any, inside: bool) -> Any:
+    """An expression term (what ``expr_term`` holds without parentheses)."""
+    kind = term.data
+    if kind == "string":
+        return _string(term)
+    if kind in ("get_attr_expr_term", "index_expr_term"):
+        text = _traversal(term)
+        return text if inside else "${" + text + "}"
+    if kind == "function_call":
+        text = _call(term)
+        return text if inside else _dollar(text)
+    if kind == "identifier":
+        return str(term.children[0])
+    if kind == "tuple":
+        items = [_value(c, inside) for c in _parts(term)]
+        return items if not inside else "[" + ", ".join(str(i) for i in items) + "]"
+    if kind == "object":
+        elems = _parts(term)
+        pairs: list[tuple[str, Any]] = []
+        for elem in elems:
+            if elem.data != "object_elem" or len(elem.children) != 3:
+                raise _Other
+            pairs.append((_key(elem.children[0]), _value(elem.children[2], inside)))
+        if not inside:
+            return dict(pairs)
+        return "{" + ", ".join(f"{k} = {v}" for k, v in pairs) + "}"
+    if kind == "int_lit":
+        return int(term.children[0])
+    if kind == "float_lit":
+        number = str(term.children[0])
+        if "e" in number.lower():
+            return number if inside else _dollar(number)
+        return float(number)
+    if kind == "literal_value":
+        word = str(term.children[0])
+        return word if inside else _LITERALS.get(word, word)
+    if kind == "heredoc_template":
+        return '"' + str(term.children[0]).rstrip("\r\n\t ") + '"'
+    raise _Other
+
+
+def _call(term: Any) -> str:
+    """``name(arguments)`` (``provider::ns::name(...)`` too) as python-hcl2 writes it."""
+    names: list[str] = []
+    args = ""
+    for part in term.children:
+        if isinstance(part, str):
+            continue
+        if part.data == "identifier":
+            names.append(str(part.children[0]))
+        elif part.data == "arguments":
+            args = ", ".join(str(_value(a, True)) for a in _parts(part))
+            if any(getattr(t, "type", None) == "ELLIPSIS" for t in part.children[-2:]):
+                args += " ..."
+        elif part.data != "new_line_or_comment":
+            raise _Other
+    return "::".join(names) + f"({args})"
+
+
+def _string(node: Any) -> str:
+    """A quoted template: its text, ``${...}`` of what it interpolates as python-hcl2 writes it."""
+    parts = ['"']
+    for part in node.children[1:-1]:
+        if part.data != "string_part":
+            raise _Other
+        content = part.children[0]
+        if isinstance(content, str):  # STRING_CHARS, ESCAPED_INTERPOLATION, ESCAPED_DIRECTIVE
+            parts.append(content)
+        elif content.data == "interpolation":
+            inner = _parts(content)
+            if len(inner) != 1:
+                raise _Other
+            parts.append(_dollar(_value(inner[0], True)))
+        else:  # a template directive
+            raise _Other
+    parts.append('"')
+    return "".join(parts)
+
+
+def _traversal(term: Any) -> str:
+    """``var.x``, ``local.a["b"].c``, ``f(x)[0]``: a reference as python-hcl2 writes it."""
+    head, step = term.children
+    text = str(_value(head, True))
+    if step.data == "get_attr" and len(step.children) == 2 \
+            and step.children[1].data == "identifier":
+        return text + "." + str(step.children[1].children[0])
+    if step.data == "braces_index":
+        index = _parts(step)
+        if len(index) != 1:
+            raise _Other
+        return f"{text}[{_value(index[0], True)}]"
+    if step.data == "short_index" and len(step.children) == 2:
+        return f"{text}.{int(step.children[1])}"
+    raise _Other
+
+
+def _key(key: Any) -> str:
+    """An object key as python-hcl2 writes it (identifier, string or number)."""
+    if key.data != "object_elem_key" or len(key.children) != 1:
+        raise _Other
+    expr = key.children[0]
+    if getattr(expr, "data", None) != "expr_term" or len(expr.children) != 1:
+        raise _Other
+    inner = expr.children[0]
+    if inner.data in ("identifier", "literal_value"):
+        return str(inner.children[0])
+    if inner.data == "string":
+        return _string(inner)
+    if inner.data == "int_lit":
+        return str(int(inner.children[0]))
+    raise _Other
 
 
 def _keep_read(tree: Any) -> None:
@@ -124,7 +394,7 @@ def _load_hcl(path: Path) -> dict[str, Any]:
     if not path.is_file():  # a FIFO or a device is never opened; the reader warns about it
         return {}
     try:
-        data = _loads(path.read_text(encoding="utf-8"))
+        data = _read_values(path.read_text(encoding="utf-8"))
     except Exception:  # an unparseable file is reported by the reader; nothing to map here
         return {}
     return data if isinstance(data, dict) else {}
@@ -139,16 +409,35 @@ def _tfvars_values(file: Path) -> dict[str, str]:
     return out
 
 
+_BLOCK_STOP = re.compile(r'["#/{}]')  # what _block_end looks at; it steps over the rest
+_STRING_REST = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')  # up to a quote not escaped
+
+
+def _line_starts(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """``(where its line starts, match)`` for each match of ``pattern`` (one line long) that
+    only spaces and tabs precede on its line."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        line = text.rfind("\n", 0, start) + 1
+        if not text[line:start].strip(" \t"):
+            yield line, match
+
+
 def _block_end(text: str, start: int) -> int:
     """Index after the ``}`` closing the block whose ``{`` is at ``start`` (-1: not found).
     Skips quoted strings and comments; good enough for provider and variable blocks."""
     depth, i, n = 0, start, len(text)
-    while i < n:
+    stop = _BLOCK_STOP.search
+    while True:
+        found = stop(text, i)
+        if found is None:
+            return -1
+        i = found.start()
         c = text[i]
         if c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
+            i = _STRING_REST.match(text, i + 1).end()  # type: ignore[union-attr]
+            if i >= n or text[i] != '"':  # not closed (or a lone backslash at the end)
+                return -1
         elif c == "#" or text.startswith("//", i):
             i = text.find("\n", i)
             if i < 0:
@@ -164,22 +453,20 @@ def _block_end(text: str, start: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
-    return -1
 
 
-def _load_blocks(file: Path, text: str, starts: list[re.Pattern[str]]) -> dict[str, Any]:
-    """Parse only the blocks that ``starts`` find (python-hcl2 is slow on whole files);
+def _load_blocks(file: Path, text: str, variables: list[int]) -> dict[str, Any]:
+    """Parse only the aws provider blocks and the variable blocks starting at ``variables``;
     the whole file when a block cannot be cut out cleanly."""
     pieces: list[str] = []
-    for pattern in starts:
-        for match in pattern.finditer(text):
-            brace = text.find("{", match.start())
-            end = _block_end(text, brace) if brace >= 0 else -1
-            if end < 0:
-                return _load_hcl(file)
-            pieces.append(text[match.start():end])
+    for start in [line for line, _ in _line_starts(_PROVIDER_LINE, text)] + variables:
+        brace = text.find("{", start)
+        end = _block_end(text, brace) if brace >= 0 else -1
+        if end < 0:
+            return _load_hcl(file)
+        pieces.append(text[start:end])
     try:
-        data = _loads("\n".join(pieces) + "\n", blocks_only=True)
+        data = _read_values("\n".join(pieces) + "\n", blocks_only=True)
     except Exception:
         return _load_hcl(file)
     return data if isinstance(data, dict) else {}
@@ -199,20 +486,22 @@ class _Root:
         self.values: dict[str, str] = {}
         self.value_files: dict[str, str] = {}
         self.providers: list[tuple[dict[str, Any], Path]] = []
-        # Parse only what can matter (python-hcl2 is slow): files with an aws provider, and
+        self.lines: dict[Path, int] = {}  # where a file's first aws provider starts
+        # Parse only what can matter: files with an aws provider, and
         # files declaring a variable those providers use or an account id variable.
         texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files}
-        with_provider = [f for f, t in texts.items() if _PROVIDER_LINE.search(t)]
+        with_provider = [
+            f for f, t in texts.items() if next(_line_starts(_PROVIDER_LINE, t), None)
+        ]
         wanted = set(ACCOUNT_VARIABLES)
         for f in with_provider:
             wanted.update(re.findall(r"\bvar\.([A-Za-z_][\w-]*)", texts[f]))
-        declares = re.compile(
-            r'^[ \t]*variable[ \t]+"(' + "|".join(map(re.escape, sorted(wanted))) + r')"', re.M
-        )
         for file in files:
-            if file not in with_provider and not declares.search(texts[file]):
+            text = texts[file]
+            declared = [line for line, m in _line_starts(_VARIABLE_LINE, text) if m[1] in wanted]
+            if not declared and file not in with_provider:
                 continue
-            data = _load_blocks(file, texts[file], [_PROVIDER_LINE, declares])
+            data = _load_blocks(file, text, declared)
             for variable in data.get("variable") or []:
                 for name, body in variable.items():
                     default = _unquote(body.get("default")) if isinstance(body, dict) else None
@@ -223,6 +512,7 @@ class _Root:
                 for name, body in provider.items():
                     if _unquote(name) == "aws" and isinstance(body, dict):
                         self.providers.append((body, file))
+                        self.lines[file] = _line_of(text)
         always = sorted(directory.glob("*.auto.tfvars"))
         if (directory / "terraform.tfvars").is_file():
             always.insert(0, directory / "terraform.tfvars")
@@ -269,10 +559,9 @@ class _Root:
         return found or None
 
 
-def _line_of(file: Path) -> int:
-    text = file.read_text(encoding="utf-8", errors="replace")
-    match = _PROVIDER_LINE.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+def _line_of(text: str) -> int:
+    found = next(_line_starts(_PROVIDER_LINE, text), None)
+    return text.count("\n", 0, found[0]) + 1 if found else 1
 
 
 def _shorten(value: Any) -> str:
@@ -296,7 +585,7 @@ def _from_code(root: _Root, rel: str) -> RootAccounts | UnmappedRoot | None:
                 items = [b.get("role_arn") for b in body.get(key) or [] if isinstance(b, dict)]
             if not items:
                 continue
-            at = f"{file.name}:{_line_of(file)}"
+            at = f"{file.name}:{root.lines[file]}"
             where = where or at
             for item in items:
                 resolved = root.resolve(item)

@@ -1,0 +1,5 @@
+variable "github_token" {
+  description = "Privileged GitHub token"
+  type        = string
+  sensitive   = true
+}
