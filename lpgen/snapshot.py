@@ -698,6 +698,13 @@ def load_snapshot(path: str | Path) -> Snapshot:
 
 def loads_snapshot(text: str, *, file: str | None = None) -> Snapshot:
     """Validate snapshot JSON text (``file`` names it in errors and becomes the label)."""
+    from lpgen.gcpause import collector_paused
+
+    with collector_paused():
+        return _loads_snapshot(text, file)
+
+
+def _loads_snapshot(text: str, file: str | None) -> Snapshot:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

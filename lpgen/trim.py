@@ -1155,6 +1155,19 @@ def plan_trim(
     ``sources(file)`` returns a file's text (for ``lpgen:keep`` comments); ``history`` says
     when lines were added (git).
     """
+    from lpgen.gcpause import collector_paused
+
+    with collector_paused():
+        return _plan_trim(inventory, index, options, sources, history)
+
+
+def _plan_trim(
+    inventory: Inventory,
+    index: UsageIndex,
+    options: TrimOptions,
+    sources: Callable[[str], str | None] | None,
+    history: LineHistory | None,
+) -> TrimPlan:
     planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
     plans = [planner.plan_policy(p) for p in inventory.policies]
     plans += [

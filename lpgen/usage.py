@@ -265,12 +265,14 @@ class UsageIndex:
 
     @classmethod
     def from_snapshots(cls, snapshots: Sequence[Snapshot]) -> UsageIndex:
-        index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
-        # An account counts as seen even when its snapshot holds no entity.
-        index.accounts.update(s.account_id for s in snapshots)
         from lpgen.aws_managed import documents_of
+        from lpgen.gcpause import collector_paused
 
-        index.aws_managed = documents_of(snapshots)
+        with collector_paused():
+            index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
+            # An account counts as seen even when its snapshot holds no entity.
+            index.accounts.update(s.account_id for s in snapshots)
+            index.aws_managed = documents_of(snapshots)
         return index
 
     def for_permission_set(self, name: str) -> list[EntityUsage]:

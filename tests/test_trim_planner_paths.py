@@ -27,7 +27,7 @@ CASES = sorted(
     [p for p in (ROOT / "data" / "trim").iterdir() if (p / "input").is_dir()]
     + [ROOT / "data" / "trim_star"]
 )
-EXAMPLE = ROOT.parent / "terraform_examples" / "acme"
+EXAMPLE = Path(__file__).resolve().parent.parent / "terraform_examples" / "acme"
 
 
 def _long_way(pattern: str) -> tuple[Any, ...]:
