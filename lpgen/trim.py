@@ -749,7 +749,7 @@ class _SpanState:
     coarse: int = 0
     # _entry_fate's answer, once asked (a state is not changed once built: a policy that
     # falls back gets new states for its spans).
-    fate: tuple[str, ...] | Literal[False] | None = field(default=False, repr=False)
+    fate: tuple[str, ...] | Literal[False] | None = field(default=False, repr=False, compare=False)
 
     def final_kept(self) -> set[str] | None:
         """Lower-case names kept, or None when the entry stays as written."""
