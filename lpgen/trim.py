@@ -393,20 +393,48 @@ def _has_wildcard(value: str) -> bool:
     return "*" in value or "?" in value
 
 
-@functools.lru_cache(maxsize=1024)
-def _service_groups(
-    expanded: tuple[str, ...],
-) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
-    """``expanded`` cut into runs of one service: ``(service, actions, lower-case names)``,
-    in order."""
+@dataclass(frozen=True)
+class _Expanded:
+    """What the catalog says of one action entry, worked out once per pattern and run.
+
+    ``actions`` is :func:`lpgen.catalog.expand`'s answer; ``lower`` the same names
+    lower-cased; ``groups`` the names cut into runs of one service, ``(service, actions,
+    lower-case names)``, in order; ``services`` the services they belong to.
+    """
+
+    actions: tuple[str, ...] | None
+    lower: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+    services: frozenset[str]
+
+
+_NOTHING = _Expanded(None, (), (), frozenset())
+
+
+@functools.lru_cache(maxsize=4096)
+def _expanded(pattern: str) -> _Expanded:
+    actions = catalog.expand(pattern)
+    if not actions:
+        return _Expanded(actions, (), (), frozenset())
+    lower = tuple([a.lower() for a in actions])
+    head, colon, _ = pattern.partition(":")
+    if colon and not _has_wildcard(head):
+        # One service, named: every action the catalog gives is of it (service_of's answer).
+        service = head.lower()
+        return _Expanded(actions, lower, ((service, actions, lower),), frozenset((service,)))
     groups: list[tuple[str, list[str], list[str]]] = []
-    for action in expanded:
+    for action, low in zip(actions, lower, strict=True):
         service = catalog.service_of(action)
         if not groups or groups[-1][0] != service:
             groups.append((service, [], []))
         groups[-1][1].append(action)
-        groups[-1][2].append(action.lower())
-    return tuple((service, tuple(a), tuple(low)) for service, a, low in groups)
+        groups[-1][2].append(low)
+    return _Expanded(
+        actions,
+        lower,
+        tuple((service, tuple(a), tuple(low)) for service, a, low in groups),
+        frozenset(service for service, _a, _l in groups),
+    )
 
 
 def _may_match_service(pattern: str, service: str) -> bool:
@@ -441,6 +469,9 @@ class _Planner:
         self._directives: dict[str, list[KeepDirective]] = {}
         self._verdicts: dict[tuple[int, str], Verdict] = {}
         self._service_verdicts: dict[tuple[int, str], Verdict | None] = {}
+        # The --keep and keep-list patterns that may match an action of a service.
+        self._service_keeps: dict[str, tuple[list[str], list[str]]] = {}
+        self._history = history if history is not None and history.available else None
         self.expired: list[KeepDirective] = []
 
     # -- helpers -------------------------------------------------------------------------
@@ -508,9 +539,21 @@ class _Planner:
         return self._service_verdicts[cache_key]
 
     def origin(self, loc: Location) -> LineOrigin | None:
-        if self.history is None or not self.history.available:
+        if self._history is None:
             return None
-        return self.history.origin(loc.file, loc.line)
+        return self._history.origin(loc.file, loc.line)
+
+    def service_keeps(self, service: str) -> tuple[list[str], list[str]]:
+        """The ``--keep`` patterns and the keep-list patterns that may match an action of
+        ``service``."""
+        found = self._service_keeps.get(service)
+        if found is None:
+            found = (
+                [k for k in self.options.keep if _may_match_service(k, service)],
+                [k for k in self.options.keep_patterns if _may_match_service(k, service)],
+            )
+            self._service_keeps[service] = found
+        return found
 
     # -- per policy ----------------------------------------------------------------------
 
@@ -579,12 +622,12 @@ class _Planner:
             return sp
         sp.editable = True
         directives = self.keep_directives(plan, stmt)
-        keep_patterns = self.options.keep_patterns
         window_starts = [u.window_start(self.options.days) for u in plan.usages]
         earliest = min(window_starts) if window_starts else None
         for ep in sp.entries:
             value = ep.entry.value
-            expanded = catalog.expand(value)
+            info = _expanded(value)
+            expanded = info.actions
             ep.expanded = expanded
             if not expanded:
                 plan.kept.append(
@@ -616,9 +659,8 @@ class _Planner:
             # keep pattern or lpgen:keep comment that may match one, usage data that stops
             # at the service), every action gets the same verdict; otherwise action by
             # action. Both give the same result ("*" is ~22,000 actions, ~450 services).
-            for service, names, lows in _service_groups(expanded):
-                keep = [k for k in self.options.keep if _may_match_service(k, service)]
-                keep_list = [k for k in keep_patterns if _may_match_service(k, service)]
+            for service, names, lows in info.groups:
+                keep, keep_list = self.service_keeps(service)
                 here = [d for d in directives if _directive_may_cover(d, service)]
                 if not keep and not keep_list and not here:
                     same = self.service_verdict(plan.usages, service)
@@ -705,6 +747,9 @@ class _SpanState:
     keepers: dict[str, set[str]] = field(default_factory=dict)
     # The coarsest narrowing any user of the span can afford (see _Level).
     coarse: int = 0
+    # _entry_fate's answer, once asked (a state is not changed once built: a policy that
+    # falls back gets new states for its spans).
+    fate: tuple[str, ...] | Literal[False] | None = field(default=False, repr=False, compare=False)
 
     def final_kept(self) -> set[str] | None:
         """Lower-case names kept, or None when the entry stays as written."""
@@ -734,6 +779,12 @@ class _Level:
 
 def _entry_fate(state: _SpanState) -> tuple[str, ...] | None:
     """None: keep as is; (): remove; else the patterns that replace the entry."""
+    if state.fate is False:
+        state.fate = _work_out_fate(state)
+    return state.fate
+
+
+def _work_out_fate(state: _SpanState) -> tuple[str, ...] | None:
     kept = state.final_kept()
     if kept is None:
         return None
@@ -824,9 +875,13 @@ class _Combiner:
                 state.keep_all = True
                 state.blockers.append(plan.policy.address)
             else:
+                # The entries' sets are final once planned: one user's set is shared, not
+                # copied (sets are never changed here, only replaced by unions).
                 state.coarse = max(state.coarse, plan.coarse)
-                state.kept |= ep.kept
-                state.keepers.setdefault(plan.policy.address, set()).update(ep.kept)
+                state.kept = state.kept | ep.kept if state.kept else ep.kept
+                address = plan.policy.address
+                mine = state.keepers.get(address)
+                state.keepers[address] = ep.kept if mine is None else mine | ep.kept
         assert state is not None
         return state
 
@@ -972,7 +1027,9 @@ def _size(
         ensure_ascii=False,
         default=placeholder,
     )
-    return catalog.policy_size(text), unknown
+    # Compact JSON has no whitespace outside its strings (json escapes control characters
+    # inside them), so every character counts: catalog.policy_size(text) == len(text).
+    return len(text), unknown
 
 
 def _spans_services(plan: _PolicyPlan) -> bool:
@@ -1035,6 +1092,11 @@ class _Quota:
     ) -> tuple[str, bool] | None:
         """Why the policy as narrowed now cannot be written, and whether that is because
         parts are unknown (None when it can be written)."""
+        effective = list(effective)
+        if not any(fate for _sp, _removed, fates in effective for _ep, fate in fates):
+            # Nothing narrowed to other patterns, only entries and statements taken out:
+            # shorter lists and fewer statements make a shorter text (new <= old below).
+            return None
         new, unknown = _size(plan, effective)
         old, old_unknown = self.old(plan)
         if new <= old:
@@ -1093,6 +1155,19 @@ def plan_trim(
     ``sources(file)`` returns a file's text (for ``lpgen:keep`` comments); ``history`` says
     when lines were added (git).
     """
+    from lpgen.gcpause import collector_paused
+
+    with collector_paused():
+        return _plan_trim(inventory, index, options, sources, history)
+
+
+def _plan_trim(
+    inventory: Inventory,
+    index: UsageIndex,
+    options: TrimOptions,
+    sources: Callable[[str], str | None] | None,
+    history: LineHistory | None,
+) -> TrimPlan:
     planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
     plans = [planner.plan_policy(p) for p in inventory.policies]
     plans += [
@@ -1218,17 +1293,17 @@ def _own_fates(sp: _StatementPlan) -> list[tuple[_EntryPlan, tuple[str, ...] | N
     return out
 
 
-def _proofs(ep: _EntryPlan, removed: Iterable[str]) -> tuple[Proof, ...]:
+def _proofs(ep: _EntryPlan, removed: Iterable[tuple[str, str]]) -> tuple[Proof, ...]:
+    """The proof of each service (or action) among ``removed`` (names and their lower-case
+    forms), in order."""
     proofs: dict[str, Proof] = {}
-    for action in removed:
-        verdict = ep.verdicts.get(action.lower())
+    for action, low in removed:
+        verdict = ep.verdicts.get(low)
         if verdict is None:
             continue
-        service = catalog.service_of(action)
-        if verdict.code == "service-unused":
-            proofs.setdefault(service, Proof(service, verdict.code, verdict.evidence))
-        else:
-            proofs.setdefault(action, Proof(action, verdict.code, verdict.evidence))
+        subject = catalog.service_of(action) if verdict.code == "service-unused" else action
+        if subject not in proofs:
+            proofs[subject] = Proof(subject, verdict.code, verdict.evidence)
     return tuple(proofs.values())
 
 
@@ -1257,13 +1332,18 @@ def _decide(
         for ep, fate in fates:
             if ep.fixed:
                 continue
-            expanded = ep.expanded or ()
-            for a in expanded:
-                granted_before.add(catalog.service_of(a))
+            # ep.expanded is the catalog's expansion of the entry (None when not judged).
+            info = _expanded(ep.entry.value) if ep.expanded else _NOTHING
+            expanded = info.actions or ()
+            granted_before |= info.services
             if fate is None:
-                for a in expanded:
-                    granted_after.add(catalog.service_of(a))
-                own_removed = [a for a in expanded if a.lower() in ep.verdicts]
+                granted_after |= info.services
+                verdicts = ep.verdicts
+                own_removed = (
+                    [a for a, low in zip(expanded, info.lower, strict=True) if low in verdicts]
+                    if verdicts
+                    else []
+                )
                 if own_removed and applied and ep.entry.location is not None:
                     state = entries.get(_key(ep.entry.location))
                     wanted = {a.lower() for a in own_removed}
@@ -1287,14 +1367,19 @@ def _decide(
                 continue
             if not plan.unused and not applied:
                 continue
-            kept_after = set()
+            kept_after: set[str] = set()
             for pattern in fate:
-                for a in catalog.expand(pattern) or ():
-                    kept_after.add(a.lower())
-                    granted_after.add(catalog.service_of(a))
-            gone = tuple(a for a in expanded if a.lower() not in kept_after)
-            if not gone:
+                narrowed = _expanded(pattern)
+                kept_after.update(narrowed.lower)
+                granted_after |= narrowed.services
+            going = [
+                (a, low)
+                for a, low in zip(expanded, info.lower, strict=True)
+                if low not in kept_after
+            ]
+            if not going:
                 continue
+            gone = tuple(a for a, _low in going)
             removals.append(
                 Removal(
                     entry=ep.entry.value,
@@ -1303,7 +1388,7 @@ def _decide(
                     location=ep.entry.location,
                     actions=gone,
                     replaced_by=fate,
-                    proofs=_proofs(ep, gone),
+                    proofs=_proofs(ep, going),
                     statement_removed=removed,
                 )
             )
@@ -1382,7 +1467,7 @@ def build_edits(
     # Entries of one list that would all go (a shared local list whose statements are all
     # removed) stay: the list is then unused, not emptied into something invalid.
     lists: dict[SpanKey, list[tuple[Location, tuple[str, ...] | None]]] = defaultdict(list)
-    removed_spans: list[Location] = []
+    removed_spans: dict[str, list[Location]] = defaultdict(list)  # by file
     for plan in plans:
         doc = plan.policy.document
         for sp in plan.statements:
@@ -1395,7 +1480,7 @@ def build_edits(
             kind = "remove_block" if loc.syntax == "hcl-block" else "remove"
             edit = Edit(kind, loc, container)  # type: ignore[arg-type]
             edits[loc.file][("s", loc.start, loc.end, kind)] = edit
-            removed_spans.append(loc)
+            removed_spans[loc.file].append(loc)
     seen: set[SpanKey] = set()
     for plan in plans:
         for sp in plan.statements:
@@ -1410,8 +1495,8 @@ def build_edits(
                 if fate is None:
                     continue
                 if any(
-                    r.file == loc.file and r.start <= loc.start and loc.end <= r.end
-                    for r in removed_spans
+                    r.start <= loc.start and loc.end <= r.end
+                    for r in removed_spans.get(loc.file, ())
                 ):
                     continue
                 if fate == ():

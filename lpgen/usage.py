@@ -40,6 +40,7 @@ holds the entity says it may go; the first snapshot that says "keep" decides the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -152,7 +153,15 @@ def in_window(t: datetime | None, collected_at: datetime, days: int) -> bool:
 
 
 def _time(value: object) -> datetime | None:
-    return parse_time(value) if value else None
+    if not value:
+        return None
+    return _parsed_time(value) if isinstance(value, str) else parse_time(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_time(value: str) -> datetime:
+    # A snapshot repeats the same times many times (datetimes are immutable: shared).
+    return parse_time(value)
 
 
 def _str(value: object) -> str | None:
@@ -162,7 +171,9 @@ def _str(value: object) -> str | None:
 def entity_usage(entity: SnapshotEntity, snapshot: Snapshot) -> EntityUsage:
     """Turn one snapshot record into an :class:`EntityUsage` (times parsed)."""
     parts = entity.parts
-    by_service = entity.entities_by_service or {}
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for key, rows in (entity.entities_by_service or {}).items():
+        by_service.setdefault(key.lower(), rows)  # the first spelling of a namespace
     granularity = entity.effective_granularity
     services: dict[str, ServiceUsage] = {}
     for raw in entity.details.get("ServicesLastAccessed") or []:
@@ -179,7 +190,7 @@ def entity_usage(entity: SnapshotEntity, snapshot: Snapshot) -> EntityUsage:
                     region=_str(item.get("LastAccessedRegion")),
                 )
                 tracked[action.name.lower()] = action
-        users = tuple(_entity_access(row) for row in _rows_for(by_service, namespace))
+        users = tuple(_entity_access(row) for row in by_service.get(namespace, ()))
         total = raw.get("TotalAuthenticatedEntities")
         services[namespace] = ServiceUsage(
             namespace=namespace,
@@ -212,13 +223,6 @@ def entity_usage(entity: SnapshotEntity, snapshot: Snapshot) -> EntityUsage:
         permission_set=entity.permission_set
         or (permission_set_of(parts.name, parts.path) if parts.kind == "role" else None),
     )
-
-
-def _rows_for(by_service: dict[str, list[dict[str, Any]]], namespace: str) -> list[dict[str, Any]]:
-    for key, rows in by_service.items():
-        if key.lower() == namespace:
-            return rows
-    return []
 
 
 def _entity_access(row: dict[str, Any]) -> EntityAccess:
@@ -261,12 +265,14 @@ class UsageIndex:
 
     @classmethod
     def from_snapshots(cls, snapshots: Sequence[Snapshot]) -> UsageIndex:
-        index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
-        # An account counts as seen even when its snapshot holds no entity.
-        index.accounts.update(s.account_id for s in snapshots)
         from lpgen.aws_managed import documents_of
+        from lpgen.gcpause import collector_paused
 
-        index.aws_managed = documents_of(snapshots)
+        with collector_paused():
+            index = cls(entity_usage(e, s) for s in snapshots for e in s.entities)
+            # An account counts as seen even when its snapshot holds no entity.
+            index.accounts.update(s.account_id for s in snapshots)
+            index.aws_managed = documents_of(snapshots)
         return index
 
     def for_permission_set(self, name: str) -> list[EntityUsage]:

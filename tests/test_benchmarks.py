@@ -143,3 +143,26 @@ def test_runner_measures_time_memory_and_output(tmp_path: Path) -> None:
     assert run.seconds is not None and run.seconds > 0
     assert run.peak_mb is not None and run.peak_mb >= 64
     assert run.stdout_sha256 == hashlib.sha256(b"done\n").hexdigest()
+
+
+def test_snapshot_phases_times_what_the_snapshot_adds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import snapshot_phases
+
+    examples = BENCHMARKS.parent / "terraform_examples"
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    (snapshots / "acme.json").write_bytes((examples / "acme" / "snapshot.json").read_bytes())
+    argv = ["snapshot_phases.py", "--a", str(BENCHMARKS.parent), "--b", str(BENCHMARKS.parent),
+            "--trees", str(examples), "--snapshots", str(snapshots), "--repos", "acme",
+            "--repeat", "1"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    snapshot_phases.main()
+    row = capsys.readouterr().out.splitlines()[-1]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "acme"
+    figures = [tuple(float(x) for x in c.split(" -> ")) for c in cells[1:]]
+    assert len(figures) == 4
+    # Each phase was timed (the probe found it), and the whole run took time.
+    assert all(a >= 0 and b >= 0 for a, b in figures) and min(figures[-1]) > 0

@@ -14,9 +14,14 @@ from lpgen.cli import main
 
 
 def _forget() -> None:
+    """What a new process knows of the catalog: nothing (trim's expansions of its entries
+    included)."""
+    from lpgen import trim
+
     catalog._INDEX = None
     catalog._service_table.cache_clear()
     catalog._expand_lower.cache_clear()
+    trim._expanded.cache_clear()
 
 
 @pytest.fixture
