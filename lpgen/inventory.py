@@ -472,7 +472,11 @@ def _read_roots(
         try:
             # One group is read here meanwhile: this process would only wait, and its
             # partials need not be pickled back.
-            with ProcessPoolExecutor(max_workers=len(groups) - 1) as pool:
+            from lpgen.terraform import workers as kept_workers
+
+            pool = ProcessPoolExecutor(max_workers=len(groups) - 1)
+            kept = False
+            try:
                 futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
                            for k in range(1, len(groups))]  # fmt: skip
                 # Its reads are freed as it goes: what stays in this process is copied into
@@ -495,6 +499,18 @@ def _read_roots(
                 if claims is not None:
                     claims.receive(sent, count)
                 results.append(sent)
+                if claims is not None and kept_workers.wanted():
+                    # trim checks the files it rewrites next: the workers, done reading,
+                    # load the checker meanwhile (see lpgen.terraform.workers).
+                    from lpgen.terraform.parse import preload_verifier
+
+                    for _ in range(len(groups) - 1):
+                        pool.submit(preload_verifier)
+                    kept_workers.keep(pool)
+                    kept = True
+            finally:
+                if not kept:
+                    pool.shutdown(wait=True)
         finally:
             _CLAIMS = None
         rank = {d: n for n, (d, _) in enumerate(roots)}

@@ -1733,6 +1733,20 @@ def _run_trim(
     inv_options: InventoryOptions,
     inventory: Inventory | None,
 ) -> TrimResult:
+    from lpgen.terraform.workers import keep_workers
+
+    # A parallel read's worker stays, to check the rewritten files (lpgen.terraform.workers).
+    with keep_workers():
+        return _trim(path, loaded, options, inv_options, inventory)
+
+
+def _trim(
+    path: Path,
+    loaded: list[Snapshot],
+    options: TrimOptions,
+    inv_options: InventoryOptions,
+    inventory: Inventory | None,
+) -> TrimResult:
     from lpgen.inventory import build_inventory
 
     if inventory is None:

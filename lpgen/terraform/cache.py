@@ -436,11 +436,18 @@ def check_parses(
     building a tree (:func:`lpgen.terraform.parse.recognised`); a text they reject is parsed
     again by python-hcl2 proper for its error. Only the verdict crosses process boundaries, so
     big batches are checked in parallel cheaply."""
+    from lpgen.terraform.workers import kept_pool
+
     workers = min(jobs if jobs is not None else min(os.cpu_count() or 1, 8), len(items))
     size = sum(len(t) for t, _ in items)
+    kept = kept_pool() if jobs is None and items else None
     enabled = gc.isenabled()
     gc.disable()
     try:
+        if kept is not None and size < VERIFY_PARALLEL_MIN_CHARS:
+            # The tree's read kept its worker, which has loaded the checker meanwhile (see
+            # lpgen.terraform.workers): checked there, without loading it here.
+            return list(kept.map(_parse_ok, items))
         if workers > 1 and size >= VERIFY_PARALLEL_MIN_CHARS:
             from concurrent.futures import ProcessPoolExecutor
 

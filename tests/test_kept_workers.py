@@ -1,0 +1,112 @@
+"""trim's checks of rewritten files run in the worker process its parallel read kept.
+
+The worker loads python-hcl2's grammar while this process plans the edits; the verdicts and
+errors are the ones this process would give, and nothing is left running afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lpgen.inventory as inventory_mod
+from lpgen.inventory import InventoryOptions, build_inventory
+from lpgen.terraform import parse
+from lpgen.terraform.cache import check_parses
+from lpgen.terraform.workers import keep_workers, kept_pool
+from lpgen.trim import TrimOptions, run_trim
+
+POLICY = """
+resource "aws_iam_policy" "{name}" {{
+  name   = "{name}"
+  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = ["s3:GetObject", "sqs:SendMessage"], Resource = "*" }}] }})
+}}
+"""
+ACCOUNT = "111122223333"
+
+
+def two_roots(root: Path) -> Path:
+    for env in ("prod", "staging"):
+        d = root / env
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text("".join(POLICY.format(name=f"{env}{i}") for i in range(20)))
+    return root
+
+
+def snapshot(names: list[str]) -> dict[str, Any]:
+    return {
+        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
+        "collected_at": "2026-11-20T00:00:00+00:00",
+        "entities": [{
+            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
+            "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",
+                        "ServicesLastAccessed": [
+                            {"ServiceNamespace": "s3", "ServiceName": "S3",
+                             "LastAuthenticated": "2026-11-01T00:00:00+00:00"},
+                            {"ServiceNamespace": "sqs", "ServiceName": "SQS"}]},
+        } for n in names],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inventory_mod, "PARALLEL_MIN_CHARS", 0)
+    parse._recogniser.cache_clear()  # as in a new process: the checker not loaded here
+    yield
+    parse._recogniser.cache_clear()
+
+
+def test_trim_checks_in_the_kept_worker_and_leaves_nothing_running(
+    tmp_path: Path, parallel: None
+) -> None:
+    tree = two_roots(tmp_path / "tree")
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(snapshot([f"{e}{i}" for e in ("prod", "staging")
+                                         for i in range(20)])))  # fmt: skip
+    options = InventoryOptions(jobs=2)
+    result = run_trim(tree, [snap], options=TrimOptions(use_git=False),
+                      inventory_options=options)  # fmt: skip
+    changed = [c for c in result.changes if c.new != c.old]
+    assert len(changed) == 2 and all("sqs:SendMessage" not in c.new for c in changed)
+    # The rewritten files were checked, but not here: the grammar was never loaded in this
+    # process, and the kept worker is gone.
+    assert parse._recogniser.cache_info().currsize == 0
+    assert multiprocessing.active_children() == []
+    assert kept_pool() is None
+    # The same edits as a read in one process, checked here.
+    alone = run_trim(tree, [snap], options=TrimOptions(use_git=False),
+                     inventory_options=InventoryOptions(jobs=1))  # fmt: skip
+    assert [(c.path, c.new) for c in alone.changes] == [(c.path, c.new) for c in result.changes]
+    assert parse._recogniser.cache_info().currsize == 1
+
+
+def test_the_kept_worker_gives_the_verdicts_and_errors_of_this_process(
+    tmp_path: Path, parallel: None
+) -> None:
+    tree = two_roots(tmp_path / "tree")
+    items = [
+        ('a = 1\n', "ok.tf"),
+        ('resource "x" "y" {\n  a = [1,\n}\n', "bad.tf"),
+        ('b = "${var.x}"\n', "template.tf"),
+        ("c = {\n", "open.tf"),
+    ]
+    with keep_workers():
+        build_inventory(tree, options=InventoryOptions(jobs=2))
+        assert kept_pool() is not None
+        there = check_parses(items)
+    assert kept_pool() is None and multiprocessing.active_children() == []
+    here = check_parses(items)
+    assert [None if v is None else (v.message, v.line) for v in there] == [
+        None if v is None else (v.message, v.line) for v in here
+    ]
+    assert [v is None for v in here] == [True, False, True, False]
+
+
+def test_no_worker_is_kept_outside_trim(tmp_path: Path, parallel: None) -> None:
+    tree = two_roots(tmp_path / "tree")
+    build_inventory(tree, options=InventoryOptions(jobs=2))
+    assert kept_pool() is None and multiprocessing.active_children() == []
