@@ -1010,9 +1010,8 @@ def _size(
                 continue
             acts: list[str] = []
             for ep, fate in fates:
-                if ep.fixed:
-                    continue
-                acts.extend([ep.entry.value] if fate is None else list(fate))
+                # A Deny statement's entries are fixed: written as they are, and counted.
+                acts.extend([ep.entry.value] if fate is None or ep.fixed else list(fate))
             statements.append(_statement_dict(sp.stmt, acts))
     unknown = any(sp.stmt.unknown for sp in plan.statements)
 

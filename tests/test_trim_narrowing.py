@@ -204,3 +204,58 @@ def test_star_whose_fine_narrowing_is_too_long_narrows_to_whole_services(tmp_pat
     # is only what the quota forced.
     code, out, _ = run("trim", str(tree), "--snapshot", str(snap), "--no-git", "--check")
     assert code == 0, out
+
+
+def _deny_and_star_tree(root: Path, denied: list[str]) -> str:
+    """A user's inline policy: a Deny of ``denied``, then Allow "*"; returns its JSON."""
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": denied, "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ]}  # fmt: skip
+    root.mkdir()
+    (root / "main.tf").write_text(
+        'resource "aws_iam_user" "ci" {\n  name = "ci"\n}\n\n'
+        'resource "aws_iam_user_policy" "ci" {\n  user = aws_iam_user.ci.name\n'
+        f"  policy = <<EOF\n{json.dumps(doc, indent=2)}\nEOF\n}}\n"
+    )
+    return json.dumps(doc)
+
+
+def test_a_deny_statement_counts_toward_the_narrowed_size(tmp_path: Path) -> None:
+    """Narrowing "*" to the services used makes this policy longer. Its Deny statement is
+    written as it is and counts toward IAM's 2,048 characters like the rest: with it, the
+    narrowed policy would be over the limit, so the coarser form is kept (a narrowed policy
+    measured without its Deny actions would pass, and IAM would reject it)."""
+    used = {s: None for s in ("s3", "sqs", "sns", "ec2", "ecr", "ecs", "eks", "kms", "logs",
+                              "ssm", "sts", "lambda", "dynamodb", "events", "glue")}  # fmt: skip
+    describe = sorted(a for a in catalog.expand("ec2:Describe*") or ())
+    denied: list[str] = []
+    for action in describe:  # the input fits: between 1,900 and 2,000 characters
+        if catalog.policy_size(_doc_text(denied + [action])) > 1990:
+            break
+        denied.append(action)
+    assert catalog.policy_size(_doc_text(denied)) > 1900
+    snap = tmp_path / "snapshot.json"
+    snap.write_text(json.dumps(snapshot("arn:aws:iam::111122223333:user/ci", used)))
+
+    alone = tmp_path / "alone"  # the same Allow without the Deny: narrowed as usual
+    _deny_and_star_tree(alone, ["ec2:DeleteVpc"])
+    code, report, err = run("trim", str(alone), "--snapshot", str(snap), "--no-git", "--write")
+    assert code == 0, err
+    assert "s3:*" in read_source(alone / "main.tf")
+
+    tree = tmp_path / "tree"
+    _deny_and_star_tree(tree, denied)
+    before = read_source(tree / "main.tf")
+    code, report, err = run("trim", str(tree), "--snapshot", str(snap), "--no-git", "--write")
+    assert code == 0, err
+    assert read_source(tree / "main.tf") == before
+    assert "kept the coarser form: the narrowed policy would be " in report
+    assert "over IAM's 2,048-character limit for a user's inline policies" in report
+
+
+def _doc_text(denied: list[str]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": denied, "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ]})  # fmt: skip
