@@ -461,68 +461,79 @@ def _read_roots(
     (``groups``: the split, when the caller has made it already)."""
     if groups is None:
         groups = _parallel_groups(scanned[2], roots, workers)
-    if groups is not None:
-        from concurrent.futures import ProcessPoolExecutor
+    if groups is None:
+        return _read_here(path, opts, [d for d, _ in roots], scanned)
+    from lpgen.terraform.parse import preload
 
-        from lpgen.terraform.parse import preload
+    global _CLAIMS
+    preload()  # load the reader once, before the workers fork
+    _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
+    try:
+        results = _read_in_parallel(path, opts, groups, scanned, _CLAIMS)
+    finally:
+        _CLAIMS = None
+    rank = {d: n for n, (d, _) in enumerate(roots)}
+    return sorted((pair for result in results for pair in result),
+                  key=lambda pair: rank[pair[0]])  # fmt: skip
 
-        global _CLAIMS
-        preload()  # load the reader once, before the workers fork
-        claims = _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
+
+def _read_in_parallel(
+    path: Path,
+    opts: InventoryOptions,
+    groups: list[tuple[Path, ...]],
+    scanned: Any,
+    claims: _Claims | None,
+) -> list[list[tuple[Path, _Partial]]]:
+    """The partials of ``groups``: the first read here, the others by worker processes
+    (see _Claims for who reads what)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from lpgen.terraform import workers as kept_workers
+
+    pool = ProcessPoolExecutor(max_workers=len(groups) - 1)
+    kept = False
+    try:
+        futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
+                   for k in range(1, len(groups))]  # fmt: skip
+        # One group is read here meanwhile (this process would only wait, and its partials
+        # need not be pickled back), each read freed as it goes: what stays in this process
+        # is copied into every process forked later. Between them, what the workers have
+        # sent so far is taken in.
+        sent: list[tuple[Path, _Partial]] = []
         try:
-            # One group is read here meanwhile: this process would only wait, and its
-            # partials need not be pickled back.
-            from lpgen.terraform import workers as kept_workers
+            results = [_read_here(path, opts, _receiving(_take(groups, 0), claims, sent),
+                                  scanned, release_all=True, shared=groups[0])]  # fmt: skip
+        except BaseException:
+            if claims is not None:
+                claims.stop()  # the workers take no more roots
+            raise
+        count = 0
+        for f in futures:
+            n, returned = f.result()
+            count += n
+            results.append(returned)
+        if claims is not None:
+            claims.receive(sent, count)
+        results.append(sent)
+        if claims is not None and kept_workers.wanted():
+            # trim checks the files it rewrites next: the workers, done reading, load the
+            # checker meanwhile (see lpgen.terraform.workers).
+            from lpgen.terraform.parse import preload_verifier
 
-            pool = ProcessPoolExecutor(max_workers=len(groups) - 1)
-            kept = False
-            try:
-                futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
-                           for k in range(1, len(groups))]  # fmt: skip
-                # Its reads are freed as it goes: what stays in this process is copied into
-                # every process forked later (trim's checks of rewritten files). Between
-                # them, what the workers have sent so far is taken in.
-                sent: list[tuple[Path, _Partial]] = []
-                mine = _take(groups, 0)
-                try:
-                    results = [_read_here(path, opts, _receiving(mine, claims, sent), scanned,
-                                          release_all=True, shared=groups[0])]  # fmt: skip
-                except BaseException:
-                    if claims is not None:
-                        claims.stop()  # the workers take no more roots
-                    raise
-                count = 0
-                for f in futures:
-                    n, returned = f.result()
-                    count += n
-                    results.append(returned)
-                if claims is not None:
-                    claims.receive(sent, count)
-                results.append(sent)
-                if claims is not None and kept_workers.wanted():
-                    # trim checks the files it rewrites next: the workers, done reading,
-                    # load the checker meanwhile (see lpgen.terraform.workers).
-                    from lpgen.terraform.parse import preload_verifier
-
-                    for _ in range(len(groups) - 1):
-                        pool.submit(preload_verifier)
-                    kept_workers.keep(pool)
-                    kept = True
-            finally:
-                if not kept:
-                    pool.shutdown(wait=True)
-        finally:
-            _CLAIMS = None
-        rank = {d: n for n, (d, _) in enumerate(roots)}
-        return sorted((pair for result in results for pair in result),
-                      key=lambda pair: rank[pair[0]])  # fmt: skip
-    return _read_here(path, opts, [d for d, _ in roots], scanned)
+            for _ in range(len(groups) - 1):
+                pool.submit(preload_verifier)
+            kept_workers.keep(pool)
+            kept = True
+        return results
+    finally:
+        if not kept:
+            pool.shutdown(wait=True)
 
 
 class _Claims:
     """Which roots of a parallel read a process has taken, shared by the processes forked
-    for it: each process reads its own group in order, then takes what is left of the other
-    groups from their ends, so that no process waits while another still has roots to read
+    for it: each process reads its own group (longest first), then takes what is left of the
+    other groups from their ends, so that no process waits while another still has roots to read
     (the split by text size is only an estimate of what a read costs). Every root is read
     exactly once, by whichever process takes it; the partials are merged in tree order."""
 
@@ -665,8 +676,9 @@ def _collect_roots_worker(
     path, opts, groups, k, scanned = args
     from lpgen.terraform.cache import shared_parses
 
-    # A worker lives for one read: its collector stays off, also while the result is
-    # pickled back (lpgen frees each root's read itself, see _freed).
+    # A worker lives for one read (and, in trim, the checks of the files it rewrites): its
+    # collector stays off, also while the partials are pickled (lpgen frees each root's read
+    # itself, see _freed).
     gc.disable()
     claims = _CLAIMS
     if claims is not None:
