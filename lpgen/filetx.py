@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -138,6 +137,8 @@ def replace_all(root: Path, files: Sequence[tuple[Path, str, bytes]]) -> None:
             "what it left (nothing was written now)",
             file=JOURNAL,
         )
+    import secrets  # only when writing
+
     run = secrets.token_hex(4)
     for slot in slots:
         slot.staged = slot.target.with_name(f".{slot.target.name}{_STAGED}{run}.tmp")

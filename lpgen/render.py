@@ -21,6 +21,7 @@ from lpgen.findings import (
     count_by_severity,
     sort_findings,
 )
+from lpgen.mdtext import md_escape
 
 
 @dataclass(frozen=True)
@@ -265,14 +266,6 @@ def render_sarif(report: Report) -> str:
 # --- markdown ---------------------------------------------------------------------------
 
 MARKDOWN_MAX_ROWS = 200
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
-
-
-def md_escape(text: str) -> str:
-    """Escape text for a Markdown table cell or paragraph (HTML, emphasis, pipes, newlines)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def _md_code(text: str) -> str:

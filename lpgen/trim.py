@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from lpgen import catalog
 from lpgen.aws_managed_usage import ManagedUsage, managed_usage
 from lpgen.errors import InputError
-from lpgen.gitinfo import LineHistory, LineOrigin
 from lpgen.model import (
     ActionEntry,
     Inventory,
@@ -46,6 +45,7 @@ from lpgen.usage import (
 )
 
 if TYPE_CHECKING:
+    from lpgen.gitinfo import LineHistory, LineOrigin
     from lpgen.inventory import InventoryOptions
     from lpgen.snapshot import Snapshot
 
@@ -1757,7 +1757,12 @@ def _trim(
     index = UsageIndex.from_snapshots(loaded)
     root = Path(inventory.root) if inventory.root else path
     sources = _Sources(root)
-    history = LineHistory(root) if options.use_git else None
+    if options.use_git:
+        from lpgen.gitinfo import LineHistory
+
+        history: LineHistory | None = LineHistory(root)
+    else:
+        history = None
     plan = plan_trim(inventory, index, options=options, sources=sources, history=history)
     decisions: tuple[Any, ...] | None = None
     extra: list[Edit] = []

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from lpgen.errors import InputError
+from lpgen.mdtext import md_escape
 from lpgen.model import Location
-from lpgen.render import md_escape
 from lpgen.snapshot import format_time
 from lpgen.trim import DetachCandidate, Kept, PolicyDecision, Proof, Removal, TrimResult
 from lpgen.usage import Evidence

@@ -56,7 +56,6 @@ from lpgen.snapshot import (
     parse_arn,
     parse_time,
 )
-from lpgen.sso_collect import permission_set_of
 
 VerdictCode = Literal[
     "service-unused",
@@ -221,7 +220,7 @@ def entity_usage(entity: SnapshotEntity, snapshot: Snapshot) -> EntityUsage:
         granularity=granularity,
         services=services,
         permission_set=entity.permission_set
-        or (permission_set_of(parts.name, parts.path) if parts.kind == "role" else None),
+        or (_permission_set_of(parts.name, parts.path) if parts.kind == "role" else None),
     )
 
 
@@ -576,3 +575,9 @@ def _judge(usage: EntityUsage, namespace: str, name: str, days: int) -> Evidence
             + f", window {days} days from {format_time(usage.collected_at)}"
         ),
     )  # fmt: skip
+
+
+def _permission_set_of(name: str, path: str | None) -> str | None:
+    from lpgen.sso_collect import permission_set_of  # its AWS side is not needed to load
+
+    return permission_set_of(name, path)
