@@ -84,26 +84,35 @@ def test_trim_checks_in_the_kept_worker_and_leaves_nothing_running(
     assert parse._recogniser.cache_info().currsize == 1
 
 
+@pytest.mark.parametrize("big", [False, True])
 def test_the_kept_worker_gives_the_verdicts_and_errors_of_this_process(
-    tmp_path: Path, parallel: None
+    tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch, big: bool
 ) -> None:
+    """A small batch is checked in the kept worker alone; a big one is shared: this process
+    checks, smallest first, what the worker has not started."""
+    import lpgen.terraform.cache as cache_mod
+
+    if big:
+        monkeypatch.setattr(cache_mod, "VERIFY_PARALLEL_MIN_CHARS", 0)
     tree = two_roots(tmp_path / "tree")
     items = [
         ('a = 1\n', "ok.tf"),
         ('resource "x" "y" {\n  a = [1,\n}\n', "bad.tf"),
         ('b = "${var.x}"\n', "template.tf"),
         ("c = {\n", "open.tf"),
-    ]
+    ] * 5
     with keep_workers():
         build_inventory(tree, options=InventoryOptions(jobs=2))
         assert kept_pool() is not None
         there = check_parses(items)
+        # Only a big batch loads the checker here too.
+        assert parse._recogniser.cache_info().currsize == (1 if big else 0)
     assert kept_pool() is None and multiprocessing.active_children() == []
     here = check_parses(items)
     assert [None if v is None else (v.message, v.line) for v in there] == [
         None if v is None else (v.message, v.line) for v in here
     ]
-    assert [v is None for v in here] == [True, False, True, False]
+    assert [v is None for v in here] == [True, False, True, False] * 5
 
 
 def test_no_worker_is_kept_outside_trim(tmp_path: Path, parallel: None) -> None:

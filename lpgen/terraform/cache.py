@@ -428,6 +428,29 @@ def _parse_ok(args: tuple[str, str]) -> ParseError | None:
     return result if isinstance(result, ParseError) else None
 
 
+def _check_in_kept(
+    pool: Any, items: Sequence[tuple[str, str]], share: bool
+) -> list[ParseError | None]:
+    """Check ``items`` in the worker the tree's read kept (see lpgen.terraform.workers),
+    which has loaded the checker meanwhile. With ``share`` (a big batch), this process
+    loads it too and checks, smallest first, the files the worker has not started."""
+    order = sorted(range(len(items)), key=lambda n: -len(items[n][0]))
+    futures = [pool.submit(_parse_ok, items[n]) for n in order]
+    out: list[ParseError | None] = [None] * len(items)
+    if share:
+        from lpgen.terraform.parse import preload_verifier
+
+        preload_verifier()
+        for n, future in zip(reversed(order), reversed(futures), strict=True):
+            if not future.cancel():
+                break  # the worker has reached this one: it has the rest too
+            out[n] = _parse_ok(items[n])
+    for n, future in zip(order, futures, strict=True):
+        if not future.cancelled():
+            out[n] = future.result()
+    return out
+
+
 def check_parses(
     items: Sequence[tuple[str, str]], *, jobs: int | None = None
 ) -> list[ParseError | None]:
@@ -444,10 +467,8 @@ def check_parses(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        if kept is not None and size < VERIFY_PARALLEL_MIN_CHARS:
-            # The tree's read kept its worker, which has loaded the checker meanwhile (see
-            # lpgen.terraform.workers): checked there, without loading it here.
-            return list(kept.map(_parse_ok, items))
+        if kept is not None:
+            return _check_in_kept(kept, items, size >= VERIFY_PARALLEL_MIN_CHARS)
         if workers > 1 and size >= VERIFY_PARALLEL_MIN_CHARS:
             from concurrent.futures import ProcessPoolExecutor
 
