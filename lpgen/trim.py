@@ -1148,16 +1148,18 @@ def plan_trim(
     options: TrimOptions,
     sources: Callable[[str], str | None] | None = None,
     history: LineHistory | None = None,
+    with_edits: bool = True,
 ) -> TrimPlan:
     """Decide what to remove from every policy of ``inventory``; no text is touched.
 
     ``sources(file)`` returns a file's text (for ``lpgen:keep`` comments); ``history`` says
-    when lines were added (git).
+    when lines were added (git). Without ``with_edits`` (LP001 reports the decisions only),
+    the plan's edits are left empty.
     """
     from lpgen.gcpause import collector_paused
 
     with collector_paused():
-        return _plan_trim(inventory, index, options, sources, history)
+        return _plan_trim(inventory, index, options, sources, history, with_edits)
 
 
 def _plan_trim(
@@ -1166,6 +1168,7 @@ def _plan_trim(
     options: TrimOptions,
     sources: Callable[[str], str | None] | None,
     history: LineHistory | None,
+    with_edits: bool,
 ) -> TrimPlan:
     planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
     plans = [planner.plan_policy(p) for p in inventory.policies]
@@ -1248,7 +1251,7 @@ def _plan_trim(
         start, clean_from_zero = 0, True
     # An unused policy's own wish is still worth reporting (the evidence to delete it).
     decisions = tuple(_decide(plan, entries, statements, options) for plan in plans)
-    edits = build_edits(plans, entries, statements)
+    edits = build_edits(plans, entries, statements) if with_edits else {}
     detach = tuple(_detach_candidates(inventory, index, options))
     managed = tuple(
         managed_usage(inventory, index, days=options.days, keep=options.keep_patterns)

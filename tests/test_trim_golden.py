@@ -114,3 +114,28 @@ def test_golden_diff_applies(name: str, tmp_path: Path) -> None:
         capture_output=True,
     )
     assert tree_files(tree) == tree_files(case / "expected")
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_a_plan_without_edits_decides_the_same(name: str) -> None:
+    """LP001 (check --snapshot) asks for the decisions only: they are the ones trim makes."""
+    from lpgen.inventory import build_inventory
+    from lpgen.snapshot import load_snapshot
+    from lpgen.trim import TrimOptions, plan_trim
+    from lpgen.usage import UsageIndex
+
+    case = CASES / name
+    options_file = case / "options.json"
+    extra = json.loads(options_file.read_text()) if options_file.is_file() else {}
+    options = TrimOptions(use_git=False, **{k: v for k, v in extra.items()
+                                            if k in ("days",)})  # fmt: skip
+    snaps = [load_snapshot(p) for p in sorted(case.glob("snapshot*.json"))]
+    inventory = build_inventory(case / "input")
+    index = UsageIndex.from_snapshots(snaps)
+    full = plan_trim(inventory, index, options=options)
+    bare = plan_trim(inventory, index, options=options, with_edits=False)
+    assert bare.edits == {}
+    assert (bare.policies, bare.detach, bare.aws_managed) == (
+        full.policies, full.detach, full.aws_managed)
+    if any(d.status == "trimmed" for d in full.policies):
+        assert full.edits

@@ -132,7 +132,9 @@ def check_unused(ctx: CheckContext) -> Iterator[Finding]:
             history = LineHistory(Path(root))
     else:
         inventory = _with_spans(ctx.inventory)
-    plan = plan_trim(inventory, ctx.usage, options=options, sources=reader, history=history)
+    plan = plan_trim(
+        inventory, ctx.usage, options=options, sources=reader, history=history, with_edits=False
+    )
     located = {p.address: p.location for p in ctx.inventory.policies}
     for d in plan.policies:
         if d.status != "trimmed" and not d.unused:
