@@ -495,6 +495,15 @@ def _read_in_parallel(
     try:
         futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
                    for k in range(1, len(groups))]  # fmt: skip
+        keep = claims is not None and kept_workers.wanted()
+        if keep:
+            # trim checks the files it rewrites next: each worker, done reading, loads the
+            # checker at once, while this process ends its reads and plans the edits (see
+            # lpgen.terraform.workers).
+            from lpgen.terraform.parse import preload_verifier
+
+            for _ in range(len(groups) - 1):
+                pool.submit(preload_verifier)
         # One group is read here meanwhile (this process would only wait, and its partials
         # need not be pickled back), each read freed as it goes: what stays in this process
         # is copied into every process forked later. Between them, what the workers have
@@ -515,13 +524,7 @@ def _read_in_parallel(
         if claims is not None:
             claims.receive(sent, count)
         results.append(sent)
-        if claims is not None and kept_workers.wanted():
-            # trim checks the files it rewrites next: the workers, done reading, load the
-            # checker meanwhile (see lpgen.terraform.workers).
-            from lpgen.terraform.parse import preload_verifier
-
-            for _ in range(len(groups) - 1):
-                pool.submit(preload_verifier)
+        if keep:
             kept_workers.keep(pool)
             kept = True
         return results

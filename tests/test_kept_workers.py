@@ -88,12 +88,12 @@ def test_trim_checks_in_the_kept_worker_and_leaves_nothing_running(
 def test_the_kept_worker_gives_the_verdicts_and_errors_of_this_process(
     tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch, big: bool
 ) -> None:
-    """A small batch is checked in the kept worker alone; a big one is shared: this process
-    checks, smallest first, what the worker has not started."""
+    """A small batch is checked in the kept worker alone; a bigger one (100 KB or more) is
+    shared: this process checks, smallest first, what the worker has not started."""
     import lpgen.terraform.cache as cache_mod
 
     if big:
-        monkeypatch.setattr(cache_mod, "VERIFY_PARALLEL_MIN_CHARS", 0)
+        monkeypatch.setattr(cache_mod, "VERIFY_SHARE_MIN_CHARS", 0)
     tree = two_roots(tmp_path / "tree")
     items = [
         ('a = 1\n', "ok.tf"),

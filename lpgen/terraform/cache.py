@@ -40,6 +40,10 @@ PARALLEL_MIN_CHARS = 400_000
 # workers (forked, then fed, then joined: about 0.05 s of CPU and 0.03 s of wall time on two
 # cores) cost more than they save; the largest trim of the public repositories rewrites 145 KB.
 VERIFY_PARALLEL_MIN_CHARS = 400_000
+# With the read's worker kept (see lpgen.terraform.workers), from this much text this process
+# loads the checker too and shares the checks (below, the worker alone is quicker: loading
+# the grammar here takes as long as checking about 60 KB).
+VERIFY_SHARE_MIN_CHARS = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -468,7 +472,7 @@ def check_parses(
     gc.disable()
     try:
         if kept is not None:
-            return _check_in_kept(kept, items, size >= VERIFY_PARALLEL_MIN_CHARS)
+            return _check_in_kept(kept, items, size >= VERIFY_SHARE_MIN_CHARS)
         if workers > 1 and size >= VERIFY_PARALLEL_MIN_CHARS:
             from concurrent.futures import ProcessPoolExecutor
 
