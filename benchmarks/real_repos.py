@@ -2,6 +2,7 @@
 
     python benchmarks/real_repos.py --mirror /path/to/mirrors --work /tmp/real [--repeat 3]
         [--checkov-bin /tmp/checkov-venv/bin/checkov] [--repos name,name] [--out DIR]
+        [--together]
 
 The repositories and their commits are listed in ``benchmarks/real_repos.json``. Each is
 extracted with ``git archive <commit>`` from a bare clone ``MIRROR/<owner>+<name>/repo`` (or
@@ -16,7 +17,10 @@ the outputs of cold, warm and no-cache runs must be byte-identical. Times are me
 The snapshot of each repository is built from its own inventory: every user, group, role and
 managed policy gets a service-level Access Advisor report over common services, about a
 quarter of them unused (deterministic), so ``trim`` has work to do. With ``--checkov-bin``,
-Checkov runs all its Terraform checks on each repository.
+Checkov runs all its Terraform checks on each repository. With ``--together``, the
+repositories are also measured side by side as one tree (``WORK/together``, a monorepo holding
+them all), against the baseline of that tree: the whole set in one run, its start-up paid
+once, as the baseline's is (the "whole set (sums)" rows add up one run per repository).
 
 It prints a markdown report and writes ``OUT/real.md`` and ``OUT/real.json``.
 """
@@ -56,6 +60,7 @@ SERVICES = sorted([
     "codebuild", "codepipeline", "codecommit", "xray", "tag", "support", "ce",
 ])
 MODES = ("check-static", "check", "trim")
+TOGETHER = "all, as one tree"
 
 
 def load_manifest() -> list[dict[str, Any]]:
@@ -153,6 +158,7 @@ class Bench:
         self.env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
         self.results: list[RepoResult] = []
+        self.together: RepoResult | None = None
         self.version_s: float | None = None
 
     def log(self, msg: str) -> None:
@@ -176,13 +182,15 @@ class Bench:
         ok = [r.seconds for r in runs if r.ok and r.seconds is not None]
         return (statistics.median(ok) if ok else None), runs
 
-    def bench_repo(self, entry: dict[str, Any]) -> RepoResult:
+    def bench_repo(self, entry: dict[str, Any], tree: Path | None = None,
+                   checkov: bool = True) -> RepoResult:
         res = RepoResult(entry["name"], entry["repo"], entry["commit"])
-        tree = self.work / "trees" / entry["name"]
-        state = extract(entry, self.args.mirror, tree)
-        if state.startswith(("missing", "failed")):
-            res.status = state
-            return res
+        if tree is None:
+            tree = self.work / "trees" / entry["name"]
+            state = extract(entry, self.args.mirror, tree)
+            if state.startswith(("missing", "failed")):
+                res.status = state
+                return res
         files = tf_files(tree)
         res.files, res.bytes = len(files), sum(f.stat().st_size for f in files)
         logs = self.out / "real" / entry["name"]
@@ -255,7 +263,7 @@ class Bench:
             res.times[mode] = t
             self.log(f"   {mode}: {t}")
         res.peak_mb = max(peaks) if peaks else None
-        if self.args.checkov_bin:
+        if self.args.checkov_bin and checkov:
             env = {k: v for k, v in self.env.items() if k != "PYTHONPATH"}
             env["BC_SKIP_MAPPING"] = "TRUE"
             ck = measure("checkov", [self.args.checkov_bin, "-d", str(tree), "--framework",
@@ -291,12 +299,27 @@ class Bench:
                 continue
             self.results.append(self.bench_repo(entry))
             self.write()
+        ok = [r for r in self.results if r.status == "ok"]
+        if self.args.together and len(ok) >= 2:
+            # The repositories side by side in one tree, as a monorepo holding them all:
+            # one run for the whole set (its start-up paid once, as the baseline's is).
+            together = self.work / "together"
+            if not together.is_dir():
+                part = together.with_name("together.part")
+                shutil.rmtree(part, ignore_errors=True)
+                for r in ok:
+                    shutil.copytree(self.work / "trees" / r.name, part / r.name, symlinks=True)
+                part.rename(together)
+            entry = {"name": TOGETHER, "repo": "-", "commit": "-"}
+            self.together = self.bench_repo(entry, tree=together, checkov=False)
+            self.write()
 
     # --- report ----------------------------------------------------------------------
 
     def write(self) -> None:
         data = {"machine": machine_info(), "version_s": self.version_s,
-                "repositories": [asdict(r) for r in self.results]}
+                "repositories": [asdict(r) for r in self.results],
+                "together": asdict(self.together) if self.together else None}
         (self.out / "real.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         (self.out / "real.md").write_text(self.report(), encoding="utf-8")
 
@@ -329,6 +352,15 @@ class Bench:
                 f"{cell(r, 'check', 'one file edited')} | {cell(r, 'trim', 'one file edited')} | "
                 f"{f'{r.checkov_s:.1f}' if r.checkov_s else r.checkov_note or '-'} | {ck} | "
                 f"{'yes' if all(r.identical.values()) else 'NO'} |")
+        t = self.together
+        if t is not None and t.status == "ok" and t.baseline_s:
+            lines.append(
+                f"| {TOGETHER} | - | {t.files} | {t.bytes / 1e6:.2f} | {t.baseline_s:.2f} | "
+                f"{cell(t, 'check-static', 'cold')} | {cell(t, 'check', 'cold')} | "
+                f"{cell(t, 'trim', 'cold')} | {cell(t, 'check', 'warm')} | "
+                f"{cell(t, 'trim', 'warm')} | {cell(t, 'check', 'one file edited')} | "
+                f"{cell(t, 'trim', 'one file edited')} | - | - | "
+                f"{'yes' if all(t.identical.values()) else 'NO'} |")
         lines += ["", "CPU time of the cold runs (user + system, all of lpgen's processes), "
                   "and its ratio to the baseline's own CPU time, from the same runs: less "
                   "distorted by a busy machine than wall time, and never lower than it on a "
@@ -368,6 +400,13 @@ class Bench:
                 lines.append(f"| {mode} {run} <= {limit}x, whole set (sums) | "
                              f"{'PASS' if ratio <= limit else 'FAIL'} | {ratio:.3f} "
                              f"({total:.1f} s / {total_base:.1f} s) |")
+            t = self.together
+            s = t.times.get(mode, {}).get(run) if t is not None and t.baseline_s else None
+            if t is not None and t.baseline_s and s is not None:
+                ratio = s / t.baseline_s
+                lines.append(f"| {mode} {run} <= {limit}x, {TOGETHER} | "
+                             f"{'PASS' if ratio <= limit else 'FAIL'} | {ratio:.3f} "
+                             f"({s:.2f} s / {t.baseline_s:.1f} s) |")
             for r in ok:
                 s = r.times.get(mode, {}).get(run)
                 if r.baseline_s and r.baseline_s >= floor and s is not None:
@@ -389,7 +428,7 @@ class Bench:
                          f"({min(ratios):.1f}-{max(ratios):.1f}) |")
         else:
             lines.append("| Checkov ÷ check >= 20, median | n/a | Checkov not run |")
-        same = all(all(r.identical.values()) for r in ok)
+        same = all(all(r.identical.values()) for r in ok + ([t] if t and t.baseline_s else []))
         lines.append(f"| output identical cold/warm/no-cache | {'PASS' if same else 'FAIL'} | - |")
         for r in self.results:
             for n in r.notes:
@@ -406,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--checkov-bin", help="Checkov executable (all its Terraform checks)")
+    ap.add_argument("--together", action="store_true",
+                    help="also measure the repositories as one tree (a monorepo of them all)")
     args = ap.parse_args(argv)
     bench = Bench(args)
     bench.run_all()

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from lpgen.inventory import InventoryOptions, build_inventory
 from lpgen.snapshot import loads_snapshot
@@ -80,3 +81,24 @@ def test_extract_reads_the_pinned_commit_of_a_bare_clone(tmp_path: Path) -> None
     assert [p.name for p in real.tf_files(dest)] == ["main.tf"]
     inv = build_inventory(dest, options=InventoryOptions(account_id="111122223333"))
     assert [u.name for u in inv.users] == ["a"]
+
+
+def test_the_report_shows_the_repositories_as_one_tree_beside_the_sums() -> None:
+    import argparse
+
+    bench = real.Bench(argparse.Namespace(work=Path("/tmp"), out=Path("/tmp"), together=True))
+
+    def result(name: str, base: float, cold: float, warm: float) -> Any:
+        r = real.RepoResult(name, "o/" + name, "0" * 40, files=1, bytes=10**6, baseline_s=base)
+        r.times = {m: {"cold": cold, "warm": warm} for m in real.MODES}
+        r.identical = {m: True for m in real.MODES}
+        return r
+
+    bench.results = [result("a", 2.0, 0.3, 0.1), result("b", 3.0, 0.5, 0.1)]
+    bench.together = result(real.TOGETHER, 5.0, 0.7, 0.12)
+    report = bench.report()
+    assert f"| {real.TOGETHER} | - | 1 | 1.00 | 5.00 | 0.70 s (0.140x) |" in report
+    assert "| check warm <= 0.03x, whole set (sums) | FAIL | 0.040 (0.2 s / 5.0 s) |" in report
+    assert (f"| check warm <= 0.03x, {real.TOGETHER} | PASS | 0.024 (0.12 s / 5.0 s) |"
+            in report)
+    assert f"| trim cold <= 0.2x, {real.TOGETHER} | PASS | 0.140 (0.70 s / 5.0 s) |" in report
