@@ -127,6 +127,13 @@ SAME = {
     "empty file": "",
     "only comments": "\n\n# c\n",
     "bom": "\ufeffa = 1\n",
+    # A text not ending with a newline gets one, as python-hcl2's own API gives it: a last
+    # line that is a comment reads (HashiCorp's parser and hcl2.loads read it).
+    "comment at the end without a newline": "a = 1 # c",
+    "a last line that is a # comment": 'resource "x" "y" {\n  a = 1\n}\n# c',
+    "a last line that is a // comment": "a = 1\n// c",
+    "a last line that is a /* */ comment": "a = 1\n/* c */",
+    "no newline at the end": "a = 1",
 }
 
 
@@ -141,7 +148,6 @@ DECLINED = {
     "a syntax error": "a = [\n",
     "an interpolation over several lines": 'a = "${\n  x\n}"\n',
     "two newlines before an operator": "a = b\n\n  + c\n",
-    "comment at the end without a newline": "a = 1 # c",
     "tree-sitter-hcl does not read an exponent without a dot": "a = 1e3\n",
     "the grammars split $$${ differently (terragoat)": 'a = { "k/$$${local.x}" = 1 }\n',
 }

@@ -150,6 +150,7 @@ def test_hashicorp_parser_agrees() -> None:
         "heredoc_end_spaces": None,
         "bom": None,
         "duplicate_argument": "Attribute redefined",
+        "last_line_comment": None,
     }
     verdicts = hashicorp_parse([READER / c / "main.tf" for c in cases])
     for case, expected in cases.items():
@@ -224,3 +225,30 @@ def test_a_module_cycle_is_reported_not_followed_forever(
     assert code == 0
     assert "Users\n  u: (no group)\n" in out
     assert f"Not resolved\n{message}" in out
+
+
+def test_a_last_line_that_is_a_comment_is_read_and_kept_when_trim_writes(
+    tmp_path: Path,
+) -> None:
+    """A file whose last line is a comment with no newline after it: HashiCorp's parser
+    reads it (test_hashicorp_parser_agrees), so lpgen does, and trim writes it back with that
+    last line as it was."""
+    import json
+
+    from tests.test_trim_narrowing import snapshot
+
+    tree = copy("last_line_comment", tmp_path)
+    code, out, err = run("inventory", str(tree))
+    assert code == 0, err
+    assert "skipped" not in err and "cannot parse" not in err
+    assert "1 users" in out or "1 user" in out, out
+    snap = tmp_path / "snapshot.json"
+    snap.write_text(json.dumps(snapshot("arn:aws:iam::111122223333:policy/app", {"s3": None},
+                                        listed={"sqs"})))  # fmt: skip
+    before = (tree / "main.tf").read_text()
+    code, out, err = run("trim", str(tree), "--snapshot", str(snap), "--no-git", "--write")
+    assert code == 0, err
+    after = (tree / "main.tf").read_text()
+    assert after != before and "sqs:SendMessage" not in after and "s3:GetObject" in after
+    assert after.endswith("\n# the last line is a comment, with no newline after it")
+

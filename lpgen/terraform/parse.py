@@ -93,10 +93,15 @@ def for_parser(text: str) -> str:
     """The text as python-hcl2 accepts what HashiCorp's parser does, every offset unchanged.
 
     A UTF-8 byte order mark becomes a space; a heredoc end marker followed by spaces or tabs
-    (``EOF  ``) gets them in front instead (``  EOF``), which HCL reads the same way.
+    (``EOF  ``) gets them in front instead (``  EOF``), which HCL reads the same way. A text
+    that does not end with a newline gets one, as python-hcl2's own API gives it (its grammar
+    ends a comment with a newline: a file whose last line is a comment is read by HashiCorp's
+    parser and by ``hcl2.loads``).
     """
     if text.startswith("\ufeff"):
         text = " " + text[1:]
+    if text and not text.endswith("\n"):
+        text += "\n"
     if "<<" not in text:
         return text
     pos = 0
