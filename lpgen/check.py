@@ -7,12 +7,10 @@ the baseline are decided here, in one place; the exit code is :func:`lpgen.findi
 
 from __future__ import annotations
 
-import gc
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -32,6 +30,7 @@ from lpgen.findings import (
     sort_findings,
     suppressions_near_lines,
 )
+from lpgen.gcpause import collector_paused
 from lpgen.memo import remembering
 from lpgen.model import DECLARATION_LISTS, Inventory, Location
 from lpgen.paths import prefix_under_root, relative_to_root
@@ -271,8 +270,10 @@ def _run_check(
             + "."
         )
     # What the checks judge of one policy or document is made once, though the declarations
-    # of unknown count send the tree's declarations through the checks a second time.
-    with remembering(), _collector_paused():
+    # of unknown count send the tree's declarations through the checks a second time. The
+    # collector is paused meanwhile: the checks free what they allocate as they go, but the
+    # action catalog they load (some MB of JSON, kept) would trigger its passes again and again.
+    with remembering(), collector_paused():
         for check in CHECKS:
             codes = [c for c in check.codes if c in selected]
             if not codes:
@@ -324,27 +325,6 @@ def _run_check(
         inventory=source,
         skipped_checks=tuple(skipped),
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while the checks run.
-
-    They free what they allocate as they go (no reference cycles to speak of), but the
-    action catalog they load (some MB of JSON, read once and kept) would trigger the
-    collector's passes again and again, each walking what was allocated since the last.
-    What is left alive afterwards (the catalog, the inventory) is kept out of the
-    collector's generations, as after reading the tree (lpgen.inventory): objects are still
-    freed as usual when their last reference goes.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def _load_snapshots(snapshots: Sequence[Snapshot | str | os.PathLike[str]]) -> list[Snapshot]:

@@ -187,19 +187,13 @@ def _collect(
 ) -> _Partial:
     # Parsing and evaluating allocate millions of small objects and free almost none of them
     # until the end: the cyclic garbage collector's passes over them find nothing and cost
-    # more than half the time. It is paused while the tree is read.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # more than half the time. It is paused while the tree is read, and what the reading
+    # leaves alive (the inventory, caches) is kept out of its generations afterwards (see
+    # lpgen.gcpause): its next pass would take as long again as the reading.
+    from lpgen.gcpause import collector_paused
+
+    with collector_paused():
         return _collect_unpaused(path, opts, only_roots, scanned, release_all)
-    finally:
-        if enabled:
-            # What the reading left alive (the inventory, caches) would otherwise be walked
-            # by the collector's next pass, as long again as the reading itself; it is kept
-            # out of the collector's generations instead (objects are still freed as usual
-            # when their last reference goes).
-            gc.freeze()
-            gc.enable()
 
 
 def _collect_unpaused(

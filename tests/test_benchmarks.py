@@ -166,3 +166,20 @@ def test_snapshot_phases_times_what_the_snapshot_adds(
     assert len(figures) == 4
     # Each phase was timed (the probe found it), and the whole run took time.
     assert all(a >= 0 and b >= 0 for a, b in figures) and min(figures[-1]) > 0
+
+
+def test_check_phase_times_the_checks_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import check_phase
+
+    examples = BENCHMARKS.parent / "terraform_examples"
+    argv = ["check_phase.py", "--a", str(BENCHMARKS.parent), "--b", str(BENCHMARKS.parent),
+            "--trees", str(examples), "--repos", "acme", "--repeat", "1"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    check_phase.main()
+    row = capsys.readouterr().out.splitlines()[-1]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "acme"
+    a, b = (float(c.removesuffix(" s")) for c in cells[1:3])
+    assert a > 0 and b > 0  # the checks took time, the read's own time taken out
