@@ -462,6 +462,8 @@ def _read_roots(
     global _CLAIMS
     preload()  # load the reader once, before the workers fork
     _CLAIMS = _Claims.made(groups)  # inherited by the workers forked below
+    if _CLAIMS is not None:
+        _CLAIMS.read = (path, opts, groups, scanned)
     try:
         results = _read_in_parallel(path, opts, groups, scanned, _CLAIMS)
     finally:
@@ -487,7 +489,10 @@ def _read_in_parallel(
     pool = ProcessPoolExecutor(max_workers=len(groups) - 1)
     kept = False
     try:
-        futures = [pool.submit(_collect_roots_worker, (path, opts, groups, k, scanned))
+        # Forked workers find what to read in the claims they inherit (the scan holds every
+        # file's text: pickled to them, it would reach them late); others are sent it.
+        futures = [pool.submit(_collect_roots_worker,
+                               k if claims is not None else (path, opts, groups, k, scanned))
                    for k in range(1, len(groups))]  # fmt: skip
         keep = claims is not None and kept_workers.wanted()
         if keep:
@@ -544,6 +549,8 @@ class _Claims:
         # the other process would wait for their pickling).
         self.partials: Any = multiprocessing.Queue()
         self.received = 0
+        # What the processes read (path, options, groups, scan), inherited by the workers.
+        self.read: tuple[Path, InventoryOptions, Sequence[tuple[Path, ...]], Any] | None = None
 
     @classmethod
     def made(cls, groups: Sequence[tuple[Path, ...]]) -> _Claims | None:
@@ -666,18 +673,25 @@ def _read_by_several(scanned: Any, roots: Iterable[Path]) -> set[Path]:
 
 
 def _collect_roots_worker(
-    args: tuple[Path, InventoryOptions, list[tuple[Path, ...]], int, Any],
+    job: int | tuple[Path, InventoryOptions, Sequence[tuple[Path, ...]], int, Any],
 ) -> tuple[int, list[tuple[Path, _Partial]]]:
     """Read the roots process ``k`` takes: ``(count sent, [])`` when each partial was sent
-    through the claims' queue as soon as read, else ``(0, the partials)``."""
-    path, opts, groups, k, scanned = args
+    through the claims' queue as soon as read, else ``(0, the partials)``. ``job``: ``k``
+    alone when the rest is in the claims this process inherited, else everything."""
     from lpgen.terraform.cache import shared_parses
+
+    claims = _CLAIMS
+    if isinstance(job, int):
+        assert claims is not None and claims.read is not None
+        k = job
+        path, opts, groups, scanned = claims.read
+    else:
+        path, opts, groups, k, scanned = job
 
     # A worker lives for one read (and, in trim, the checks of the files it rewrites): its
     # collector stays off, also while the partials are pickled (lpgen frees each root's read
     # itself, see _freed).
     gc.disable()
-    claims = _CLAIMS
     if claims is not None:
         # A read that failed in the parent takes nothing more from the queue: this process
         # must not wait, when it exits, for what it sent to be taken.

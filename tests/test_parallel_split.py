@@ -232,3 +232,36 @@ def test_a_read_failing_in_this_process_stops_the_workers_and_does_not_hang(
                           timeout=120, cwd=Path(__file__).parent.parent)  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "failed: " in done.stdout and "bad root" in done.stdout
+
+
+@pytest.mark.parametrize("claims", [True, False])
+def test_a_forked_worker_is_sent_its_index_only_and_reads_what_it_inherited(
+    tmp_path: Path, splits: list[Any], monkeypatch: pytest.MonkeyPatch, claims: bool
+) -> None:
+    """The scan holds every file's text: a forked worker takes it from the claims it
+    inherits (sent through the pipe, it reached the worker late). Where workers are not
+    forked (no claims), each is sent everything. Either way the inventory is the same."""
+    import pickle
+
+    root = separate_tree(tmp_path / "tree")
+    if not claims:
+        monkeypatch.setattr(inventory_mod._Claims, "made", classmethod(lambda cls, g: None))
+    sent: list[int] = []
+    from concurrent.futures import ProcessPoolExecutor
+
+    submit = ProcessPoolExecutor.submit
+
+    def spy(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is inventory_mod._collect_roots_worker:
+            sent.append(len(pickle.dumps(args)))
+            assert isinstance(args[0], int) == claims
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", spy)
+    split = render_json(build_inventory(root, options=InventoryOptions(jobs=2)))
+    [groups] = splits
+    assert groups is not None and len(sent) == 1
+    text = sum(len(p.read_text()) for p in root.rglob("*.tf"))
+    assert (sent[0] < 100) if claims else (sent[0] > text)
+    monkeypatch.undo()
+    assert split == render_json(build_inventory(root, options=InventoryOptions(jobs=1)))
