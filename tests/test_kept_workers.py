@@ -119,3 +119,59 @@ def test_no_worker_is_kept_outside_trim(tmp_path: Path, parallel: None) -> None:
     tree = two_roots(tmp_path / "tree")
     build_inventory(tree, options=InventoryOptions(jobs=2))
     assert kept_pool() is None and multiprocessing.active_children() == []
+
+
+def results(cache: Path) -> list[str]:
+    return sorted(p.name for p in (cache / "results").glob("*.json"))
+
+
+def test_trim_writes_its_cache_entries_while_the_worker_checks(
+    tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside trim, the read's cache entries are not written as soon as read but while
+    this process waits for the kept worker's checks; every one is written by the end, and
+    the next run is answered from them."""
+    import lpgen.terraform.cache as cache_mod
+
+    tree = two_roots(tmp_path / "tree")
+    cache = tmp_path / "cache"
+    events: list[str] = []
+    real_check = cache_mod._check_in_kept
+    real_write = cache_mod.ResultCache._write
+
+    def check(*args: Any) -> Any:
+        events.append("check")
+        return real_check(*args)
+
+    def write(self: Any, key: str, *args: Any) -> bool:
+        events.append("write")
+        return real_write(self, key, *args)
+
+    monkeypatch.setattr(cache_mod, "_check_in_kept", check)
+    monkeypatch.setattr(cache_mod.ResultCache, "_write", write)
+    with keep_workers():
+        inv = build_inventory(tree, options=InventoryOptions(jobs=2, cache_dir=cache))
+        assert kept_pool() is not None
+        assert events == [] and results(cache) == []  # read, nothing written yet
+        check_parses([("a = 1\n", "ok.tf")])
+    # Two roots and the tree's entry naming them, written while the worker checked.
+    assert events == ["check", "write", "write", "write"]
+    assert len(results(cache)) == 3
+    monkeypatch.setattr(inventory_mod, "_read_roots", None)  # the next read would fail
+    again = build_inventory(tree, options=InventoryOptions(jobs=2, cache_dir=cache))
+    assert inventory_mod.render_json(again) == inventory_mod.render_json(inv)
+
+
+def test_what_waits_is_written_when_the_block_ends_and_only_there(
+    tmp_path: Path, parallel: None
+) -> None:
+    tree = two_roots(tmp_path / "tree")
+    cache = tmp_path / "cache"
+    with keep_workers():
+        build_inventory(tree, options=InventoryOptions(jobs=2, cache_dir=cache))
+        assert results(cache) == []
+    assert len(results(cache)) == 3
+    # Outside trim, each entry is written at once.
+    other = tmp_path / "other"
+    build_inventory(tree, options=InventoryOptions(jobs=2, cache_dir=other))
+    assert len(results(other)) == 3

@@ -300,10 +300,19 @@ class ResultCache:
 
     def store(self, key: str, root: Path, value: object, files: Sequence[str]) -> bool:
         """Keep ``value`` under ``key``; False when it could not be (computed again next
-        time)."""
-        from lpgen.terraform.cachecodec import encode
+        time). While trim keeps a worker (lpgen.terraform.workers), the entry is written when
+        this process would otherwise wait for it, or at the end of the block: True then means
+        it is to be written (its files' digests are taken now)."""
+        from lpgen.terraform import workers
 
         deps = [[rel, _file_hash(root / rel)] for rel in files]
+        if workers.later(lambda: self._write(key, deps, value)):
+            return True
+        return self._write(key, deps, value)
+
+    def _write(self, key: str, deps: list[list[str]], value: object) -> bool:
+        from lpgen.terraform.cachecodec import encode
+
         path = self._path(key)
         try:
             data = encode({"deps": deps, "value": value})
@@ -438,10 +447,14 @@ def _check_in_kept(
     """Check ``items`` in the worker the tree's read kept (see lpgen.terraform.workers),
     which has loaded the checker meanwhile. With ``share`` (a big batch), this process
     loads it too and checks, smallest first, the files the worker has not started."""
+    from lpgen.terraform import workers
+
     order = sorted(range(len(items)), key=lambda n: -len(items[n][0]))
     futures = [pool.submit(_parse_ok, items[n]) for n in order]
     out: list[ParseError | None] = [None] * len(items)
-    if share:
+    if not share:
+        workers.run_later()  # the cache entries of this run, while the worker checks
+    else:
         from lpgen.terraform.parse import preload_verifier
 
         preload_verifier()
@@ -449,6 +462,7 @@ def _check_in_kept(
             if not future.cancel():
                 break  # the worker has reached this one: it has the rest too
             out[n] = _parse_ok(items[n])
+        workers.run_later()
     for n, future in zip(order, futures, strict=True):
         if not future.cancelled():
             out[n] = future.result()
