@@ -2,7 +2,7 @@
 
     python benchmarks/real_repos.py --mirror /path/to/mirrors --work /tmp/real [--repeat 3]
         [--checkov-bin /tmp/checkov-venv/bin/checkov] [--repos name,name] [--out DIR]
-        [--together]
+        [--separate-only]
 
 The repositories and their commits are listed in ``benchmarks/real_repos.json``. Each is
 extracted with ``git archive <commit>`` from a bare clone ``MIRROR/<owner>+<name>/repo`` (or
@@ -17,10 +17,13 @@ the outputs of cold, warm and no-cache runs must be byte-identical. Times are me
 The snapshot of each repository is built from its own inventory: every user, group, role and
 managed policy gets a service-level Access Advisor report over common services, about a
 quarter of them unused (deterministic), so ``trim`` has work to do. With ``--checkov-bin``,
-Checkov runs all its Terraform checks on each repository. With ``--together``, the
-repositories are also measured side by side as one tree (``WORK/together``, a monorepo holding
-them all), against the baseline of that tree: the whole set in one run, its start-up paid
-once, as the baseline's is (the "whole set (sums)" rows add up one run per repository).
+Checkov runs all its Terraform checks on each repository. The repositories are also
+measured side by side as one tree (``WORK/together``, a monorepo holding them all; not with
+``--separate-only``), against the baseline of that tree: the whole set in one run, its
+start-up paid once, as the baseline's is. That run is what the whole-set targets judge. The
+sums of the nine separate runs are reported beside it, for reference: a sum of separate runs
+is a weighted mean of their ratios (never below the smallest of them) and pays one start-up
+per repository, which the baseline does not.
 
 It prints a markdown report and writes ``OUT/real.md`` and ``OUT/real.json``.
 """
@@ -300,7 +303,7 @@ class Bench:
             self.results.append(self.bench_repo(entry))
             self.write()
         ok = [r for r in self.results if r.status == "ok"]
-        if self.args.together and len(ok) >= 2:
+        if not self.args.separate_only and len(ok) >= 2:
             # The repositories side by side in one tree, as a monorepo holding them all:
             # one run for the whole set (its start-up paid once, as the baseline's is).
             together = self.work / "together"
@@ -382,7 +385,15 @@ class Bench:
                 cs = [r.cpu.get(mode) for r in ok]
                 total_c = sum(c for c in cs if c is not None)
                 cells.append("-" if None in cs else f"{total_c:.2f} s ({total_c / base_cpu:.3f}x)")
-            lines.append(f"| whole set | {base_cpu:.2f} | " + " | ".join(cells) + " |")
+            lines.append(f"| sums of the separate runs | {base_cpu:.2f} | "
+                         + " | ".join(cells) + " |")
+        t = self.together
+        if t is not None and t.baseline_cpu_s:
+            cells = []
+            for mode in MODES:
+                c = t.cpu.get(mode)
+                cells.append("-" if c is None else f"{c:.2f} s ({c / t.baseline_cpu_s:.3f}x)")
+            lines.append(f"| {TOGETHER} | {t.baseline_cpu_s:.2f} | " + " | ".join(cells) + " |")
         lines += ["", "| target | result | measured |", "|---|---|---|"]
         if self.version_s is not None:
             lines.append(f"| `lpgen --version` < 0.1 s | "
@@ -393,20 +404,23 @@ class Bench:
                                         ("trim", "cold", COLD_MAX, COLD_FROM_S),
                                         ("check", "warm", WARM_MAX, WARM_FROM_S),
                                         ("trim", "warm", WARM_MAX, WARM_FROM_S)):
-            secs = [r.times.get(mode, {}).get(run) for r in ok]
-            if ok and all(s is not None for s in secs):
-                total = sum(s for s in secs if s is not None)
-                ratio = total / total_base
-                lines.append(f"| {mode} {run} <= {limit}x, whole set (sums) | "
-                             f"{'PASS' if ratio <= limit else 'FAIL'} | {ratio:.3f} "
-                             f"({total:.1f} s / {total_base:.1f} s) |")
             t = self.together
             s = t.times.get(mode, {}).get(run) if t is not None and t.baseline_s else None
             if t is not None and t.baseline_s and s is not None:
                 ratio = s / t.baseline_s
-                lines.append(f"| {mode} {run} <= {limit}x, {TOGETHER} | "
+                lines.append(f"| {mode} {run} <= {limit}x, whole set ({TOGETHER}) | "
                              f"{'PASS' if ratio <= limit else 'FAIL'} | {ratio:.3f} "
                              f"({s:.2f} s / {t.baseline_s:.1f} s) |")
+            else:
+                lines.append(f"| {mode} {run} <= {limit}x, whole set: not measured "
+                             "(--separate-only) | n/a | - |")
+            secs = [r.times.get(mode, {}).get(run) for r in ok]
+            if ok and all(s is not None for s in secs):
+                total = sum(s for s in secs if s is not None)
+                ratio = total / total_base
+                lines.append(f"| {mode} {run}, sums of the {len(ok)} separate runs "
+                             f"(reference) | - | {ratio:.3f} "
+                             f"({total:.1f} s / {total_base:.1f} s) |")
             for r in ok:
                 s = r.times.get(mode, {}).get(run)
                 if r.baseline_s and r.baseline_s >= floor and s is not None:
@@ -445,8 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--checkov-bin", help="Checkov executable (all its Terraform checks)")
-    ap.add_argument("--together", action="store_true",
-                    help="also measure the repositories as one tree (a monorepo of them all)")
+    ap.add_argument("--separate-only", action="store_true",
+                    help="do not measure the repositories as one tree (a monorepo of them "
+                         "all), which the whole-set targets judge")
     args = ap.parse_args(argv)
     bench = Bench(args)
     bench.run_all()
