@@ -70,6 +70,10 @@ class Statement:
     not_editable: str | None = None
     # Parts that could not be evaluated statically.
     unknown: list[str] = field(default_factory=list)
+    # Where the statement with the same Sid it replaces came from, in a data
+    # "aws_iam_policy_document" merging source/override documents: removing this statement
+    # would make that one apply again.
+    replaces: str | None = None
 
     @property
     def is_allow(self) -> bool:

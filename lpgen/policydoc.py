@@ -126,6 +126,7 @@ def _statement(index: int, raw: Any, *, list_note: str | None) -> Statement:
         st.unknown.append(f"Effect is not known: {effect.reason}")
     sid = raw.get("Sid")
     st.sid = str(sid) if isinstance(sid, str) else None
+    st.replaces = getattr(raw, "replaces", None)
     st.actions, a_loc, a_list, a_note = _actions(raw, "Action", st)
     st.not_actions, n_loc, n_list, n_note = _actions(raw, "NotAction", st)
     if st.not_actions == [] and st.actions is not None:
@@ -205,10 +206,12 @@ def build_policy_document(inst: Instance) -> Any:
     """
     block = inst.block
     statements: list[Any] = []
+    origins: list[str] = []  # where each of statements came from
 
     def merge(items: Any, origin: str) -> None:
         if isinstance(items, Unknown):
             statements.append(Unknown(f"{origin} is not known: {items.reason}"))
+            origins.append(origin)
             return
         if isinstance(items, dict):
             items = [items]
@@ -219,12 +222,15 @@ def build_policy_document(inst: Instance) -> Any:
             if isinstance(sid, str) and sid:
                 for i, existing in enumerate(statements):
                     if isinstance(existing, dict) and existing.get("Sid") == sid:
-                        statements[i] = st
+                        statements[i] = _replacing(st, origins[i])
+                        origins[i] = origin
                         break
                 else:
                     statements.append(st)
+                    origins.append(origin)
             else:
                 statements.append(st)
+                origins.append(origin)
 
     for attr in ("source_policy_documents", "source_json"):
         docs = inst.attr(attr)
@@ -266,6 +272,14 @@ def build_policy_document(inst: Instance) -> Any:
     doc["Statement"] = statements
     text, complete = _json_text(doc)
     return Encoded(text, doc, "policy_document", complete=complete, loc=block.loc)
+
+
+def _replacing(st: dict[str, Any], origin: str) -> SDict:
+    """A copy of statement ``st`` marked as replacing one of ``origin`` with its Sid (the
+    statement itself may be another document's too, where it replaces nothing)."""
+    out = SDict(st, getattr(st, "loc", None), getattr(st, "note", None))
+    out.replaces = "this document's statements" if origin == "statement" else origin
+    return out
 
 
 def _plain(x: Any) -> Any:

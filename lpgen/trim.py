@@ -929,6 +929,11 @@ def _statement_removable(sp: _StatementPlan, doc: PolicyDocument) -> str | None:
     loc = sp.stmt.location
     if loc is None or not loc.has_span:
         return "the statement has no source span"
+    if sp.stmt.replaces is not None:
+        return (
+            f'it replaces the statement with Sid "{sp.stmt.sid}" of {sp.stmt.replaces}, '
+            "which would apply again"
+        )
     if loc.syntax == "hcl-block":
         return None
     if doc.statements_location is None:

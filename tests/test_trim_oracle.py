@@ -1,7 +1,8 @@
 """The trimming contract, judged by an oracle that is not lpgen's own code.
 
 Random trees (every source style: ``jsonencode``, heredoc JSON, ``<<-EOF`` heredoc,
-``data "aws_iam_policy_document"``, ``file()``) and random snapshots (services used, unused,
+``data "aws_iam_policy_document"``, one merging ``source_policy_documents`` whose statements
+its own replace by Sid, ``file()``) and random snapshots (services used, unused,
 missing; tracked and untracked actions; failed jobs; policies younger than the window;
 service-level reports) go through ``lpgen trim --write``. Input and output are then read by
 HashiCorp's own HCL parser (``@cdktf/hcl2json``) and plain ``json``, and wildcards are
@@ -45,7 +46,7 @@ from tests.hashicorp import available, hashicorp_json
 TREES = int(os.environ.get("LPGEN_ORACLE_TREES", "25"))
 SEED = int(os.environ.get("LPGEN_ORACLE_SEED", "1313"))
 POOL = ["s3", "sqs", "ec2", "iam", "lambda", "sts", "kms", "dynamodb", "sns"]
-STYLES = ["jsonencode", "heredoc", "heredoc_indented", "policy_document", "file"]
+STYLES = ["jsonencode", "heredoc", "heredoc_indented", "policy_document", "file", "merged"]
 COLLECTED = "2026-11-20T00:00:00+00:00"
 WHEN = {"new": "2026-11-01T00:00:00+00:00", "old": "2026-01-01T00:00:00+00:00", "never": None}
 ELEMENT = re.compile(r"^([a-z0-9-]+):[A-Za-z0-9*?-]+$")
@@ -164,6 +165,18 @@ def _json_doc(stmts: list[dict[str, Any]], rng: random.Random) -> str:
     return "\n".join(lines)
 
 
+def _base(rng: random.Random, style: str) -> list[dict[str, Any]]:
+    """A merged document's source statements: Sids S0, S1, ... (replaced by the document's
+    own statement of that Sid) or B0, B1, ... (kept beside them)."""
+    if style != "merged":
+        return []
+    out = _statements(rng, style)
+    for i, stmt in enumerate(out):
+        if rng.random() < 0.4:
+            stmt["Sid"] = f"B{i}"
+    return out
+
+
 def _hcl_list(values: list[str] | str) -> str:
     items = [values] if isinstance(values, str) else values
     return "[" + ", ".join(json.dumps(v) for v in items) + "]"
@@ -195,6 +208,9 @@ class Case:
     # (None: B's snapshot has no role for it, so nothing may go).
     permission_set: bool = False
     usage_b: dict[str, Any] | None = None
+    # "merged": the statements of the document's source_policy_documents (some with the Sid
+    # of one of its own statements, which replaces it).
+    base: list[dict[str, Any]] = field(default_factory=list)
 
     def removable(self, action: str) -> bool:
         if not self.permission_set:
@@ -246,9 +262,11 @@ def render_value(case: Case, rng: random.Random, root: Path, head: str) -> str:
     if case.style == "file":
         (root / f"{name}.json").write_text(_json_doc(case.statements, rng) + "\n")
         return head + f'  policy = file("${{path.module}}/{name}.json")\n}}\n'
-    return _policy_document(name, case.statements) + head + (
-        f"  policy = data.aws_iam_policy_document.{name}.json\n}}\n"
-    )
+    own = _policy_document(name, case.statements)
+    if case.style == "merged":
+        source = f"  source_policy_documents = [data.aws_iam_policy_document.{name}_base.json]\n\n"
+        own = _policy_document(f"{name}_base", case.base) + "\n" + own.replace("{\n", "{\n" + source, 1)
+    return own + head + f"  policy = data.aws_iam_policy_document.{name}.json\n}}\n"
 
 
 def _usage(rng: random.Random, spanning: bool) -> dict[str, Any]:
@@ -355,17 +373,23 @@ def statements_of(parsed: dict[str, Any], root: Path, name: str) -> dict[str, di
     elif policy.startswith("${file("):
         doc = json.loads((root / f"{name}.json").read_text())
     elif policy.startswith("${data.aws_iam_policy_document."):
-        [data] = parsed["data"]["aws_iam_policy_document"][name]
+        documents = parsed["data"]["aws_iam_policy_document"]
         out = {}
-        for block in data.get("statement", []):
-            out[block["sid"]] = {
-                "Effect": block.get("effect", "Allow"),
-                "Action": block.get("actions"),
-                "NotAction": block.get("not_actions"),
-                "Resource": block.get("resources"),
-                "Condition": block.get("condition"),
-                "Principal": block.get("principals"),
-            }
+        # The AWS provider's merge: the source document's statements first, then the
+        # document's own, each replacing the one with its Sid.
+        for doc_name in (f"{name}_base", name):
+            if doc_name not in documents:
+                continue
+            [data] = documents[doc_name]
+            for block in data.get("statement", []):
+                out[block["sid"]] = {
+                    "Effect": block.get("effect", "Allow"),
+                    "Action": block.get("actions"),
+                    "NotAction": block.get("not_actions"),
+                    "Resource": block.get("resources"),
+                    "Condition": block.get("condition"),
+                    "Principal": block.get("principals"),
+                }
         return out
     else:
         doc = json.loads(policy)
@@ -433,6 +457,7 @@ def _build(seed: int, base: Path) -> list[tuple[Path, Path, list[Case]]]:
         parts = []
         for i, style in enumerate(STYLES):
             case = Case(f"p{i}", style, _statements(rng, style))
+            case.base = _base(rng, style)
             spanning = any(
                 ":" not in p or re.search(r"[*?]", p.split(":", 1)[0])
                 for s in case.statements
@@ -444,6 +469,7 @@ def _build(seed: int, base: Path) -> list[tuple[Path, Path, list[Case]]]:
             # The same source style as a permission set's inline policy, judged by its
             # roles in two accounts.
             ps = Case(f"ps{i}", style, _statements(rng, style), permission_set=True)
+            ps.base = _base(rng, style)
             ps.usage = _usage(rng, spanning)
             ps.usage_b = _usage(rng, spanning) if rng.random() < 0.85 else None
             parts.append(render(ps, rng, src))

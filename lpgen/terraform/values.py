@@ -43,6 +43,10 @@ class TSet(list[Any]):
 class SDict(dict[str, Any]):
     """An object/map literal (or an HCL block) with its span."""
 
+    # A policy statement that replaces one with the same Sid in aws_iam_policy_document's
+    # merge: where the replaced statement came from (see lpgen.policydoc).
+    replaces: str | None = None
+
     def __init__(
         self, items: Any = (), loc: Location | None = None, note: str | None = None
     ) -> None:
