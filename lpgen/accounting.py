@@ -121,6 +121,7 @@ def summary_line(inv: Inventory) -> str | None:
     (``var.company has no value``), modules not followed, ``terraform.workspace``.
     """
     from lpgen.inventory import IAM_RESOURCE_TYPES
+    from lpgen.sso import SSO_RESOURCE_TYPES
 
     declarations: set[str] = set()
     causes: dict[str, int] = {}
@@ -128,7 +129,8 @@ def summary_line(inv: Inventory) -> str | None:
         if u.message.startswith("for_each over a list"):
             continue  # read all the same; only `terraform validate` minds
         decl = declaration_of(u.address)
-        if _resource_type(decl) not in IAM_RESOURCE_TYPES:
+        rtype = _resource_type(decl)
+        if rtype not in IAM_RESOURCE_TYPES and rtype not in SSO_RESOURCE_TYPES:
             continue
         cause = root_cause(u.message)
         what = u.message.split(" is not known", 1)[0]
