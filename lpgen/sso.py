@@ -10,9 +10,11 @@ from lpgen.model import (
     IdentityStoreEntity,
     IdentityStoreMembership,
     Inventory,
+    Location,
     PermissionSet,
     PermissionSetPolicy,
     Policy,
+    PolicyDocument,
     Unresolved,
 )
 from lpgen.policydoc import document_from_value
@@ -118,9 +120,7 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
         doc = document_from_value(
             inst.attr("inline_policy"), where=inst.block.attr_loc("inline_policy")
         )
-        if doc.unknown_reason:
-            message = f"inline_policy is not known: {doc.unknown_reason}"
-            inv.unresolved.append(Unresolved(inst.address, message, doc.location or loc))
+        _document_unknowns(inv, inst.address, doc, loc)
         policy = Policy(inst.address, None, loc, kind="inline", document=doc,
                         description=rtype)  # fmt: skip
         inv.permission_set_policies.append(
@@ -144,6 +144,20 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
                 )
             for ref in blk.sub("customer_managed_policy_reference"):
                 inv.permission_set_policies.append(_reference(inst, ref, "boundary", ps))
+
+
+def _document_unknowns(inv: Inventory, address: str, doc: PolicyDocument, loc: Location) -> None:
+    """Name what of an inline policy could not be read (the document, or a statement's
+    actions, resources, ...) under "Not resolved", as for any other policy."""
+    if doc.unknown_reason:
+        message = f"inline_policy is not known: {doc.unknown_reason}"
+        inv.unresolved.append(Unresolved(address, message, doc.location or loc))
+        return
+    for st in doc.statements:
+        for reason in dict.fromkeys(st.unknown):
+            label = f"statement {st.sid!r}" if st.sid else f"statement {st.index + 1}"
+            where = st.location or doc.location or loc
+            inv.unresolved.append(Unresolved(address, f"inline_policy, {label}: {reason}", where))
 
 
 def _reference(inst: Instance, blk: Block, kind: Any, ps: str | None) -> PermissionSetPolicy:

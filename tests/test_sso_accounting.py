@@ -7,6 +7,7 @@ with a reason; one that could not be fully evaluated counts in the one line on s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,70 @@ def test_unknown_identity_center_declaration_counts(
     code, out, err = run(command, *path.split(), "--strict")
     assert code == 2, out
     assert err.startswith(f"Error: {line}\n")
+
+
+# --- an unknown statement of a permission set's inline policy is named --------------------------
+
+UNKNOWN_ACTION = (
+    'variable "n" {}\n'
+    + PERMISSION_SET
+    + f"""
+resource "aws_ssoadmin_permission_set_inline_policy" "x" {{
+  {INSTANCE}
+  permission_set_arn = aws_ssoadmin_permission_set.ps.arn
+  inline_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = var.n, Resource = "*" }}]
+  }})
+}}
+"""
+)
+
+
+def test_unknown_action_of_an_inline_policy_is_not_resolved(tmp_path: Path) -> None:
+    path = tree(tmp_path, UNKNOWN_ACTION)
+    code, out, err = run("inventory", path)
+    assert code == 0
+    reason = f"{NO_VALUE} (no default, and not set by TF_VAR_n, a tfvars file, --var-file or --var)"
+    assert (
+        f"  main.tf:13: aws_ssoadmin_permission_set_inline_policy.x: inline_policy, "
+        f"statement 1: Action is not known: {reason}\n"
+    ) in out
+    summary = (
+        "1 IAM declaration could not be fully evaluated: inline_policy, statement 1: Action "
+        f"is not known: {reason}; see `lpgen inventory`"
+    )
+    assert err == f"Warning: {summary}\n"
+    data = json.loads(run("inventory", path, "--format", "json")[1])
+    assert {
+        "address": "aws_ssoadmin_permission_set_inline_policy.x",
+        "message": f"inline_policy, statement 1: Action is not known: {reason}",
+        "file": "main.tf",
+        "line": 13,
+    } in data["unresolved"]
+    code, out, err = run("check", path, "--no-git", "--strict")
+    assert (code, out, err) == (2, "No findings.\n", f"Error: {summary}\n")
+
+
+def test_unknown_actions_from_a_policy_document_data_source(tmp_path: Path) -> None:
+    path = tree(
+        tmp_path,
+        'variable "n" {}\n'
+        + PERMISSION_SET
+        + f"""
+data "aws_iam_policy_document" "d" {{
+  statement {{
+    actions   = var.n
+    resources = ["*"]
+  }}
+}}
+resource "aws_ssoadmin_permission_set_inline_policy" "x" {{
+  {INSTANCE}
+  permission_set_arn = aws_ssoadmin_permission_set.ps.arn
+  inline_policy      = data.aws_iam_policy_document.d.json
+}}
+""",
+    )
+    code, out, _ = run("inventory", path, "--strict")
+    assert code == 2
+    assert "aws_ssoadmin_permission_set_inline_policy.x: inline_policy, statement 1: " in out
