@@ -34,6 +34,7 @@ def add_identity_center(b: _Builder) -> None:
         sets[ps.address] = b._add(
             node_id("permission_set", key), "permission_set", key, address=ps.address,
             file=ps.location.file, line=ps.location.line,
+            external=True if ps.managed_elsewhere else None,
         )  # fmt: skip
         for item in ps.policies:
             if item.kind == "boundary":

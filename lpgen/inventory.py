@@ -285,7 +285,7 @@ def _merge(partials: list[_Partial], opts: InventoryOptions) -> Inventory:
     if inv.conditional is not None:
         cond = _Builder(inv.conditional)
         cond.policy_refs = [ref for part in partials for ref in part.conditional_refs]
-        cond.finish(also=inv.policies)
+        cond.finish(also=inv.policies, beside=inv)
     inv.unresolved.extend(
         _dedupe((u for p in partials for u in p.unresolved), lambda u: (u.address, u.message))
     )
@@ -1235,10 +1235,15 @@ class _Builder:
         doc = document_from_value(inst.get_attr("json"), where=inst.block.loc)
         self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
 
-    def finish(self, also: Iterable[Policy] = ()) -> None:
+    def finish(self, also: Iterable[Policy] = (), beside: Inventory | None = None) -> None:
+        """Match references across the tree; ``beside``: the inventory this conditional one
+        is evaluated beside (its policies are ``also``)."""
         from lpgen.sso import link_permission_sets
 
-        link_permission_sets(self.inv)
+        if beside is None:
+            link_permission_sets(self.inv)
+        else:
+            link_permission_sets(self.inv, known=beside.permission_sets, report=False)
         known = [*also, *self.inv.policies]
         by_arn = {p.arn: p for p in known if p.arn}
         by_address = {p.address: p for p in known}
@@ -1386,11 +1391,15 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
     def ps_json(ps: Any) -> dict[str, Any]:
         inline = ps.inline_policy
         doc = inline.document if inline is not None else None
+        boundary = ps.boundary
         return {
             "address": ps.address,
             "name": ps.name,
             **_loc(ps.location),
             "session_duration": ps.session_duration,
+            # Not declared in this tree: looked up (data source) or named by its ARN.
+            "managed_elsewhere": ps.managed_elsewhere,
+            "arn": ps.arn,
             "inline_policy": None if inline is None else {
                 "address": inline.address,
                 **_loc(inline.location),
@@ -1398,13 +1407,19 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
                 "statements": len(doc.statements) if doc else 0,
             },
             "managed_policy_arns": [p.arn for p in ps.policies if p.kind == "managed"],
+            # The same, each with the attachment that gives it.
+            "managed_policies": [
+                {"arn": p.arn, "address": p.address, **_loc(p.location)}
+                for p in ps.policies if p.kind == "managed"
+            ],
             "customer_managed_policies": [
-                {"name": p.name, "path": p.path, "address": p.address}
+                {"name": p.name, "path": p.path, "address": p.address, **_loc(p.location)}
                 for p in ps.policies if p.kind == "customer_managed"
             ],
-            "permissions_boundary": None if ps.boundary is None else (
-                ps.boundary.arn or ps.boundary.name
-            ),
+            "permissions_boundary": None if boundary is None else (boundary.arn or boundary.name),
+            "permissions_boundary_attachment": None if boundary is None else {
+                "address": boundary.address, **_loc(boundary.location),
+            },
         }  # fmt: skip
 
     return {
@@ -1467,8 +1482,10 @@ def render_text(inv: Inventory) -> str:
     # Identity Center is counted only where the tree declares it, so IAM-only trees read
     # as before.
     n_sets, n_assignments = len(inv.permission_sets), len(inv.account_assignments)
+    n_elsewhere = sum(1 for ps in inv.permission_sets if ps.managed_elsewhere)
     sso = (
-        f", {n_sets} permission set{'' if n_sets == 1 else 's'}, "
+        f", {n_sets} permission set{'' if n_sets == 1 else 's'}"
+        f"{f' ({n_elsewhere} managed elsewhere)' if n_elsewhere else ''}, "
         f"{n_assignments} account assignment{'' if n_assignments == 1 else 's'}"
         if n_sets or n_assignments
         else ""
@@ -1617,7 +1634,24 @@ def _identity_center_text(inv: Inventory) -> list[str]:
             else (p.arn or p.name or "(unknown)") + (" (boundary)" if p.kind == "boundary" else "")
             for p in ps.policies
         ]  # fmt: skip
-        out.append(f"  {ps.name or '(unknown)'}  ({ps.address}, {ps.location})")
+        if not ps.managed_elsewhere:
+            out.append(f"  {ps.name or '(unknown)'}  ({ps.address}, {ps.location})")
+        elif ps.referred_only and ps.arn == ps.address:
+            # An ARN written out: where it is first referred to.
+            out.append(
+                f"  {ps.arn}  (referred to at {ps.location}; known by its ARN only, "
+                "not declared in this tree)"
+            )
+        elif ps.referred_only:
+            out.append(
+                f"  {ps.name or '(unknown)'}  ({ps.address}, referred to at {ps.location}; "
+                "a lookup not read, not declared in this tree)"
+            )
+        else:
+            out.append(
+                f"  {ps.name or ps.arn or '(unknown)'}  ({ps.address}, {ps.location}; "
+                "looked up, not declared in this tree)"
+            )
         out.append(f"    policies: {', '.join(pols) if pols else '(none)'}")
         assigned = sorted(
             f"{(a.principal_type or '?').lower()} {name_of(inv, a.principal)} in "

@@ -246,7 +246,8 @@ class PermissionSetPolicy:
 
 @dataclass
 class PermissionSet(Entity):
-    """An IAM Identity Center permission set (``aws_ssoadmin_permission_set``).
+    """An IAM Identity Center permission set (``aws_ssoadmin_permission_set``), or one the
+    tree only refers to (``managed_elsewhere``).
 
     Its policies are attached by other resources; they are listed here once the tree is read.
     """
@@ -255,6 +256,12 @@ class PermissionSet(Entity):
     session_duration: str | None = None
     inline_policy: Policy | None = None
     policies: list[PermissionSetPolicy] = field(default_factory=list)
+    # Not declared in this tree, only referred to: a ``data "aws_ssoadmin_permission_set"``
+    # lookup (its address; ``name`` the name it is looked up by, when known), or an ARN
+    # written out (``address`` and ``arn`` both that ARN, ``location`` where first named).
+    managed_elsewhere: bool = False
+    # Managed elsewhere and known from references alone (no data source instance read).
+    referred_only: bool = False
 
     @property
     def boundary(self) -> PermissionSetPolicy | None:

@@ -3,6 +3,8 @@ store and account assignments, read into the inventory."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lpgen.model import (
@@ -36,7 +38,9 @@ SSO_RESOURCE_TYPES = frozenset(
         "aws_identitystore_group_membership",
     }
 )
-SSO_DATA_TYPES = frozenset({"aws_identitystore_group", "aws_identitystore_user"})
+SSO_DATA_TYPES = frozenset(
+    {"aws_identitystore_group", "aws_identitystore_user", "aws_ssoadmin_permission_set"}
+)
 
 
 def _text(value: Any) -> str | None:
@@ -170,7 +174,16 @@ def _reference(inst: Instance, blk: Block, kind: Any, ps: str | None) -> Permiss
 
 
 def add_data_source(inv: Inventory, inst: Instance) -> None:
-    """A looked-up identity store group or user: named by the attribute it is looked up by."""
+    """A looked-up identity store group or user: named by the attribute it is looked up by;
+    a looked-up permission set: one managed elsewhere, by the name (or ARN) it is looked up by.
+    """
+    if inst.obj.rtype == "aws_ssoadmin_permission_set":
+        arn = _text(inst.attr("arn"))
+        inv.permission_sets.append(
+            PermissionSet(inst.address, _text(inst.attr("name")), inst.block.loc, arn=arn,
+                          managed_elsewhere=True)
+        )  # fmt: skip
+        return
     name: str | None = None
     for blk in inst.block.sub("alternate_identifier"):
         for unique in blk.sub("unique_attribute"):
@@ -183,16 +196,47 @@ def add_data_source(inv: Inventory, inst: Instance) -> None:
     inv.identity_store.append(IdentityStoreEntity(kind, inst.address, name, inst.block.loc))
 
 
-def link_permission_sets(inv: Inventory) -> None:
-    """Give each permission set the policies attached to it (after the whole tree is read)."""
+def link_permission_sets(
+    inv: Inventory, *, known: Iterable[PermissionSet] = (), report: bool = True
+) -> None:
+    """Give each permission set the policies attached to it (after the whole tree is read).
+
+    A permission set the tree refers to but does not declare (an ARN written out, a data
+    source not read) is added as one managed elsewhere, so that what is attached to it and
+    assigned from it is listed. One in ``known`` (the permission sets of the inventory this
+    one is evaluated beside) is not. With ``report``, a policy given to a permission set that
+    is neither is listed under "Not resolved", with why.
+    """
+    inv.permission_sets = [ps for ps in inv.permission_sets if not _referred_only(ps)]
     by_address = {ps.address: ps for ps in inv.permission_sets}
+    elsewhere = {ps.address for ps in known}
+    referring: list[PermissionSetPolicy | AccountAssignment] = [
+        *inv.permission_set_policies, *inv.account_assignments,
+    ]  # fmt: skip
+    for item in referring:
+        ref = item.permission_set
+        if ref is None or ref in by_address or ref in elsewhere:
+            continue
+        if _is_permission_set_arn(ref) or _is_lookup(ref):
+            arn = ref if ref.startswith("arn:") else None
+            ps = PermissionSet(ref, None, item.location, arn=arn, managed_elsewhere=True,
+                               referred_only=True)  # fmt: skip
+            inv.permission_sets.append(ps)
+            by_address[ref] = ps
     by_policy_name = {p.name: p for p in inv.policies if p.kind == "managed" and p.name}
     for ps in inv.permission_sets:
         ps.policies = []
         ps.inline_policy = None
+    seen = {(u.address, u.message) for u in inv.unresolved}
     for item in inv.permission_set_policies:
         target = by_address.get(item.permission_set or "")
         if target is None:
+            if report and item.permission_set is not None and item.permission_set not in elsewhere:
+                problem = Unresolved(item.address, _not_read(inv, item.permission_set),
+                                     item.location)  # fmt: skip
+                if (problem.address, problem.message) not in seen:
+                    seen.add((problem.address, problem.message))
+                    inv.unresolved.append(problem)
             continue
         target.policies.append(item)
         if item.kind == "inline" and item.policy is not None:
@@ -203,6 +247,45 @@ def link_permission_sets(inv: Inventory) -> None:
         if item.kind in ("customer_managed", "boundary") and item.name in by_policy_name:
             declared = by_policy_name[item.name or ""]
             item.arn = item.arn or declared.arn
+
+
+_LOOKUP = re.compile(r"(?:^|\.)data\.aws_ssoadmin_permission_set\.[\w-]+$")
+
+
+def _referred_only(ps: PermissionSet) -> bool:
+    return ps.managed_elsewhere and ps.referred_only
+
+
+def _is_permission_set_arn(text: str) -> bool:
+    """``arn:aws:sso:::permissionSet/ssoins-1/ps-1234`` (any partition)."""
+    parts = text.split(":", 5)
+    return (
+        len(parts) == 6
+        and parts[0] == "arn"
+        and parts[2] == "sso"
+        and parts[5].startswith("permissionSet/")
+    )
+
+
+def _is_lookup(address: str) -> bool:
+    """The address of a ``data "aws_ssoadmin_permission_set"`` instance (in any module)."""
+    from lpgen.accounting import declaration_of
+
+    return _LOOKUP.search(declaration_of(address)) is not None
+
+
+def _not_read(inv: Inventory, ref: str) -> str:
+    """Why a policy's permission set ``ref`` is not one of the inventory's."""
+    from lpgen.accounting import declaration_of
+
+    decl = declaration_of(ref)
+    reason = inv.conditions.get(decl)
+    if reason is not None and any(u.address == decl for u in inv.not_instantiated):
+        return f"permission_set_arn: {ref} has no instance: {reason}"
+    if reason is not None:
+        # "... ps[*] count is not known: var.n has no value": counted by its root cause.
+        return f"permission_set_arn is not known: {ref} {reason}"
+    return f"permission_set_arn: {ref} is not a permission set read from this tree"
 
 
 def name_of(inv: Inventory, address: str | None) -> str:

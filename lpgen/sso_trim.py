@@ -50,6 +50,11 @@ def permission_set_evidence(
 ) -> PermissionSetEvidence:
     """The usage of ``ps`` across every account it is assigned to, or why there is none."""
     usages = index.for_permission_set(ps.name) if ps.name else []
+    if ps.name is None and ps.referred_only and ps.arn:
+        return PermissionSetEvidence(
+            [], (), "the permission set is known by its ARN only (not declared in this tree): "
+            "the name of its AWSReservedSSO_* roles is not known",
+        )  # fmt: skip
     if ps.name is None:
         return PermissionSetEvidence([], (), "the permission set's name is not known statically")
     assigned = assigned_accounts(inventory, ps)
