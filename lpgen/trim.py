@@ -601,6 +601,10 @@ class _Planner:
         entries += [_EntryPlan(e, None, True, fixed=True) for e in stmt.not_actions or []]
         sp = _StatementPlan(stmt, container, entries, editable=False)
         label = _stmt_label(stmt)
+        if stmt.unknown and any(u.startswith("Effect is not known") for u in stmt.unknown):
+            # Judged as a Deny would be (never changed), and said so.
+            plan.kept.append(Kept(label, "not-editable", "left as is: Effect is not known"))
+            return sp
         if not stmt.is_allow:
             return sp
         if stmt.actions is None:
@@ -613,9 +617,6 @@ class _Planner:
         if stmt.not_editable or any(e.location is None for e in stmt.actions):
             why = stmt.not_editable or "some actions are computed by expressions"
             plan.kept.append(Kept(label, "not-editable", f"left as is: {why}"))
-            return sp
-        if stmt.unknown and any("effect" in u.lower() for u in stmt.unknown):
-            plan.kept.append(Kept(label, "not-editable", "left as is: Effect is not known"))
             return sp
         if stmt.actions_is_list and container is None:
             plan.kept.append(Kept(label, "not-editable", "left as is: Action has no source span"))
@@ -1416,7 +1417,7 @@ def _decide(
             reason += f" ({k} service{'s' if k != 1 else ''} no longer granted)"
     else:
         status = "unchanged"
-        reason = _unchanged_reason(kept, options.days)
+        reason = _unchanged_reason(kept, options.days, plan)
     return PolicyDecision(
         address=policy.address,
         name=policy.name,
@@ -1436,8 +1437,15 @@ def _decide(
     )
 
 
-def _unchanged_reason(kept: Sequence[Kept], days: int) -> str:
+def _unchanged_reason(kept: Sequence[Kept], days: int, plan: _PolicyPlan) -> str:
     if not kept:
+        if not any(sp.stmt.is_allow for sp in plan.statements):
+            return "nothing to trim: no Allow statement (Deny statements are never changed)"
+        if any(sp.stmt.actions for sp in plan.statements if not sp.stmt.is_allow):
+            return (
+                f"every action its Allow statements grant was used in the {days}-day window "
+                "(Deny statements are never changed)"
+            )
         return f"every action was used in the {days}-day window"
     codes = sorted({k.code for k in kept})
     names = {
@@ -1658,17 +1666,38 @@ def _inside_only(
             {r.location.file for r in d.removals if r.location and r.location.file in outside}
         )
         if hit and d.status == "trimmed":
-            rest = [r for r in d.removals if r.location is None or r.location.file not in outside]
-            note = (
-                "outside PATH: not edited"
-                if not rest
-                else f"edits in {', '.join(hit)} outside PATH: not edited"
-            )
-            d = replace(d, reason=f"{d.reason} ({note})")
+            d = _outside_decision(d, hit, outside, plan.days)
         decisions.append(d)
     edits = {f: e for f, e in plan.edits.items() if f not in outside}
     kept_extra = [e for e in extra if e.target.file not in outside]
     return replace(plan, policies=tuple(decisions), edits=edits), kept_extra
+
+
+def _outside_decision(
+    d: PolicyDecision, hit: list[str], outside: set[str], days: int
+) -> PolicyDecision:
+    """``d`` once the edits of its removals in ``hit`` (files outside PATH) are dropped: the
+    report and its counts say only what is written. With nothing left to edit it is skipped,
+    saying what it would have removed."""
+    rest = tuple(r for r in d.removals if r.location is None or r.location.file not in outside)
+    if not rest:
+        would = d.reason.replace("removed ", "would remove ", 1)
+        return replace(
+            d, status="skipped", reason=f"outside PATH: not edited ({would})",
+            removals=(), services_removed=(),
+        )  # fmt: skip
+    # A service no longer granted only if none of its removals was left undone.
+    undone = {
+        a.split(":", 1)[0].lower() for r in d.removals if r not in rest for a in r.actions
+    }
+    services = tuple(s for s in d.services_removed if s.lower() not in undone)
+    n = len({a.lower() for r in rest for a in r.actions})
+    reason = f"removed {n} action{'s' if n != 1 else ''} unused in the {days}-day window"
+    if services:
+        k = len(services)
+        reason += f" ({k} service{'s' if k != 1 else ''} no longer granted)"
+    reason += f" (edits in {', '.join(hit)} outside PATH: not edited)"
+    return replace(d, reason=reason, removals=rest, services_removed=services)
 
 
 def run_trim(

@@ -109,9 +109,54 @@ def test_write_edits_only_files_under_path(layout: dict[str, Path]) -> None:
     for address in ("aws_iam_policy.rel", "aws_iam_policy.abs", "aws_iam_policy.linked",
                     "module.m.aws_iam_policy.inmod"):
         [row] = [line for line in lines if f" {address} " in line]
-        assert row.startswith("trimmed") and row.endswith("(outside PATH: not edited)"), row
+        # Nothing of it is edited: skipped, saying what it would have removed, and not
+        # counted as trimmed.
+        assert row.startswith("skipped"), row
+        assert row.endswith("outside PATH: not edited (would remove 1 action unused in the "
+                            "90-day window (1 service no longer granted))"), row
+        assert f"{address} (" not in report  # no removal listed for it
     [own] = [line for line in lines if " aws_iam_policy.own " in line]
     assert "outside PATH" not in own
+    assert lines[-1] == ("1 policy trimmed, 0 unchanged, 4 skipped; 1 action and 1 service "
+                         "removed.")
+
+
+def test_a_policy_edited_partly_outside_counts_only_what_is_written(tmp_path: Path) -> None:
+    """A document merging a JSON file stored outside PATH with statements of its own: only
+    the own statements are edited, and only their removals are reported and counted (a
+    service whose actions stay in the outside file is still granted)."""
+    tree, common = tmp_path / "tree", tmp_path / "common"
+    tree.mkdir()
+    common.mkdir()
+    (common / "p.json").write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Sid": "Out", "Effect": "Allow", '
+        '"Action": ["s3:GetObject", "sqs:SendMessage"], "Resource": "*"}]}\n'
+    )
+    (tree / "main.tf").write_text(
+        'data "aws_iam_policy_document" "d" {\n'
+        '  source_policy_documents = [file("${path.module}/../common/p.json")]\n'
+        "  statement {\n"
+        '    sid       = "In"\n'
+        '    actions   = ["s3:PutObject", "sqs:ReceiveMessage"]\n'
+        '    resources = ["*"]\n'
+        "  }\n}\n\n"
+        'resource "aws_iam_policy" "p" {\n  name   = "p"\n'
+        "  policy = data.aws_iam_policy_document.d.json\n}\n"
+    )
+    before = read_source(common / "p.json")
+    snap = _snapshot(tmp_path / "snapshot.json", ["p"])
+    code, report, _ = run("trim", str(tree), "--snapshot", str(snap), "--no-git", "--write")
+    assert code == 0
+    assert read_source(common / "p.json") == before
+    assert '"sqs:ReceiveMessage"' not in read_source(tree / "main.tf")
+    lines = report.splitlines()
+    [row] = [line for line in lines if " aws_iam_policy.p " in line]
+    assert row.startswith("trimmed")
+    # sqs:SendMessage stays in the outside file: sqs is still granted.
+    assert row.endswith("removed 1 action unused in the 90-day window "
+                        "(edits in ../common/p.json outside PATH: not edited)"), row
+    assert "sqs:SendMessage" not in report
+    assert lines[-1] == "1 policy trimmed, 0 unchanged, 0 skipped; 1 action and 0 services removed."
 
 
 def test_diff_shows_only_files_under_path(layout: dict[str, Path]) -> None:

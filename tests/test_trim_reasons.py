@@ -1,0 +1,88 @@
+"""What trim's report says of a policy it leaves unchanged is true of that policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from lpgen.cli import main
+
+ACCOUNT = "111122223333"
+
+
+def snapshot(names: list[str]) -> dict[str, Any]:
+    return {
+        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
+        "collected_at": "2026-11-20T00:00:00+00:00",
+        "entities": [{
+            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
+            "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",
+                        "ServicesLastAccessed": [
+                            {"ServiceNamespace": "s3", "ServiceName": "S3",
+                             "LastAuthenticated": "2026-11-01T00:00:00+00:00"},
+                            {"ServiceNamespace": "sqs", "ServiceName": "SQS"}]},
+        } for n in names],
+    }  # fmt: skip
+
+
+def decisions(tmp_path: Path, tf: str, names: list[str], *extra: str) -> dict[str, Any]:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "main.tf").write_text(tf)
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(snapshot(names)))
+    result = CliRunner().invoke(main, ["trim", str(tree), "--snapshot", str(snap), "--no-git",
+                                       "--format", "json", *extra])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return {p["address"]: p for p in json.loads(result.stdout)["policies"]}
+
+
+def policy(name: str, statements: str, extra: str = "") -> str:
+    return (
+        f'resource "aws_iam_policy" "{name}" {{\n{extra}  name = "{name}"\n'
+        f'  policy = jsonencode({{ Version = "2012-10-17", Statement = [{statements}] }})\n}}\n'
+    )
+
+
+def test_an_unused_action_of_a_deny_statement_is_not_called_used(tmp_path: Path) -> None:
+    # sqs is unused; where it sits in a Deny, it stays, but not because it was used.
+    tf = policy(
+        "p",
+        '{ Sid = "K", Effect = "Allow", Action = ["s3:GetObject"], Resource = "*" },'
+        '{ Sid = "D", Effect = "Deny", Action = ["sqs:SendMessage"], Resource = "*" }',
+    ) + policy("q", '{ Effect = "Deny", Action = ["sqs:SendMessage"], Resource = "*" }')
+    got = decisions(tmp_path, tf, ["p", "q"])
+    assert got["aws_iam_policy.p"]["status"] == "unchanged"
+    assert got["aws_iam_policy.p"]["reason"] == (
+        "every action its Allow statements grant was used in the 90-day window "
+        "(Deny statements are never changed)"
+    )
+    assert got["aws_iam_policy.q"]["reason"] == (
+        "nothing to trim: no Allow statement (Deny statements are never changed)"
+    )
+
+
+def test_a_statement_whose_effect_is_not_known_is_said_to_be_left_as_is(
+    tmp_path: Path,
+) -> None:
+    tf = 'variable "effect" {}\n' + policy(
+        "p",
+        '{ Sid = "K", Effect = "Allow", Action = ["s3:GetObject"], Resource = "*" },'
+        '{ Sid = "V", Effect = var.effect, Action = ["sqs:SendMessage"], Resource = "*" }',
+    )
+    got = decisions(tmp_path, tf, ["p"])["aws_iam_policy.p"]
+    assert got["status"] == "unchanged"
+    assert got["kept"] == [{"subject": "statement 'V'", "code": "not-editable",
+                            "reason": "left as is: Effect is not known", "count": 1}]  # fmt: skip
+    assert got["reason"].startswith("nothing to remove")
+
+
+def test_a_policy_whose_actions_were_all_used_says_so(tmp_path: Path) -> None:
+    tf = policy("p", '{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "*" }')
+    got = decisions(tmp_path, tf, ["p"])["aws_iam_policy.p"]
+    assert (got["status"], got["reason"]) == (
+        "unchanged", "every action was used in the 90-day window"
+    )
