@@ -151,7 +151,8 @@ def summary_line(inv: Inventory) -> str | None:
 
 _WRAPPERS = re.compile(
     r"^(?:[A-Za-z_][\w.\[\]\"*-]* is not known: |cannot expand module: "
-    r"|[a-z_]+\(\): |index is not known: |for expression over an unknown collection: "
+    r"|[a-z_]+\(\): |[a-z_]+\(\) path is not known: |index is not known: "
+    r"|for expression over an unknown collection: "
     r"|for_each element is not known: |[\w.\[\]\"*-]+ (?:count|for_each) is not known: )"
 )
 _NAMES = frozenset({"name", "path", "role", "user", "group", "policy_arn"})

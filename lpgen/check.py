@@ -379,6 +379,9 @@ def _conditional_findings(
         setattr(combined, name, [*getattr(source, name), *getattr(extra, name)])
     cctx = replace(ctx, inventory=combined, source=combined, notes=[])
     seen = {f.fingerprint for f in found}
+    # The same code already judged at an instance (another root, another module call):
+    # nothing to add, and it is not one more instance.
+    judged = {_judged_key(f) for f in found if f.address is not None}
     out: list[Finding] = []
     for check in CHECKS:
         codes = [c for c in check.codes if c in selected and c in CONDITIONAL_CODES]
@@ -388,6 +391,8 @@ def _conditional_findings(
             decl = declaration_of(f.address) if f.address else None
             reason = source.conditions.get(decl) if decl else None
             if reason is None or f.code not in codes or f.fingerprint in seen:
+                continue
+            if f.address is not None and _judged_key(f) in judged:
                 continue
             if decl in not_instantiated:
                 if opts.as_applied:
@@ -439,7 +444,7 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
         if f.address is None or f.file is None:
             key: tuple[object, ...] = ("single", n)
         else:
-            key = (f.code, f.file, f.line, f.qualifier, f.subject, _block_of(f.address))
+            key = _judged_key(f)
         if key not in groups:
             groups[key] = []
             order.append(key)
@@ -462,6 +467,12 @@ def merge_instances(findings: Iterable[Finding]) -> list[Finding]:
         worst = max(i.severity for i in items)
         out.append(replace(first, address=bases[0], severity=worst, message=message))
     return out
+
+
+def _judged_key(f: Finding) -> tuple[object, ...]:
+    """What merge_instances merges a finding by: one rule at one place of one block."""
+    assert f.address is not None
+    return (f.code, f.file, f.line, f.qualifier, f.subject, _block_of(f.address))
 
 
 def _block_of(address: str) -> str:

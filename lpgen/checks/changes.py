@@ -202,7 +202,7 @@ def check_new_grants(ctx: CheckContext) -> Iterator[Finding]:
         note = "" if ctx.usage is not None else " (no usage data to show they are needed)"
         yield ctx.finding(
             "LP002",
-            f"{describe_policy(policy).capitalize()} {verb} "
+            f"{describe_policy(policy, capital=True)} {verb} "
             f"{short_list(g.label for g in fresh)}{note}",
             location=next((g.location for g in fresh if g.location), policy.location),
             address=policy.address,

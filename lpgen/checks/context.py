@@ -213,12 +213,15 @@ def where(policy: Policy, stmt: Statement | None = None) -> Location:
     return policy.location
 
 
-def describe_policy(policy: Policy) -> str:
-    """``policy 'name'`` / ``inline policy 'name' of role 'ci'``."""
+def describe_policy(policy: Policy, *, capital: bool = False) -> str:
+    """``policy 'name'`` / ``inline policy 'name' of role 'ci'`` (``Policy ...`` with
+    ``capital``: the names stay as declared)."""
     name = policy.name or policy.address
     if policy.kind == "inline" and policy.owner_type:
-        return f"inline policy '{name}' of {policy.owner_type} '{policy.owner or '?'}'"
-    return f"policy '{name}'"
+        text = f"inline policy '{name}' of {policy.owner_type} '{policy.owner or '?'}'"
+    else:
+        text = f"policy '{name}'"
+    return text[:1].upper() + text[1:] if capital else text
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -144,7 +144,7 @@ def _condition_keys(stmt: Statement) -> str:
 def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
     """LP010-LP013 over every identity policy, permission set and AWS-managed attachment."""
     for policy, doc in identity_policies(ctx.inventory):
-        yield from _judged(ctx, policy, doc, describe_policy(policy).capitalize())
+        yield from _judged(ctx, policy, doc, describe_policy(policy, capital=True))
     for inline, ps_doc, what, ps in permission_set_policies(ctx.inventory):
         for f in _judged(ctx, inline, ps_doc, what):
             yield _bounded(f, ps) if ps is not None else f

@@ -168,7 +168,7 @@ _LISTED = 6
 
 def _policies(ctx: CheckContext) -> Iterator[tuple[Policy, PolicyDocument, str]]:
     for policy, doc in identity_policies(ctx.inventory):
-        yield policy, doc, describe_policy(policy).capitalize()
+        yield policy, doc, describe_policy(policy, capital=True)
     for inline, ps_doc, what, _ps in permission_set_policies(ctx.inventory):
         yield inline, ps_doc, what
 

@@ -128,7 +128,7 @@ def check_structure(ctx: CheckContext) -> Iterator[Finding]:
             others = [f"{k} '{n}'" for k, n in owners[:5] if (k, n) != (p.owner_type, p.owner)]
             yield ctx.finding(
                 "LP020",
-                f"{describe_policy(p).capitalize()} repeats the document of "
+                f"{describe_policy(p, capital=True)} repeats the document of "
                 f"{plural(len(owners) - 1, 'other inline policy', 'other inline policies')} "
                 f"({_names(others, len(owners) - 1)}); make it one customer-managed policy",
                 location=p.location,
@@ -137,7 +137,7 @@ def check_structure(ctx: CheckContext) -> Iterator[Finding]:
         elif p.owner_type == "group":
             yield ctx.finding(
                 "LP020",
-                f"{describe_policy(p).capitalize()} is inline; a customer-managed policy "
+                f"{describe_policy(p, capital=True)} is inline; a customer-managed policy "
                 "attached to the group can be reviewed, reused and versioned",
                 location=p.location,
                 address=p.address,
