@@ -1400,7 +1400,10 @@ def _decide(
                     statement_removed=removed,
                 )
             )
-    services_removed = tuple(sorted(granted_before - granted_after))
+    untouched = _granted_as_is(plan)
+    services_removed = (
+        () if untouched is None else tuple(sorted(granted_before - granted_after - untouched))
+    )
     if plan.coarse and not plan.keep_all:
         kept.append(Kept("the coarser form", "size-limit", plan.coarse_reason))
     if plan.status == "skipped":
@@ -1435,6 +1438,24 @@ def _decide(
         permission_set=plan.permission_set,
         accounts=plan.accounts,
     )
+
+
+def _granted_as_is(plan: _PolicyPlan) -> frozenset[str] | None:
+    """The services the statements trim leaves as written still grant (None: possibly any,
+    through a NotAction or an action not known): a service is "no longer granted" only if
+    none of them grants it."""
+    out: set[str] = set()
+    for sp in plan.statements:
+        stmt = sp.stmt
+        if stmt.effect.lower() == "deny" or sp.editable:
+            continue  # a Deny grants nothing; what editable ones keep is counted already
+        if stmt.not_actions is not None or any(
+            "Action" in u or u.startswith(("statement", "Effect")) for u in stmt.unknown
+        ):
+            return None
+        for e in stmt.actions or []:
+            out |= _expanded(e.value).services
+    return frozenset(out)
 
 
 def _unchanged_reason(kept: Sequence[Kept], days: int, plan: _PolicyPlan) -> str:

@@ -534,7 +534,11 @@ class Evaluator:
                     obj_out[k] = v
             else:
                 tuple_out.append(self.eval(body[0], inner))
-        return obj_out if is_object else tuple_out
+        if is_object:
+            return obj_out
+        # One body made into many elements: no element is text of its own to edit (a policy
+        # statement built this way is left as is).
+        return SList(tuple_out, None, note="built by a for expression")
 
     # --- functions -------------------------------------------------------------------
 
