@@ -528,9 +528,9 @@ class DirPlan:
 def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
     """Scan the text of every file (no parsing) and decide which directories matter.
 
-    A directory matters when one of its files may declare IAM, when it calls (directly or
-    through other modules) a directory that matters, or when a directory that matters calls
-    it.
+    A directory matters when one of its files may declare IAM, when it calls a local module
+    outside the scan (which may), when it calls (directly or through other modules) a
+    directory that matters, or when a directory that matters calls it.
     """
     infos = {d: [_scan(tree, f) for f in files] for d, files in found.items()}
     # The directories of ``found`` are real paths (a walk that follows no directory link
@@ -545,6 +545,9 @@ def plan_dirs(tree: Tree_, found: dict[Path, list[Path]]) -> DirPlan:
         for c in callees:
             callers.setdefault(c, set()).add(d)
     matter = {d for d, fs in infos.items() if any(i.relevant for i in fs)}
+    # A call to a local module this scan did not see (outside the tree, or missing) may
+    # reach IAM: its caller is read, and the call followed (or reported) from there.
+    matter |= {d for d, callees in calls.items() if any(c not in infos for c in callees)}
     stack = list(matter)
     while stack:  # callers of what matters
         for caller in callers.get(stack.pop(), ()):
