@@ -261,8 +261,8 @@ def find_keep_directives(file: str, text: str) -> list[KeepDirective]:
     found: list[KeepDirective] = []
     for m in _KEEP_RE.finditer(text):
         body = m.group(1).strip()
-        if body.endswith("*/"):
-            body = body[:-2].strip()
+        if m.group(0).startswith("/*"):
+            body = body.split("*/", 1)[0].strip()  # the comment ends there, code may follow
         tokens = body.replace(",", " ").split() if body else []
         actions: list[str] = []
         until: date | None = None
@@ -504,12 +504,33 @@ class _Planner:
             for d in _directives_on(self.directives(loc.file), text, loc, exclude):
                 if d not in found:
                     found.append(d)
+        return self._active(plan, found)
+
+    def entry_directives(self, plan: _PolicyPlan, loc: Location | None) -> list[KeepDirective]:
+        """``lpgen:keep`` comments on one action entry, wherever its list is (a local, a
+        variable's default): directly above its line, or after it on the same line."""
+        if loc is None or not loc.has_span:
+            return []
+        text = self.sources(loc.file)
+        directives = self.directives(loc.file) if text else []
+        if not text or not directives:
+            return []
+        line_end = text.find("\n", loc.end)
+        line_end = len(text) if line_end < 0 else line_end
+        found = _directives_on(directives, text, loc)
+        found += [d for d in directives if loc.end <= d.offset < line_end and d not in found]
+        return self._active(plan, found)
+
+    def _active(self, plan: _PolicyPlan, found: list[KeepDirective]) -> list[KeepDirective]:
+        """``found`` without the directives expired before the snapshot (noted as such)."""
         reference = max((u.collected_at for u in plan.usages), default=None)
         active: list[KeepDirective] = []
         for d in found:
             if d.until is not None and reference is not None and d.until < reference.date():
                 if d not in self.expired:
                     self.expired.append(d)
+                if any(k.code == "keep-expired" and d.describe() in k.reason for k in plan.kept):
+                    continue  # noted already (on the statement, now on an entry)
                 plan.kept.append(
                     Kept(
                         "lpgen:keep " + (" ".join(d.actions) or "(all)"),
@@ -655,6 +676,8 @@ class _Planner:
                 )
                 continue
             ep.keep_all = False
+            on_entry = self.entry_directives(plan, ep.entry.location)
+            entry_directives = directives + [d for d in on_entry if d not in directives]
             reasons: dict[str, list[str]] = defaultdict(list)
             # Service by service: where nothing can single out an action of the service (no
             # keep pattern or lpgen:keep comment that may match one, usage data that stops
@@ -662,7 +685,7 @@ class _Planner:
             # action. Both give the same result ("*" is ~22,000 actions, ~450 services).
             for service, names, lows in info.groups:
                 keep, keep_list = self.service_keeps(service)
-                here = [d for d in directives if _directive_may_cover(d, service)]
+                here = [d for d in entry_directives if _directive_may_cover(d, service)]
                 if not keep and not keep_list and not here:
                     same = self.service_verdict(plan.usages, service)
                     if same is not None:

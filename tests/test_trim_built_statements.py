@@ -84,7 +84,7 @@ def test_statements_built_by_a_for_expression_are_left_as_is(tmp_path: Path) -> 
     got = {p["address"]: p for p in json.loads(report)["policies"]}
     for name in ("single", "listed"):
         d = got[f"aws_iam_policy.{name}"]
-        assert d["status"] == "unchanged" and not d.get("removals")
+        assert d["status"] == "unchanged" and not d.get("removed")
         assert {k["reason"] for k in d["kept"]} == {"left as is: built by a for expression"}
     # The rest of the tree is still trimmed (one such statement used to stop the whole run).
     assert got["aws_iam_policy.plain"]["status"] == "trimmed"
@@ -129,6 +129,7 @@ resource "aws_iam_policy" "n" {
     got = {p["address"]: p for p in json.loads(report)["policies"]}
     q, n = got["aws_iam_policy.q"], got["aws_iam_policy.n"]
     assert q["status"] == "trimmed" and q["services_removed"] == []  # sns:ListTopics stays
+    assert [r["entry"] for r in q["removed"]] == ["sns:Publish"]
     assert q["reason"] == "removed 1 action unused in the 90-day window"
     assert n["status"] == "trimmed" and n["services_removed"] == []  # NotAction grants sqs
     summary = json.loads(report)["summary"]
