@@ -961,7 +961,10 @@ def _statement_removable(sp: _StatementPlan, doc: PolicyDocument) -> str | None:
     if loc.syntax == "hcl-block":
         return None
     if doc.statements_location is None:
-        return "the Statement is a single object, not a list"
+        return (
+            "its Statement is not a list written here (a single object, or statements merged "
+            "from other documents)"
+        )
     return None
 
 
@@ -1392,7 +1395,8 @@ def _decide(
                         f"unused here, but the same source is also used by {', '.join(others)}, "
                         "which keeps it"
                         if others
-                        else "unused here, but another user of the same source keeps it"
+                        else "unused, but kept with its statement, which cannot be removed or "
+                        "emptied"
                     )
                     kept.append(Kept(ep.entry.value, "shared", why, len(own_removed)))
                 continue
@@ -1408,6 +1412,20 @@ def _decide(
                 for a, low in zip(expanded, info.lower, strict=True)
                 if low not in kept_after
             ]
+            if applied and ep.entry.location is not None and ep.verdicts:
+                # What this policy would lose but the narrowed pattern keeps for others.
+                held = [low for low in ep.verdicts if low in kept_after]
+                state = entries.get(_key(ep.entry.location))
+                others = sorted(
+                    u for u, k in (state.keepers if state else {}).items()
+                    if u != policy.address and k & set(held)
+                )  # fmt: skip
+                if held and others:
+                    kept.append(Kept(
+                        ep.entry.value, "shared",
+                        f"{len(held)} of its actions unused here stay: the same source is also "
+                        f"used by {', '.join(others)}, which keeps them", len(held),
+                    ))  # fmt: skip
             if not going:
                 continue
             gone = tuple(a for a, _low in going)

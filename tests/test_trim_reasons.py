@@ -84,5 +84,69 @@ def test_a_policy_whose_actions_were_all_used_says_so(tmp_path: Path) -> None:
     tf = policy("p", '{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "*" }')
     got = decisions(tmp_path, tf, ["p"])["aws_iam_policy.p"]
     assert (got["status"], got["reason"]) == (
-        "unchanged", "every action was used in the 90-day window"
+        "unchanged",
+        "every action was used in the 90-day window",
+    )
+
+
+def test_a_shared_wildcard_says_what_it_keeps_for_the_other_policy(tmp_path: Path) -> None:
+    """Two policies read one JSON file with ``s3:*``: f never used S3, f2 used all of it but
+    s3:DeleteBucket. The wildcard loses only DeleteBucket, and f's report says why the rest
+    of what it did not use stays."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "f.json").write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage", "s3:*"],
+                    "Resource": "*",
+                },
+            }
+        )
+    )
+    (tree / "main.tf").write_text(
+        "".join(
+            f'resource "aws_iam_policy" "{n}" {{\n  name   = "{n}"\n'
+            '  policy = file("${path.module}/f.json")\n}\n'
+            for n in ("f", "f2")
+        )
+    )
+    used = "2026-11-01T00:00:00+00:00"
+
+    def entity(name: str, services: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+            "create_date": "2024-01-01T00:00:00Z",
+            "details": {
+                "JobStatus": "COMPLETED",
+                "JobType": "ACTION_LEVEL",
+                "ServicesLastAccessed": services,
+            },
+        }
+
+    snap = {"format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
+            "collected_at": "2026-11-20T00:00:00+00:00", "entities": [
+                entity("f", [{"ServiceNamespace": "s3", "ServiceName": "S3"},
+                             {"ServiceNamespace": "sqs", "ServiceName": "SQS"}]),
+                entity("f2", [{"ServiceNamespace": "s3", "ServiceName": "S3",
+                               "LastAuthenticated": used, "TrackedActionsLastAccessed": [
+                                   {"ActionName": "DeleteBucket"}]},
+                              {"ServiceNamespace": "sqs", "ServiceName": "SQS",
+                               "LastAuthenticated": used}])]}  # fmt: skip
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(snap))
+    result = CliRunner().invoke(main, ["trim", str(tree), "--snapshot", str(path), "--no-git",
+                                       "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = {p["address"]: p for p in json.loads(result.stdout)["policies"]}
+    f = got["aws_iam_policy.f"]
+    assert [r["actions"] for r in f["removed"]] == [["s3:DeleteBucket"]]
+    [note] = [k for k in f["kept"] if k["subject"] == "s3:*"]
+    assert note["code"] == "shared" and note["count"] > 100
+    assert note["reason"] == (
+        f"{note['count']} of its actions unused here stay: the same source is also used by "
+        "aws_iam_policy.f2, which keeps them"
     )

@@ -145,6 +145,11 @@ def test_an_unused_statement_replacing_another_by_sid_is_kept(
     [decision] = report["policies"]
     assert decision["status"] == "unchanged"
     kept = {k["subject"]: k["reason"] for k in decision["kept"]}
+    # Not "another user of the same source keeps it": there is none.
+    assert (
+        kept["sqs:SendMessage"]
+        == "unused, but kept with its statement, which cannot be removed or emptied"
+    )
     assert kept["statement 'S'"] == (
         "every action is unused but the statement cannot be removed: it replaces the "
         'statement with Sid "S" of source_policy_documents, which would apply again'
