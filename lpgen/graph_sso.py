@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lpgen.graph import node_id
-from lpgen.sso import name_of
+from lpgen.sso import key_of, name_of, reference_key
 
 if TYPE_CHECKING:
     from lpgen.graph import _Builder
@@ -28,17 +28,17 @@ def add_identity_center(b: _Builder) -> None:
         if user and group and not b.g.has_edge(user, group):
             b.g.add_edge(user, group, kind="member_of", address=m.address,
                          file=m.location.file, line=m.location.line)  # fmt: skip
-    sets: dict[str, str] = {}
+    sets: dict[tuple[str, str], str] = {}
     for ps in inv.permission_sets:
         key = ps.name or ps.address
-        sets[ps.address] = b._add(
+        node = sets[key_of(ps)] = b._add(
             node_id("permission_set", key), "permission_set", key, address=ps.address,
             file=ps.location.file, line=ps.location.line,
             external=True if ps.managed_elsewhere else None,
         )  # fmt: skip
         for item in ps.policies:
             if item.kind == "boundary":
-                b.g.nodes[sets[ps.address]]["permissions_boundary"] = item.arn or item.name
+                b.g.nodes[node]["permissions_boundary"] = item.arn or item.name
                 continue
             if item.kind == "inline" and item.policy is not None:
                 b._add_policy(item.policy)
@@ -50,11 +50,12 @@ def add_identity_center(b: _Builder) -> None:
                     (p for p in inv.policies if p.kind == "managed" and p.name == item.name), None
                 )
                 pid = b._attached_policy(declared.address if declared else item.name, None)
-            if pid is not None and not b.g.has_edge(sets[ps.address], pid):
-                b.g.add_edge(sets[ps.address], pid, kind="attached", address=item.address,
+            if pid is not None and not b.g.has_edge(node, pid):
+                b.g.add_edge(node, pid, kind="attached", address=item.address,
                              file=item.location.file, line=item.location.line)  # fmt: skip
     for a in inv.account_assignments:
-        ps_node = sets.get(a.permission_set or "")
+        ref = reference_key(a)
+        ps_node = sets.get(ref) if ref is not None else None
         if ps_node is None:
             continue
         principal = ids.get(a.principal or "")

@@ -1386,7 +1386,14 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
 
 def identity_center_json(inv: Inventory) -> dict[str, Any]:
     """The IAM Identity Center keys of the inventory JSON."""
-    from lpgen.sso import name_of
+    from lpgen.sso import name_of, permission_set_index, reference_key
+
+    by_key = permission_set_index(inv)
+
+    def permission_set_name(a: Any) -> str | None:
+        key = reference_key(a)
+        ps = by_key.get(key) if key is not None else None
+        return (ps.name or ps.address) if ps is not None else a.permission_set
 
     def ps_json(ps: Any) -> dict[str, Any]:
         inline = ps.inline_policy
@@ -1428,7 +1435,7 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
             {
                 "address": a.address,
                 "permission_set": a.permission_set,
-                "permission_set_name": name_of(inv, a.permission_set),
+                "permission_set_name": permission_set_name(a),
                 "principal_type": a.principal_type,
                 "principal": a.principal,
                 "principal_name": name_of(inv, a.principal),
@@ -1623,7 +1630,7 @@ def render_text(inv: Inventory) -> str:
 
 def _identity_center_text(inv: Inventory) -> list[str]:
     """The "Permission sets" section of the text inventory (none when there are none)."""
-    from lpgen.sso import name_of
+    from lpgen.sso import name_of, refers_to
 
     if not inv.permission_sets:
         return []
@@ -1657,7 +1664,7 @@ def _identity_center_text(inv: Inventory) -> list[str]:
             f"{(a.principal_type or '?').lower()} {name_of(inv, a.principal)} in "
             f"{a.account or '(unknown)'}"
             for a in inv.account_assignments
-            if a.permission_set == ps.address
+            if refers_to(a, ps)
         )
         out.append(f"    assigned: {', '.join(assigned) if assigned else '(nobody)'}")
     return out

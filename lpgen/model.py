@@ -242,6 +242,9 @@ class PermissionSetPolicy:
     path: str = "/"
     # Inline: the policy, as other policies have it (address, name, location, document).
     policy: Policy | None = None
+    # The root module (directory, relative to the tree) of the resource: its reference is
+    # relative to it (two roots may each declare aws_ssoadmin_permission_set.ps).
+    root: str = ""
 
 
 @dataclass
@@ -262,6 +265,8 @@ class PermissionSet(Entity):
     managed_elsewhere: bool = False
     # Managed elsewhere and known from references alone (no data source instance read).
     referred_only: bool = False
+    # The root module it is declared (or looked up) in; "" for one known by its ARN only.
+    root: str = ""
 
     @property
     def boundary(self) -> PermissionSetPolicy | None:
@@ -298,6 +303,7 @@ class AccountAssignment:
     principal_type: str | None  # GROUP or USER
     principal: str | None  # address of the identity store group/user, or its literal id
     account: str | None  # the target account id, or the address it comes from
+    root: str = ""  # the root module it is declared in (its references are relative to it)
 
 
 @dataclass

@@ -56,6 +56,12 @@ def _ref(value: Any) -> str | None:
     return _text(value)
 
 
+def _root(inst: Instance) -> str:
+    """The root module ``inst`` is read in (its directory relative to the tree, ``.`` the
+    top): a reference's address is relative to it."""
+    return inst.tree.rel(inst.obj.mi.root_dir) or "."
+
+
 def _unknown(inv: Inventory, inst: Instance, what: str, value: Any) -> None:
     if isinstance(value, Unknown) and getattr(value, "ref", None) is None:
         inv.unresolved.append(
@@ -77,6 +83,7 @@ def add_resource(inv: Inventory, inst: Instance) -> None:
                 loc,
                 description=_text(inst.attr("description")),
                 session_duration=_text(inst.attr("session_duration")),
+                root=_root(inst),
             )
         )
         return
@@ -96,6 +103,7 @@ def add_resource(inv: Inventory, inst: Instance) -> None:
                 principal_type=_text(inst.attr("principal_type")),
                 principal=_ref(principal),
                 account=_ref(account),
+                root=_root(inst),
             )
         )
         return
@@ -128,13 +136,13 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
         policy = Policy(inst.address, None, loc, kind="inline", document=doc,
                         description=rtype)  # fmt: skip
         inv.permission_set_policies.append(
-            PermissionSetPolicy("inline", inst.address, loc, ps, policy=policy)
+            PermissionSetPolicy("inline", inst.address, loc, ps, policy=policy, root=_root(inst))
         )
     elif rtype == "aws_ssoadmin_managed_policy_attachment":
         arn = inst.attr("managed_policy_arn")
         _unknown(inv, inst, "managed_policy_arn", arn)
         inv.permission_set_policies.append(
-            PermissionSetPolicy("managed", inst.address, loc, ps, arn=_ref(arn))
+            PermissionSetPolicy("managed", inst.address, loc, ps, arn=_ref(arn), root=_root(inst))
         )
     elif rtype == "aws_ssoadmin_customer_managed_policy_attachment":
         for blk in inst.block.sub("customer_managed_policy_reference"):
@@ -144,7 +152,8 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
             arn = inst.attr("managed_policy_arn", blk)
             if arn is not None:
                 inv.permission_set_policies.append(
-                    PermissionSetPolicy("boundary", inst.address, loc, ps, arn=_ref(arn))
+                    PermissionSetPolicy("boundary", inst.address, loc, ps, arn=_ref(arn),
+                                        root=_root(inst))  # fmt: skip
                 )
             for ref in blk.sub("customer_managed_policy_reference"):
                 inv.permission_set_policies.append(_reference(inst, ref, "boundary", ps))
@@ -169,7 +178,7 @@ def _reference(inst: Instance, blk: Block, kind: Any, ps: str | None) -> Permiss
     path = inst.attr("path", blk)
     return PermissionSetPolicy(
         kind, inst.address, inst.block.loc, ps, name=_ref(name),
-        path=str(path) if isinstance(path, str) else "/",
+        path=str(path) if isinstance(path, str) else "/", root=_root(inst),
     )  # fmt: skip
 
 
@@ -181,7 +190,7 @@ def add_data_source(inv: Inventory, inst: Instance) -> None:
         arn = _text(inst.attr("arn"))
         inv.permission_sets.append(
             PermissionSet(inst.address, _text(inst.attr("name")), inst.block.loc, arn=arn,
-                          managed_elsewhere=True)
+                          managed_elsewhere=True, root=_root(inst))
         )  # fmt: skip
         return
     name: str | None = None
@@ -208,30 +217,32 @@ def link_permission_sets(
     is neither is listed under "Not resolved", with why.
     """
     inv.permission_sets = [ps for ps in inv.permission_sets if not _referred_only(ps)]
-    by_address = {ps.address: ps for ps in inv.permission_sets}
-    elsewhere = {ps.address for ps in known}
+    by_key = permission_set_index(inv)
+    elsewhere = {key_of(ps) for ps in known}
     referring: list[PermissionSetPolicy | AccountAssignment] = [
         *inv.permission_set_policies, *inv.account_assignments,
     ]  # fmt: skip
     for item in referring:
         ref = item.permission_set
-        if ref is None or ref in by_address or ref in elsewhere:
+        key = reference_key(item)
+        if ref is None or key is None or key in by_key or key in elsewhere:
             continue
         if _is_permission_set_arn(ref) or _is_lookup(ref):
             arn = ref if ref.startswith("arn:") else None
             ps = PermissionSet(ref, None, item.location, arn=arn, managed_elsewhere=True,
-                               referred_only=True)  # fmt: skip
+                               referred_only=True, root=key[0])  # fmt: skip
             inv.permission_sets.append(ps)
-            by_address[ref] = ps
+            by_key[key] = ps
     by_policy_name = {p.name: p for p in inv.policies if p.kind == "managed" and p.name}
     for ps in inv.permission_sets:
         ps.policies = []
         ps.inline_policy = None
     seen = {(u.address, u.message) for u in inv.unresolved}
     for item in inv.permission_set_policies:
-        target = by_address.get(item.permission_set or "")
+        key = reference_key(item)
+        target = by_key.get(key) if key is not None else None
         if target is None:
-            if report and item.permission_set is not None and item.permission_set not in elsewhere:
+            if report and item.permission_set is not None and key not in elsewhere:
                 problem = Unresolved(item.address, _not_read(inv, item.permission_set),
                                      item.location)  # fmt: skip
                 if (problem.address, problem.message) not in seen:
@@ -247,6 +258,32 @@ def link_permission_sets(
         if item.kind in ("customer_managed", "boundary") and item.name in by_policy_name:
             declared = by_policy_name[item.name or ""]
             item.arn = item.arn or declared.arn
+
+
+def key_of(ps: PermissionSet) -> tuple[str, str]:
+    """What references to ``ps`` are matched by: its root module and address (an ARN
+    written out is the same permission set in every root)."""
+    return ("", ps.address) if _is_permission_set_arn(ps.address) else (ps.root, ps.address)
+
+
+def reference_key(item: PermissionSetPolicy | AccountAssignment) -> tuple[str, str] | None:
+    """The key (see :func:`key_of`) of the permission set ``item`` refers to, None when
+    the reference is not known: an address is one in the root module ``item`` is read in."""
+    ref = item.permission_set
+    if ref is None:
+        return None
+    return ("", ref) if _is_permission_set_arn(ref) else (item.root, ref)
+
+
+def permission_set_index(inv: Inventory) -> dict[tuple[str, str], PermissionSet]:
+    """The inventory's permission sets by :func:`key_of`."""
+    return {key_of(ps): ps for ps in inv.permission_sets}
+
+
+def refers_to(item: PermissionSetPolicy | AccountAssignment, ps: PermissionSet) -> bool:
+    """Whether ``item`` (a policy given, an assignment) is of the permission set ``ps``."""
+    key = reference_key(item)
+    return key is not None and key == key_of(ps)
 
 
 _LOOKUP = re.compile(r"(?:^|\.)data\.aws_ssoadmin_permission_set\.[\w-]+$")

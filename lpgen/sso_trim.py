@@ -39,8 +39,10 @@ def assigned_accounts(inventory: Inventory, ps: PermissionSet) -> list[tuple[str
     """``(account, assignment address)`` of each assignment of ``ps`` in the tree; an
     account not known statically is given as written (an address or expression)."""
     out: list[tuple[str, str]] = []
+    from lpgen.sso import refers_to
+
     for assignment in inventory.account_assignments:
-        if assignment.permission_set == ps.address:
+        if refers_to(assignment, ps):
             out.append((assignment.account or "", assignment.address))
     return out
 

@@ -194,13 +194,16 @@ def permission_set_policies(
 ) -> Iterator[tuple[Policy, PolicyDocument, str, PermissionSet | None]]:
     """Every readable inline policy of an Identity Center permission set, with a name for it
     and its permission set (None when the tree does not declare it)."""
-    by_address = {ps.address: ps for ps in inv.permission_sets}
+    from lpgen.sso import permission_set_index, reference_key
+
+    by_key = permission_set_index(inv)
     for item in inv.permission_set_policies:
         policy = item.policy
         doc = policy.document if policy is not None else None
         if item.kind != "inline" or policy is None or doc is None or doc.unknown_reason:
             continue
-        ps = by_address.get(item.permission_set or "")
+        key = reference_key(item)
+        ps = by_key.get(key) if key is not None else None
         name = ps.name or ps.address if ps is not None else item.permission_set
         what = f"Inline policy of permission set '{name}'" if name else "Inline policy"
         yield policy, doc, what, ps

@@ -148,10 +148,13 @@ def check_permissions(ctx: CheckContext) -> Iterator[Finding]:
     for inline, ps_doc, what, ps in permission_set_policies(ctx.inventory):
         for f in _judged(ctx, inline, ps_doc, what):
             yield _bounded(f, ps) if ps is not None else f
-    by_address = {p.address: p for p in ctx.inventory.permission_sets}
+    from lpgen.sso import permission_set_index, reference_key
+
+    by_key = permission_set_index(ctx.inventory)
     for item in ctx.inventory.permission_set_policies:
         name = _managed_name(item.arn) if item.kind == "managed" else None
-        owner = by_address.get(item.permission_set or "")
+        key = reference_key(item)
+        owner = by_key.get(key) if key is not None else None
         target = f"permission set '{owner.name or owner.address}'" if owner else "a permission set"
         found: Finding | None = None
         if name in ADMIN_MANAGED_POLICIES:

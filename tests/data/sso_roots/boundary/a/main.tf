@@ -1,0 +1,5 @@
+module "sso" {
+  source  = "../mod"
+  name    = "AdminA"
+  managed = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+}

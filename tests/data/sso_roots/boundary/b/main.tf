@@ -1,0 +1,5 @@
+module "sso" {
+  source   = "../mod"
+  name     = "ReaderB"
+  boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}

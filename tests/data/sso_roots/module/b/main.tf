@@ -1,0 +1,5 @@
+module "sso" {
+  source  = "../mod"
+  name    = "Ops"
+  account = "222233334444"
+}

@@ -1,0 +1,81 @@
+"""Identity Center declarations are linked within their own root module."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from lpgen.cli import main
+from lpgen.graph import build_graph
+from lpgen.inventory import build_inventory, inventory_to_json
+
+DATA = Path(__file__).parent / "data" / "sso_roots"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--no-cache"], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sets_by_name(path: Path) -> dict[str, Any]:
+    data = inventory_to_json(build_inventory(path))
+    return {ps["name"]: ps for ps in data["permission_sets"]}
+
+
+# --- the same address in two root modules ----------------------------------------------------
+
+
+def test_each_root_keeps_its_own_permission_sets_policies() -> None:
+    sets = sets_by_name(DATA / "plain")
+    assert sets["Dev"]["inline_policy"]["file"] == "a/main.tf"
+    assert sets["Dev"]["managed_policy_arns"] == []
+    assert sets["Ops"]["inline_policy"] is None
+    assert sets["Ops"]["managed_policy_arns"] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    _, out, _ = run("inventory", str(DATA / "plain"))
+    assert "a/main.tf:1)\n    policies: inline\n" in out
+    assert "b/main.tf:1)\n    policies: arn:aws:iam::aws:policy/ReadOnlyAccess\n" in out
+
+
+def test_check_names_the_permission_set_of_the_same_root() -> None:
+    code, out, _ = run("check", str(DATA / "plain"), "--no-git")
+    assert "Inline policy of permission set 'Dev'" in out
+    assert "'Ops'" not in out
+    code, out, _ = run("check", str(DATA / "boundary"), "--no-git")
+    assert "attached to permission set 'AdminA' [" in out
+    assert "ReaderB" not in out and "limited by permissions boundary" not in out
+
+
+def test_module_called_by_two_roots_keeps_policies_and_assignments_apart() -> None:
+    sets = sets_by_name(DATA / "boundary")
+    assert sets["AdminA"]["permissions_boundary"] is None
+    assert sets["AdminA"]["managed_policy_arns"] == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert sets["ReaderB"]["permissions_boundary"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert sets["ReaderB"]["managed_policy_arns"] == []
+    data = inventory_to_json(build_inventory(DATA / "module"))
+    assert sorted(
+        (a["permission_set_name"], a["account"]) for a in data["account_assignments"]
+    ) == [("Dev", "111122223333"), ("Ops", "222233334444")]
+    g = build_graph(build_inventory(DATA / "module")).graph
+    provisioned = sorted((u, v) for u, v, d in g.edges(data=True) if d["kind"] == "provisioned")
+    assert provisioned == [
+        ("permission_set:Dev", "account:111122223333"),
+        ("permission_set:Ops", "account:222233334444"),
+    ]
+
+
+def test_trim_judges_a_permission_set_by_its_own_roots_roles() -> None:
+    # Dev (root a, account 1111...) used sns and sqs; Ops (root b, 2222...) did not.
+    code, out, _ = run(
+        "trim", str(DATA / "module"), "--no-git", "--format", "json",
+        "--snapshot", str(DATA / "module" / "snapshot-111122223333.json"),
+        "--snapshot", str(DATA / "module" / "snapshot-222233334444.json"),
+    )  # fmt: skip
+    assert code == 0, out
+    [policy] = json.loads(out)["policies"]
+    assert (policy["status"], policy["permission_set"], policy["accounts"]) == (
+        "unchanged", "Dev", ["111122223333"]
+    )
+    assert policy["removed"] == []
