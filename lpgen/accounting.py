@@ -214,7 +214,8 @@ def refuse_unreadable(inv: Inventory) -> None:
     """
     from lpgen.errors import InputError
 
-    for p in [*inv.policies, *inv.resource_policies]:
+    ps_inline = [i.policy for i in inv.permission_set_policies if i.policy is not None]
+    for p in [*inv.policies, *inv.resource_policies, *ps_inline]:
         doc = p.document
         if doc is not None and doc.invalid is not None:
             loc = doc.location or p.location

@@ -1,8 +1,10 @@
-"""Identity Center declarations are linked within their own root module."""
+"""Identity Center declarations are linked within their own root module, and trim refuses
+or skips what it cannot judge."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +81,36 @@ def test_trim_judges_a_permission_set_by_its_own_roots_roles() -> None:
         "unchanged", "Dev", ["111122223333"]
     )
     assert policy["removed"] == []
+
+
+# --- trim refuses to write a tree with an inline policy that can never be read -------------
+
+BAD_JSON = """
+resource "aws_ssoadmin_permission_set" "ops" {
+  name         = "Ops"
+  instance_arn = "arn:aws:sso:::instance/ssoins-1"
+}
+
+resource "aws_ssoadmin_permission_set_inline_policy" "ops" {
+  instance_arn       = aws_ssoadmin_permission_set.ops.instance_arn
+  permission_set_arn = aws_ssoadmin_permission_set.ops.arn
+  inline_policy      = <<-EOT
+  {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",}]}
+  EOT
+}
+"""
+
+
+def test_trim_refuses_to_write_a_tree_with_an_unreadable_inline_policy(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(BAD_JSON, encoding="utf-8")
+    shutil.copy(DATA / "module" / "snapshot-111122223333.json", tmp_path / "snapshot.json")
+    before = (tmp_path / "main.tf").read_text(encoding="utf-8")
+    for flag in ("--check", "--write"):
+        code, out, err = run("trim", str(tmp_path), "--no-git", flag,
+                             "--snapshot", str(tmp_path / "snapshot.json"))  # fmt: skip
+        assert code == 2, out + err
+        assert (
+            "main.tf:10: aws_ssoadmin_permission_set_inline_policy.ops: the policy document "
+            "cannot be read: policy is not valid JSON" in err
+        )
+    assert (tmp_path / "main.tf").read_text(encoding="utf-8") == before
