@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import pickle
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1384,6 +1385,9 @@ def inventory_to_json(inv: Inventory) -> dict[str, Any]:
     }
 
 
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
 def identity_center_json(inv: Inventory) -> dict[str, Any]:
     """The IAM Identity Center keys of the inventory JSON."""
     from lpgen.sso import name_of, permission_set_index, reference_key
@@ -1393,7 +1397,10 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
     def permission_set_name(a: Any) -> str | None:
         key = reference_key(a)
         ps = by_key.get(key) if key is not None else None
-        return (ps.name or ps.address) if ps is not None else a.permission_set
+        return ps.name if ps is not None else None
+
+    def account_id(a: Any) -> str | None:
+        return a.account if a.account and _ACCOUNT_ID.match(a.account) else None
 
     def ps_json(ps: Any) -> dict[str, Any]:
         inline = ps.inline_policy
@@ -1439,7 +1446,9 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
                 "principal_type": a.principal_type,
                 "principal": a.principal,
                 "principal_name": name_of(inv, a.principal),
-                "account": a.account,
+                "account": account_id(a),
+                # What target_id is when it is not an account id: the reference, as written.
+                "account_reference": None if account_id(a) else a.account,
                 **_loc(a.location),
             }
             for a in inv.account_assignments

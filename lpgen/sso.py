@@ -151,10 +151,10 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
         for blk in inst.block.sub("permissions_boundary"):
             arn = inst.attr("managed_policy_arn", blk)
             if arn is not None:
-                inv.permission_set_policies.append(
-                    PermissionSetPolicy("boundary", inst.address, loc, ps, arn=_ref(arn),
-                                        root=_root(inst))  # fmt: skip
+                boundary = PermissionSetPolicy(
+                    "boundary", inst.address, loc, ps, arn=_ref(arn), root=_root(inst)
                 )
+                inv.permission_set_policies.append(boundary)
             for ref in blk.sub("customer_managed_policy_reference"):
                 inv.permission_set_policies.append(_reference(inst, ref, "boundary", ps))
 
@@ -238,16 +238,24 @@ def link_permission_sets(
         ps.policies = []
         ps.inline_policy = None
     seen = {(u.address, u.message) for u in inv.unresolved}
+
+    def not_read(item: PermissionSetPolicy | AccountAssignment, key: Any) -> None:
+        if report and item.permission_set is not None and key not in elsewhere:
+            problem = Unresolved(item.address, _not_read(inv, item.permission_set),
+                                 item.location)  # fmt: skip
+            if (problem.address, problem.message) not in seen:
+                seen.add((problem.address, problem.message))
+                inv.unresolved.append(problem)
+
+    for assignment in inv.account_assignments:
+        key = reference_key(assignment)
+        if key is not None and key not in by_key:
+            not_read(assignment, key)
     for item in inv.permission_set_policies:
         key = reference_key(item)
         target = by_key.get(key) if key is not None else None
         if target is None:
-            if report and item.permission_set is not None and key not in elsewhere:
-                problem = Unresolved(item.address, _not_read(inv, item.permission_set),
-                                     item.location)  # fmt: skip
-                if (problem.address, problem.message) not in seen:
-                    seen.add((problem.address, problem.message))
-                    inv.unresolved.append(problem)
+            not_read(item, key)
             continue
         target.policies.append(item)
         if item.kind == "inline" and item.policy is not None:
@@ -323,6 +331,19 @@ def _not_read(inv: Inventory, ref: str) -> str:
         # "... ps[*] count is not known: var.n has no value": counted by its root cause.
         return f"permission_set_arn is not known: {ref} {reason}"
     return f"permission_set_arn: {ref} is not a permission set read from this tree"
+
+
+def unknown_assignments(inv: Inventory) -> list[AccountAssignment]:
+    """The account assignments whose permission set is not one of the inventory's (its
+    ``permission_set_arn`` not known, or a reference not followed): any permission set
+    may be the one they assign."""
+    by_key = permission_set_index(inv)
+    out = []
+    for a in inv.account_assignments:
+        key = reference_key(a)
+        if key is None or key not in by_key:
+            out.append(a)
+    return out
 
 
 def name_of(inv: Inventory, address: str | None) -> str:

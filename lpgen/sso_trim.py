@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from lpgen.model import Inventory, PermissionSet
+from lpgen.sso import refers_to, unknown_assignments
 from lpgen.usage import EntityUsage, UsageIndex
 
 # An inline policy of a permission set becomes an inline policy of the role Identity Center
@@ -39,8 +40,6 @@ def assigned_accounts(inventory: Inventory, ps: PermissionSet) -> list[tuple[str
     """``(account, assignment address)`` of each assignment of ``ps`` in the tree; an
     account not known statically is given as written (an address or expression)."""
     out: list[tuple[str, str]] = []
-    from lpgen.sso import refers_to
-
     for assignment in inventory.account_assignments:
         if refers_to(assignment, ps):
             out.append((assignment.account or "", assignment.address))
@@ -59,6 +58,19 @@ def permission_set_evidence(
         )  # fmt: skip
     if ps.name is None:
         return PermissionSetEvidence([], (), "the permission set's name is not known statically")
+    unknown = unknown_assignments(inventory)
+    if unknown:
+        named = "; ".join(
+            f"{a.address} ({a.location.file}:{a.location.line}"
+            + (f", permission_set_arn {a.permission_set}" if a.permission_set else "")
+            + ")"
+            for a in unknown[:3]
+        ) + ("; ..." if len(unknown) > 3 else "")
+        return PermissionSetEvidence(
+            usages, (),
+            "an account assignment's permission set is not known statically, so it may "
+            f"assign this one to an account with no usage data: {named}",
+        )  # fmt: skip
     assigned = assigned_accounts(inventory, ps)
     if not assigned:
         return PermissionSetEvidence(

@@ -42,10 +42,10 @@ def test_each_root_keeps_its_own_permission_sets_policies() -> None:
 
 
 def test_check_names_the_permission_set_of_the_same_root() -> None:
-    code, out, _ = run("check", str(DATA / "plain"), "--no-git")
+    _, out, _ = run("check", str(DATA / "plain"), "--no-git")
     assert "Inline policy of permission set 'Dev'" in out
     assert "'Ops'" not in out
-    code, out, _ = run("check", str(DATA / "boundary"), "--no-git")
+    _, out, _ = run("check", str(DATA / "boundary"), "--no-git")
     assert "attached to permission set 'AdminA' [" in out
     assert "ReaderB" not in out and "limited by permissions boundary" not in out
 
@@ -114,3 +114,39 @@ def test_trim_refuses_to_write_a_tree_with_an_unreadable_inline_policy(tmp_path:
             "cannot be read: policy is not valid JSON" in err
         )
     assert (tmp_path / "main.tf").read_text(encoding="utf-8") == before
+
+
+# --- an account assignment whose permission set cannot be followed ----------------------------
+
+
+def test_an_assignment_of_a_permission_set_not_followed_is_not_resolved() -> None:
+    path = str(DATA / "remote_state")
+    code, out, err = run("inventory", path, "--strict")
+    assert code == 2
+    assert (
+        "main.tf:14: aws_ssoadmin_account_assignment.a: permission_set_arn: "
+        "data.terraform_remote_state.ps is not a permission set read from this tree" in out
+    )
+    assert err.startswith("Error: 3 IAM declarations could not be fully evaluated")
+    code, out, _ = run("inventory", path, "--format", "json")
+    [assignment] = json.loads(out)["account_assignments"]
+    assert assignment["permission_set"] == "data.terraform_remote_state.ps"
+    assert (assignment["permission_set_name"], assignment["account"]) == (None, None)
+    assert assignment["account_reference"] == "data.aws_ssm_parameter.acct"
+
+
+def test_trim_keeps_every_permission_set_an_unknown_assignment_may_give() -> None:
+    # Root "assign" gives a permission set read from remote state to account 2222...: it may
+    # be Developer, of which there is no evidence from that account.
+    case = DATA / "remote_assignment"
+    code, out, _ = run("trim", str(case), "--no-git", "--format", "json",
+                       "--snapshot", str(case / "snapshot-111122223333.json"))  # fmt: skip
+    assert code == 0, out
+    [policy] = json.loads(out)["policies"]
+    assert policy["status"] == "skipped"
+    assert policy["removed"] == []
+    assert (
+        "an account assignment's permission set is not known statically, so it may assign "
+        "this one to an account with no usage data: aws_ssoadmin_account_assignment.b "
+        "(assign/main.tf:10, permission_set_arn data.terraform_remote_state.sso)"
+    ) in policy["reason"]
