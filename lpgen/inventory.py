@@ -1506,10 +1506,16 @@ def render_text(inv: Inventory) -> str:
         if n_sets or n_assignments
         else ""
     )
+    n_store = len(inv.identity_store)
+    store = (
+        f", {n_store} identity store group{'' if n_store == 1 else 's'} and users"
+        if n_store
+        else ""
+    )
     add(
         f"{len(inv.groups)} groups, {len(inv.users)} users, {len(inv.roles)} roles, "
         f"{n_managed} managed and {n_inline} inline policies, "
-        f"{len(inv.memberships)} memberships, {len(inv.attachments)} attachments{sso} "
+        f"{len(inv.memberships)} memberships, {len(inv.attachments)} attachments{sso}{store} "
         f"in {len(inv.files)} files"
     )
 
@@ -1619,6 +1625,7 @@ def render_text(inv: Inventory) -> str:
             )
             add(f"  {arn}: {', '.join(targets)}")
     lines.extend(_identity_center_text(inv))
+    lines.extend(_identity_store_text(inv))
     problems = list(inv.unresolved) + list(inv.modules_not_followed)
     if problems or inv.warnings:
         add("")
@@ -1676,6 +1683,34 @@ def _identity_center_text(inv: Inventory) -> list[str]:
             if refers_to(a, ps)
         )
         out.append(f"    assigned: {', '.join(assigned) if assigned else '(nobody)'}")
+    return out
+
+
+def _identity_store_text(inv: Inventory) -> list[str]:
+    """The "Identity store" section: its groups (with their members) and users, declared or
+    looked up (none when there are none)."""
+    if not inv.identity_store and not inv.identity_memberships:
+        return []
+    names = {e.address: e.name for e in inv.identity_store}
+
+    def shown(ref: str | None) -> str:
+        return (names.get(ref or "") or ref or "(unknown)") if ref else "(unknown)"
+
+    out = ["", "Identity store"]
+    for e in sorted(inv.identity_store, key=lambda e: (e.kind, e.name or "", e.address)):
+        data = e.address.startswith("data.") or ".data." in e.address
+        looked_up = "; looked up" if data else ""
+        out.append(f"  {e.kind} {e.name or '(unknown)'}  ({e.address}, {e.location}{looked_up})")
+        if e.kind == "group":
+            members = sorted(
+                shown(m.user) for m in inv.identity_memberships if m.group == e.address
+            )
+            out.append(f"    members: {', '.join(members) if members else '(none in this tree)'}")
+    known = {e.address for e in inv.identity_store}
+    for m in inv.identity_memberships:
+        if m.group not in known:
+            out.append(f"  membership of {shown(m.user)} in {shown(m.group)}  "
+                       f"({m.address}, {m.location})")  # fmt: skip
     return out
 
 

@@ -425,3 +425,26 @@ def test_trim_skips_with_a_reason(tmp_path: Path, case: str, why: str) -> None:
     [policy] = doc["policies"]
     assert policy["status"] == "skipped"
     assert why in policy["reason"]
+
+
+def test_the_text_inventory_lists_the_identity_store(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_identitystore_group" "g" {\n  identity_store_id = "d-1"\n'
+        '  display_name      = "Admins"\n}\n'
+        'resource "aws_identitystore_user" "u" {\n  identity_store_id = "d-1"\n'
+        '  display_name = "Ann"\n  user_name    = "ann"\n'
+        '  name {\n    given_name  = "Ann"\n    family_name = "Lee"\n  }\n}\n'
+        'resource "aws_identitystore_group_membership" "m" {\n  identity_store_id = "d-1"\n'
+        "  group_id  = aws_identitystore_group.g.group_id\n"
+        "  member_id = aws_identitystore_user.u.user_id\n}\n"
+    )
+    result = CliRunner().invoke(main, ["inventory", str(tmp_path), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert ", 2 identity store groups and users in 1 files" in lines[0]
+    start = lines.index("Identity store")
+    assert lines[start + 1 : start + 4] == [
+        "  group Admins  (aws_identitystore_group.g, main.tf:1)",
+        "    members: ann",
+        "  user ann  (aws_identitystore_user.u, main.tf:5)",
+    ]
