@@ -1506,10 +1506,12 @@ def render_text(inv: Inventory) -> str:
         if n_sets or n_assignments
         else ""
     )
-    n_store = len(inv.identity_store)
+    n_groups = sum(1 for e in inv.identity_store if e.kind == "group")
+    n_users = len(inv.identity_store) - n_groups
     store = (
-        f", {n_store} identity store group{'' if n_store == 1 else 's'} and users"
-        if n_store
+        f", {n_groups} identity store group{'' if n_groups == 1 else 's'} and "
+        f"{n_users} user{'' if n_users == 1 else 's'}"
+        if inv.identity_store
         else ""
     )
     add(

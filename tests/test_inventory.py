@@ -657,7 +657,8 @@ def test_example_inventory_text_summary(examples: Path) -> None:
     first = result.stdout.splitlines()[0]
     assert first == (
         "6 groups, 12 users, 2 roles, 8 managed and 1 inline policies, "
-        "17 memberships, 15 attachments, 1 permission set, 2 account assignments in 19 files"
+        "17 memberships, 15 attachments, 1 permission set, 2 account assignments, "
+        "1 identity store group and 0 users in 19 files"
     )
     assert "  acme-developers  (aws_iam_group.team[\"developers\"], terraform_examples/acme/groups.tf:14)" in result.stdout
     assert "    members:  alice.nguyen, bob.martin, carol.smith, dave.okafor, mallory.jones" in (

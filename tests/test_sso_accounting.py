@@ -441,7 +441,7 @@ def test_the_text_inventory_lists_the_identity_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["inventory", str(tmp_path), "--no-cache"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert ", 2 identity store groups and users in 1 files" in lines[0]
+    assert ", 1 identity store group and 1 user in 1 files" in lines[0]
     start = lines.index("Identity store")
     assert lines[start + 1 : start + 4] == [
         "  group Admins  (aws_identitystore_group.g, main.tf:1)",
