@@ -1402,9 +1402,17 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
     def account_id(a: Any) -> str | None:
         return a.account if a.account and _ACCOUNT_ID.match(a.account) else None
 
+    def inline_json(inline: Any) -> dict[str, Any]:
+        doc = inline.document
+        return {
+            "address": inline.address,
+            **_loc(inline.location),
+            "style": doc.style if doc else "unknown",
+            "statements": len(doc.statements) if doc else 0,
+        }
+
     def ps_json(ps: Any) -> dict[str, Any]:
         inline = ps.inline_policy
-        doc = inline.document if inline is not None else None
         boundary = ps.boundary
         return {
             "address": ps.address,
@@ -1414,12 +1422,9 @@ def identity_center_json(inv: Inventory) -> dict[str, Any]:
             # Not declared in this tree: looked up (data source) or named by its ARN.
             "managed_elsewhere": ps.managed_elsewhere,
             "arn": ps.arn,
-            "inline_policy": None if inline is None else {
-                "address": inline.address,
-                **_loc(inline.location),
-                "style": doc.style if doc else "unknown",
-                "statements": len(doc.statements) if doc else 0,
-            },
+            "inline_policy": None if inline is None else inline_json(inline),
+            # Every inline policy given (AWS allows one: more is listed under "Not resolved").
+            "inline_policies": [inline_json(p) for p in ps.inline_policies],
             "managed_policy_arns": [p.arn for p in ps.policies if p.kind == "managed"],
             # The same, each with the attachment that gives it.
             "managed_policies": [

@@ -258,6 +258,10 @@ class PermissionSet(Entity):
     description: str | None = None
     session_duration: str | None = None
     inline_policy: Policy | None = None
+    # Every inline policy given to it, in the order read: AWS allows one, so more than one
+    # is a problem (listed under "Not resolved"; ``inline_policy`` is then the last, and
+    # trim leaves them all as they are).
+    inline_policies: list[Policy] = field(default_factory=list)
     policies: list[PermissionSetPolicy] = field(default_factory=list)
     # Not declared in this tree, only referred to: a ``data "aws_ssoadmin_permission_set"``
     # lookup (its address; ``name`` the name it is looked up by, when known), or an ARN

@@ -237,6 +237,7 @@ def link_permission_sets(
     for ps in inv.permission_sets:
         ps.policies = []
         ps.inline_policy = None
+        ps.inline_policies = []
     seen = {(u.address, u.message) for u in inv.unresolved}
 
     def not_read(item: PermissionSetPolicy | AccountAssignment, key: Any) -> None:
@@ -263,9 +264,39 @@ def link_permission_sets(
             item.policy.owner = target.name
             item.policy.owner_address = target.address
             target.inline_policy = item.policy
+            target.inline_policies.append(item.policy)
         if item.kind in ("customer_managed", "boundary") and item.name in by_policy_name:
             declared = by_policy_name[item.name or ""]
             item.arn = item.arn or declared.arn
+    if report:
+        for ps in inv.permission_sets:
+            problem = _inline_conflict(ps)
+            if problem is not None and (problem.address, problem.message) not in seen:
+                seen.add((problem.address, problem.message))
+                inv.unresolved.append(problem)
+
+
+def inline_conflict(ps: PermissionSet) -> str | None:
+    """Why the inline policies of ``ps`` cannot be judged one by one (more than one given:
+    AWS allows one, and which is in force is the last applied), or None."""
+    if len(ps.inline_policies) < 2:
+        return None
+    where = ", ".join(
+        f"{p.address} ({p.location.file}:{p.location.line})" for p in ps.inline_policies
+    )
+    name = ps.name or ps.address
+    n = len(ps.inline_policies)
+    return f"permission set {name} has {n} inline policies: {where}; AWS allows one"
+
+
+def _inline_conflict(ps: PermissionSet) -> Unresolved | None:
+    # Under the first policy's address: always an Identity Center declaration (counted), even
+    # for a permission set known by its ARN only.
+    message = inline_conflict(ps)
+    first = ps.inline_policies[0] if ps.inline_policies else None
+    if message is None or first is None:
+        return None
+    return Unresolved(first.address, message, first.location)
 
 
 def key_of(ps: PermissionSet) -> tuple[str, str]:

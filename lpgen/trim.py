@@ -33,6 +33,7 @@ from lpgen.model import (
     Statement,
 )
 from lpgen.rewrite import Edit, FileChange, edit_file, read_source, verify_parses
+from lpgen.sso import inline_conflict
 from lpgen.sso_trim import PERMISSION_SET_INLINE_LIMIT, permission_set_evidence
 from lpgen.usage import (
     EntityUsage,
@@ -1204,9 +1205,19 @@ def _plan_trim(
 ) -> TrimPlan:
     planner = _Planner(inventory, index, options, sources or (lambda _f: None), history)
     plans = [planner.plan_policy(p) for p in inventory.policies]
-    plans += [
-        planner.plan_permission_set(ps) for ps in inventory.permission_sets if ps.inline_policy
-    ]
+    for ps in inventory.permission_sets:
+        if ps.inline_policy is None:
+            continue
+        conflict = inline_conflict(ps)
+        if conflict is None:
+            plans.append(planner.plan_permission_set(ps))
+            continue
+        # More than one inline policy (AWS allows one): none is judged, all are left as is.
+        for policy in ps.inline_policies:
+            plan = _fixed_plan(policy)
+            plan.reason = f"not evaluated: {conflict}"
+            plan.permission_set = ps.name
+            plans.append(plan)
     # Trust and resource policies are never trimmed, and neither is any span they share.
     others = [_fixed_plan(p) for p in _other_documents(inventory)]
     docs = {id(p): p.policy.document for p in plans}

@@ -1,0 +1,121 @@
+"""Identity Center details that must never be silent: a permission set given two inline
+policies (AWS allows one); identity store and permission set lookups whose count / for_each
+is not known or is empty; a lookup's name not known."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from lpgen.cli import main
+
+SNAPSHOT = Path(__file__).parent / "data" / "trim" / "permission_set" / "snapshot-111122223333.json"
+INSTANCE = 'instance_arn = "arn:aws:sso:::instance/ssoins-1"'
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--no-cache"], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def tree(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "main.tf").write_text(text, encoding="utf-8")
+    return root
+
+
+def inventory_json(root: Path, *args: str) -> Any:
+    code, out, _ = run("inventory", str(root), "--format", "json", *args)
+    assert code == 0
+    return json.loads(out)
+
+
+# --- two inline policies on one permission set ------------------------------------------------
+
+TWO_INLINE = f"""
+resource "aws_ssoadmin_permission_set" "dev" {{
+  name = "Developer"
+  {INSTANCE}
+}}
+
+resource "aws_ssoadmin_permission_set_inline_policy" "dev" {{
+  {INSTANCE}
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  inline_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["s3:GetObject", "sns:Publish"], Resource = "*" }}]
+  }})
+}}
+
+resource "aws_ssoadmin_permission_set_inline_policy" "dev2" {{
+  {INSTANCE}
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  inline_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["sqs:SendMessage"], Resource = "*" }}]
+  }})
+}}
+
+resource "aws_ssoadmin_account_assignment" "a" {{
+  {INSTANCE}
+  permission_set_arn = aws_ssoadmin_permission_set.dev.arn
+  principal_id       = "g-1"
+  principal_type     = "GROUP"
+  target_id          = "111122223333"
+  target_type        = "AWS_ACCOUNT"
+}}
+"""
+FIRST = "aws_ssoadmin_permission_set_inline_policy.dev"
+SECOND = "aws_ssoadmin_permission_set_inline_policy.dev2"
+CONFLICT = (
+    f"permission set Developer has 2 inline policies: {FIRST} (main.tf:7), "
+    f"{SECOND} (main.tf:16); AWS allows one"
+)
+
+
+def test_two_inline_policies_are_both_listed_and_reported(tmp_path: Path) -> None:
+    root = tree(tmp_path, TWO_INLINE)
+    doc = inventory_json(root)
+    [ps] = doc["permission_sets"]
+    assert [p["address"] for p in ps["inline_policies"]] == [FIRST, SECOND]
+    assert [(p["file"], p["line"]) for p in ps["inline_policies"]] == [
+        ("main.tf", 7), ("main.tf", 16),
+    ]  # fmt: skip
+    assert {"address": FIRST, "file": "main.tf", "line": 7, "message": CONFLICT} in [
+        {k: u[k] for k in ("address", "file", "line", "message")} for u in doc["unresolved"]
+    ]
+    code, out, err = run("inventory", str(root), "--strict")
+    assert code == 2
+    assert CONFLICT in out
+    assert f"Error: 1 IAM declaration could not be fully evaluated: {CONFLICT}" in err
+
+
+def test_one_inline_policy_is_no_problem(tmp_path: Path) -> None:
+    text = TWO_INLINE.split('resource "aws_ssoadmin_permission_set_inline_policy" "dev2"')[0]
+    root = tree(tmp_path, text)
+    doc = inventory_json(root, "--strict")
+    [ps] = doc["permission_sets"]
+    assert [p["address"] for p in ps["inline_policies"]] == [FIRST]
+    assert ps["inline_policy"]["address"] == FIRST
+    assert doc["unresolved"] == []
+
+
+def test_trim_leaves_both_inline_policies_as_they_are(tmp_path: Path) -> None:
+    root = tree(tmp_path, TWO_INLINE)
+    snap = tmp_path / "snapshot.json"
+    shutil.copy(SNAPSHOT, snap)
+    code, out, err = run(
+        "trim", str(root), "--snapshot", str(snap), "--no-git", "--format", "json"
+    )
+    assert code == 0
+    records = {p["address"]: p for p in json.loads(out)["policies"]}
+    for address in (FIRST, SECOND):
+        assert records[address]["status"] == "skipped"
+        assert records[address]["reason"] == f"not evaluated: {CONFLICT}"
+        assert records[address]["removed"] == []
+    assert CONFLICT in err
