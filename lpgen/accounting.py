@@ -121,7 +121,7 @@ def summary_line(inv: Inventory) -> str | None:
     (``var.company has no value``), modules not followed, ``terraform.workspace``.
     """
     from lpgen.inventory import IAM_RESOURCE_TYPES
-    from lpgen.sso import SSO_RESOURCE_TYPES
+    from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES
 
     declarations: set[str] = set()
     causes: dict[str, int] = {}
@@ -130,7 +130,12 @@ def summary_line(inv: Inventory) -> str | None:
             continue  # read all the same; only `terraform validate` minds
         decl = declaration_of(u.address)
         rtype = _resource_type(decl)
-        if rtype not in IAM_RESOURCE_TYPES and rtype not in SSO_RESOURCE_TYPES:
+        lookup = _resource_type(decl, data=True)
+        if (
+            rtype not in IAM_RESOURCE_TYPES
+            and rtype not in SSO_RESOURCE_TYPES
+            and lookup not in SSO_DATA_TYPES
+        ):
             continue
         cause = root_cause(u.message)
         what = u.message.split(" is not known", 1)[0]
@@ -179,10 +184,13 @@ def root_cause(message: str) -> str:
     return text
 
 
-def _resource_type(address: str) -> str | None:
+def _resource_type(address: str, *, data: bool = False) -> str | None:
+    """The type of the resource at ``address``; with ``data``, of the data source."""
     parts = _split_address(address)
     while len(parts) >= 2 and parts[0] == "module":
         parts = parts[2:]
+    if data:
+        return parts[1] if len(parts) >= 3 and parts[0] == "data" else None
     if len(parts) >= 2 and parts[0] not in ("var", "local", "data"):
         return parts[0]
     return None

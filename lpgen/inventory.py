@@ -234,10 +234,9 @@ def _collect_unpaused(
                 accountant.account(obj, iam=False)
                 obj.block.forget()
             elif obj.rtype in SSO_DATA_TYPES:
-                from lpgen.sso import add_data_source
-
-                for inst in obj.instances().values():
-                    add_data_source(inv, inst)
+                # Accounted for as the resources are: an unknown count counts, count 0 is
+                # listed under "Not instantiated".
+                accountant.account(obj, iam=True)
     from lpgen.declared_accounts import declared_accounts
 
     for mi in roots:
@@ -1233,6 +1232,11 @@ class _Builder:
             )
 
     def add_document(self, inst: Instance) -> None:
+        if inst.obj.rtype in SSO_DATA_TYPES:
+            from lpgen.sso import add_data_source
+
+            add_data_source(self.inv, inst)
+            return
         doc = document_from_value(inst.get_attr("json"), where=inst.block.loc)
         self.inv.documents.append(DocumentSource(inst.address, inst.block.loc, doc))
 

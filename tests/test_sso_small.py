@@ -119,3 +119,90 @@ def test_trim_leaves_both_inline_policies_as_they_are(tmp_path: Path) -> None:
         assert records[address]["reason"] == f"not evaluated: {CONFLICT}"
         assert records[address]["removed"] == []
     assert CONFLICT in err
+
+
+# --- identity store and permission set lookups are accounted for ------------------------------
+
+
+def lookups(expand: str) -> str:
+    """The three Identity Center lookups, each with ``expand`` (a count or for_each line)."""
+    return f"""
+data "aws_identitystore_user" "u" {{
+  {expand}
+  identity_store_id = "d-1"
+  alternate_identifier {{
+    unique_attribute {{
+      attribute_path  = "UserName"
+      attribute_value = "alice"
+    }}
+  }}
+}}
+
+data "aws_identitystore_group" "g" {{
+  {expand}
+  identity_store_id = "d-1"
+  alternate_identifier {{
+    unique_attribute {{
+      attribute_path  = "DisplayName"
+      attribute_value = "x"
+    }}
+  }}
+}}
+
+data "aws_ssoadmin_permission_set" "p" {{
+  {expand}
+  {INSTANCE}
+  name = "Admin"
+}}
+"""
+
+
+LOOKUPS = ["data.aws_identitystore_user.u", "data.aws_identitystore_group.g",
+           "data.aws_ssoadmin_permission_set.p"]  # fmt: skip
+
+
+def test_lookups_with_an_unknown_count_count_and_fail_strict(tmp_path: Path) -> None:
+    root = tree(tmp_path, 'variable "n" {}\n' + lookups("count = var.n"))
+    code, out, err = run("inventory", str(root), "--strict")
+    assert code == 2
+    assert (
+        "Error: 3 IAM declarations could not be fully evaluated: var.n has no value; "
+        "see `lpgen inventory`"
+    ) in err
+    for address in LOOKUPS:
+        assert f"{address}: count is not known: var.n has no value" in out
+    code, _, err = run("inventory", str(root))
+    assert code == 0
+    assert "Warning: 3 IAM declarations could not be fully evaluated" in err
+
+
+def test_lookups_with_count_zero_are_not_instantiated(tmp_path: Path) -> None:
+    root = tree(tmp_path, lookups("count = 0"))
+    doc = inventory_json(root, "--strict")
+    assert {u["address"]: u["reason"] for u in doc["not_instantiated"]} == {
+        address: "count is 0" for address in LOOKUPS
+    }
+    assert doc["identity_store"] == [] and doc["permission_sets"] == []
+    code, out, err = run("inventory", str(root))
+    assert code == 0 and err == ""
+    assert "main.tf:2: data.aws_identitystore_user.u: count is 0" in out
+
+
+def test_lookups_with_an_empty_for_each_are_not_instantiated(tmp_path: Path) -> None:
+    root = tree(tmp_path, lookups("for_each = toset([])"))
+    doc = inventory_json(root)
+    assert {u["address"]: u["reason"] for u in doc["not_instantiated"]} == {
+        address: "for_each is empty" for address in LOOKUPS
+    }
+
+
+def test_lookups_with_instances_are_listed(tmp_path: Path) -> None:
+    root = tree(tmp_path, lookups("count = 1"))
+    doc = inventory_json(root, "--strict")
+    assert doc["not_instantiated"] == [] and doc["unresolved"] == []
+    assert [(e["kind"], e["name"]) for e in doc["identity_store"]] == [
+        ("user", "alice"), ("group", "x"),
+    ]  # fmt: skip
+    assert [(p["address"], p["name"]) for p in doc["permission_sets"]] == [
+        ("data.aws_ssoadmin_permission_set.p[0]", "Admin"),
+    ]  # fmt: skip
