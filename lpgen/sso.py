@@ -193,14 +193,20 @@ def add_data_source(inv: Inventory, inst: Instance) -> None:
                           managed_elsewhere=True, root=_root(inst))
         )  # fmt: skip
         return
+    # The value it is looked up by; None (not "", not another block's value) when that is
+    # not known.
     name: str | None = None
+    identified = False
     for blk in inst.block.sub("alternate_identifier"):
         for unique in blk.sub("unique_attribute"):
-            name = _text(inst.attr("attribute_value", unique))
-    for blk in inst.block.sub("filter"):
-        name = name or _text(inst.attr("attribute_value", blk))
-    if name is None:
-        name = _text(inst.attr("group_id")) or _text(inst.attr("user_id"))
+            identified = True
+            name = _text(inst.attr("attribute_value", unique)) or None
+    if not identified:
+        for blk in inst.block.sub("filter"):
+            identified = True
+            name = name or _text(inst.attr("attribute_value", blk)) or None
+    if not identified:
+        name = _text(inst.attr("group_id")) or _text(inst.attr("user_id")) or None
     kind: Any = "group" if inst.obj.rtype == "aws_identitystore_group" else "user"
     inv.identity_store.append(IdentityStoreEntity(kind, inst.address, name, inst.block.loc))
 

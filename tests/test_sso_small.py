@@ -206,3 +206,46 @@ def test_lookups_with_instances_are_listed(tmp_path: Path) -> None:
     assert [(p["address"], p["name"]) for p in doc["permission_sets"]] == [
         ("data.aws_ssoadmin_permission_set.p[0]", "Admin"),
     ]  # fmt: skip
+
+
+# --- a lookup's name is what it is looked up by, or null --------------------------------------
+
+NAMED_BY = """
+variable "group_name" {}
+
+data "aws_identitystore_group" "g" {
+  identity_store_id = "d-1"
+  alternate_identifier {
+    unique_attribute {
+      attribute_path  = "DisplayName"
+      attribute_value = var.group_name
+    }
+  }
+  filter {
+    attribute_path  = ""
+    attribute_value = ""
+  }
+}
+
+data "aws_identitystore_user" "by_filter" {
+  identity_store_id = "d-1"
+  filter {
+    attribute_path  = "UserName"
+    attribute_value = "bob"
+  }
+}
+
+data "aws_identitystore_group" "by_id" {
+  identity_store_id = "d-1"
+  group_id          = "g-42"
+}
+"""
+
+
+def test_a_lookup_by_an_unknown_value_has_no_name(tmp_path: Path) -> None:
+    doc = inventory_json(tree(tmp_path, NAMED_BY))
+    assert {e["address"]: e["name"] for e in doc["identity_store"]} == {
+        "data.aws_identitystore_group.g": None,
+        "data.aws_identitystore_user.by_filter": "bob",
+        "data.aws_identitystore_group.by_id": "g-42",
+    }
