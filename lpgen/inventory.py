@@ -31,7 +31,7 @@ from lpgen.model import (
     User,
 )
 from lpgen.policydoc import document_from_value
-from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES
+from lpgen.sso import SSO_DATA_TYPES, SSO_RESOURCE_TYPES, root_of
 from lpgen.terraform.relevance import RESOURCE_POLICY_TYPES
 from lpgen.terraform.values import SStr, Unknown
 
@@ -943,6 +943,7 @@ class _Builder:
                     owner=name,
                     owner_address=inst.address,
                     owner_arn=role.arn,
+                    root=root_of(inst),
                 )
             )
         arns = inst.attr("managed_policy_arns")
@@ -965,6 +966,7 @@ class _Builder:
                 kind="managed",
                 document=doc,
                 description=str(desc) if isinstance(desc, str) else None,
+                root=root_of(inst),
             )
         )
 
@@ -996,6 +998,7 @@ class _Builder:
                 owner_type=owner_type,
                 owner=owner,
                 owner_address=getattr(owner_value, "ref", None),
+                root=root_of(inst),
             )
         )
 
@@ -1193,6 +1196,7 @@ class _Builder:
                 document=doc,
                 owner=inst.address,
                 description=inst.obj.rtype,
+                root=root_of(inst),
                 vpc_only=bool(inst.block.sub("vpc_options")),
             )
         )

@@ -145,6 +145,9 @@ class Policy(Entity):
     # Resource policies: the resource is reachable only from a VPC (an OpenSearch domain with
     # vpc_options), so "*" there means "anyone in the VPC", not the internet.
     vpc_only: bool = False
+    # The root module it is read in (its directory relative to the tree, "." the top): one
+    # module's policy reached from several roots is one Policy per root, with one address.
+    root: str = "."
 
 
 @dataclass

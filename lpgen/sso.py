@@ -56,7 +56,7 @@ def _ref(value: Any) -> str | None:
     return _text(value)
 
 
-def _root(inst: Instance) -> str:
+def root_of(inst: Instance) -> str:
     """The root module ``inst`` is read in (its directory relative to the tree, ``.`` the
     top): a reference's address is relative to it."""
     return inst.tree.rel(inst.obj.mi.root_dir) or "."
@@ -83,7 +83,7 @@ def add_resource(inv: Inventory, inst: Instance) -> None:
                 loc,
                 description=_text(inst.attr("description")),
                 session_duration=_text(inst.attr("session_duration")),
-                root=_root(inst),
+                root=root_of(inst),
             )
         )
         return
@@ -103,7 +103,7 @@ def add_resource(inv: Inventory, inst: Instance) -> None:
                 principal_type=_text(inst.attr("principal_type")),
                 principal=_ref(principal),
                 account=_ref(account),
-                root=_root(inst),
+                root=root_of(inst),
             )
         )
         return
@@ -134,15 +134,15 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
         )
         _document_unknowns(inv, inst.address, doc, loc)
         policy = Policy(inst.address, None, loc, kind="inline", document=doc,
-                        description=rtype)  # fmt: skip
+                        description=rtype, root=root_of(inst))  # fmt: skip
         inv.permission_set_policies.append(
-            PermissionSetPolicy("inline", inst.address, loc, ps, policy=policy, root=_root(inst))
+            PermissionSetPolicy("inline", inst.address, loc, ps, policy=policy, root=root_of(inst))
         )
     elif rtype == "aws_ssoadmin_managed_policy_attachment":
         arn = inst.attr("managed_policy_arn")
         _unknown(inv, inst, "managed_policy_arn", arn)
         inv.permission_set_policies.append(
-            PermissionSetPolicy("managed", inst.address, loc, ps, arn=_ref(arn), root=_root(inst))
+            PermissionSetPolicy("managed", inst.address, loc, ps, arn=_ref(arn), root=root_of(inst))
         )
     elif rtype == "aws_ssoadmin_customer_managed_policy_attachment":
         for blk in inst.block.sub("customer_managed_policy_reference"):
@@ -152,7 +152,7 @@ def _add_policy(inv: Inventory, inst: Instance) -> None:
             arn = inst.attr("managed_policy_arn", blk)
             if arn is not None:
                 boundary = PermissionSetPolicy(
-                    "boundary", inst.address, loc, ps, arn=_ref(arn), root=_root(inst)
+                    "boundary", inst.address, loc, ps, arn=_ref(arn), root=root_of(inst)
                 )
                 inv.permission_set_policies.append(boundary)
             for ref in blk.sub("customer_managed_policy_reference"):
@@ -178,7 +178,7 @@ def _reference(inst: Instance, blk: Block, kind: Any, ps: str | None) -> Permiss
     path = inst.attr("path", blk)
     return PermissionSetPolicy(
         kind, inst.address, inst.block.loc, ps, name=_ref(name),
-        path=str(path) if isinstance(path, str) else "/", root=_root(inst),
+        path=str(path) if isinstance(path, str) else "/", root=root_of(inst),
     )  # fmt: skip
 
 
@@ -190,7 +190,7 @@ def add_data_source(inv: Inventory, inst: Instance) -> None:
         arn = _text(inst.attr("arn"))
         inv.permission_sets.append(
             PermissionSet(inst.address, _text(inst.attr("name")), inst.block.loc, arn=arn,
-                          managed_elsewhere=True, root=_root(inst))
+                          managed_elsewhere=True, root=root_of(inst))
         )  # fmt: skip
         return
     # The value it is looked up by; None (not "", not another block's value) when that is

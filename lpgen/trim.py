@@ -156,6 +156,8 @@ class PolicyDecision:
     # roles the usage (and so every removal) comes from.
     permission_set: str | None = None
     accounts: tuple[str, ...] = ()
+    # The root module the policy is read in (see lpgen.model.Policy.root).
+    root: str = "."
 
     @property
     def actions_removed(self) -> int:
@@ -1489,6 +1491,7 @@ def _decide(
         snapshots=labels,
         permission_set=plan.permission_set,
         accounts=plan.accounts,
+        root=policy.root,
     )
 
 

@@ -33,6 +33,20 @@ def _ordered(result: TrimResult) -> list[PolicyDecision]:
     )
 
 
+def _named(result: TrimResult) -> Callable[[PolicyDecision], str]:
+    """How the report names a policy: its address, and its root module where one module's
+    policy is reached from several roots (the same address and place for each)."""
+    roots: dict[str, set[str]] = {}
+    for p in result.plan.policies:
+        roots.setdefault(p.address, set()).add(p.root)
+    several = {a for a, rs in roots.items() if len(rs) > 1}
+
+    def name(p: PolicyDecision) -> str:
+        return f"{p.address} (root {p.root})" if p.address in several else p.address
+
+    return name
+
+
 def _counts(result: TrimResult) -> dict[str, int]:
     policies = result.plan.policies
     trimmed = [p for p in policies if p.status == "trimmed"]
@@ -143,6 +157,7 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def render_text(result: TrimResult) -> str:
+    named = _named(result)
     days = result.plan.days
     lines: list[str] = []
     policies = _ordered(result)
@@ -151,7 +166,7 @@ def render_text(result: TrimResult) -> str:
         for p in policies:
             status = "unused" if p.unused else p.status
             where = f"{p.file}:{p.line}" if p.file else "-"
-            rows.append((status, p.address, where, p.reason))
+            rows.append((status, named(p), where, p.reason))
         lines.extend(_table(rows))
     else:
         lines.append("No IAM policies found.")
@@ -159,7 +174,7 @@ def render_text(result: TrimResult) -> str:
         if not p.removals and not p.kept:
             continue
         lines.append("")
-        lines.append(f"{p.address} ({p.status}{', unused' if p.unused else ''})")
+        lines.append(f"{named(p)} ({p.status}{', unused' if p.unused else ''})")
         accounts = _accounts_text(p)
         if accounts:
             lines.append(f"  {accounts}")
@@ -206,6 +221,7 @@ def _code(text: str) -> str:
 
 
 def render_markdown(result: TrimResult) -> str:
+    named = _named(result)
     days = result.plan.days
     c = _counts(result)
     out: list[str] = ["## Remove unused IAM permissions", ""]
@@ -235,7 +251,7 @@ def render_markdown(result: TrimResult) -> str:
             continue
         where = f" ({_code(f'{p.file}:{p.line}')})" if p.file else ""
         title = "unused: candidate to delete or detach" if p.unused else p.status
-        out.append(f"### {_code(p.address)}: {title}")
+        out.append(f"### {_code(named(p))}: {title}")
         out.append("")
         out.append(f"{md_escape(p.reason)}{where}")
         out.append("")
@@ -280,7 +296,7 @@ def render_markdown(result: TrimResult) -> str:
         out.append("| Policy | Status | Why |")
         out.append("|---|---|---|")
         for p in rest:
-            out.append(f"| {_code(p.address)} | {p.status} | {md_escape(p.reason)} |")
+            out.append(f"| {_code(named(p))} | {p.status} | {md_escape(p.reason)} |")
         out.append("")
         out.append("</details>")
         out.append("")
@@ -417,6 +433,7 @@ def trim_to_dict(result: TrimResult) -> dict[str, Any]:
         "policies": [
             {
                 "address": p.address,
+                "root": p.root,
                 "name": p.name,
                 "arn": p.arn,
                 "kind": p.kind,
@@ -522,6 +539,7 @@ def shown_under(result: TrimResult, prefix: str | None) -> TrimResult:
 def pending_lines(result: TrimResult) -> str:
     """``trim --check`` as a hook: one line per policy, membership or AWS-managed attachment
     with edits pending."""
+    named = _named(result)
     lines = []
     for p in _ordered(result):
         if p.status != "trimmed":
@@ -530,7 +548,7 @@ def pending_lines(result: TrimResult) -> str:
         gone = len(p.services_removed)
         services = f" and {_plural(gone, 'service')}" if gone else ""
         lines.append(
-            f"{where}{p.address}: {_plural(p.actions_removed, 'action')}{services} unused "
+            f"{where}{named(p)}: {_plural(p.actions_removed, 'action')}{services} unused "
             f"in {result.plan.days} days"
         )
     for m in result.memberships or ():

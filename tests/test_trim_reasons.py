@@ -150,3 +150,43 @@ def test_a_shared_wildcard_says_what_it_keeps_for_the_other_policy(tmp_path: Pat
         f"{note['count']} of its actions unused here stay: the same source is also used by "
         "aws_iam_policy.f2, which keeps them"
     )
+
+
+def test_one_modules_policy_reached_from_two_roots_is_told_apart(tmp_path: Path) -> None:
+    """envs/dev and envs/build call one module: two policies with one address and place. The
+    report names each with its root (and the JSON has the root of every policy)."""
+    tree = tmp_path / "tree"
+    (tree / "modules" / "role").mkdir(parents=True)
+    (tree / "modules" / "role" / "main.tf").write_text(
+        'variable "env" {}\n'
+        'resource "aws_iam_policy" "p" {\n  name   = "p-${var.env}"\n'
+        '  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", '
+        'Action = ["s3:GetObject", "sqs:SendMessage"], Resource = "*" }] })\n}\n'
+    )
+    for env in ("build", "dev"):
+        (tree / "envs" / env).mkdir(parents=True)
+        (tree / "envs" / env / "main.tf").write_text(
+            f'module "main" {{\n  source = "../../modules/role"\n  env    = "{env}"\n}}\n'
+        )
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(snapshot(["p-build", "p-dev"])))
+    runner = CliRunner()
+    args = ["trim", str(tree), "--snapshot", str(snap), "--no-git"]
+    text = runner.invoke(main, args)
+    assert text.exit_code == 0, text.output
+    rows = [line for line in text.stdout.splitlines() if line.startswith("trimmed")]
+    assert [r.split()[1:4] for r in rows] == [
+        ["module.main.aws_iam_policy.p", "(root", "envs/build)"],
+        ["module.main.aws_iam_policy.p", "(root", "envs/dev)"],
+    ]
+    report = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
+    assert sorted(p["root"] for p in report["policies"]) == ["envs/build", "envs/dev"]
+    markdown = runner.invoke(main, [*args, "--format", "markdown"]).stdout
+    assert "### `module.main.aws_iam_policy.p (root envs/dev)`: trimmed" in markdown
+
+
+def test_a_policy_of_one_root_is_named_by_its_address_alone(tmp_path: Path) -> None:
+    tf = policy("p", '{ Effect = "Allow", Action = ["s3:GetObject", "sqs:SendMessage"], '
+                     'Resource = "*" }')  # fmt: skip
+    got = decisions(tmp_path, tf, ["p"])["aws_iam_policy.p"]
+    assert got["root"] == "."
