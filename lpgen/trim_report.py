@@ -36,13 +36,14 @@ def _ordered(result: TrimResult) -> list[PolicyDecision]:
 def _named(result: TrimResult) -> Callable[[PolicyDecision], str]:
     """How the report names a policy: its address, and its root module where one module's
     policy is reached from several roots (the same address and place for each)."""
-    roots: dict[str, set[str]] = {}
+    roots: dict[tuple[str, str | None, int | None], set[str]] = {}
     for p in result.plan.policies:
-        roots.setdefault(p.address, set()).add(p.root)
-    several = {a for a, rs in roots.items() if len(rs) > 1}
+        roots.setdefault((p.address, p.file, p.line), set()).add(p.root)
+    several = {key for key, rs in roots.items() if len(rs) > 1}
 
     def name(p: PolicyDecision) -> str:
-        return f"{p.address} (root {p.root})" if p.address in several else p.address
+        shared = (p.address, p.file, p.line) in several
+        return f"{p.address} (root {p.root})" if shared else p.address
 
     return name
 
