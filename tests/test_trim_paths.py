@@ -230,3 +230,20 @@ def test_memberships_outside_path_keep_their_decision(tmp_path: Path) -> None:
         ("bob", "dev"), ("dave", "dev"), ("dave", "ops"),
     }
     assert not [m for m in records if m["status"] == "removed"]
+
+
+def test_check_does_not_fail_on_edits_it_could_never_write(tmp_path: Path) -> None:
+    """--check exits 1 when trim has edits to write; a policy stored outside PATH has none
+    (it is skipped), so a pipeline running --check on this tree passes."""
+    tree, common = tmp_path / "tree", tmp_path / "common"
+    tree.mkdir()
+    common.mkdir()
+    (common / "p.json").write_text(POLICY_JSON)
+    (tree / "main.tf").write_text(
+        'resource "aws_iam_policy" "rel" {\n  name   = "rel"\n'
+        '  policy = file("${path.module}/../common/p.json")\n}\n'
+    )
+    snap = _snapshot(tmp_path / "snapshot.json", ["rel"])
+    code, out, err = run("trim", str(tree), "--snapshot", str(snap), "--no-git", "--check")
+    assert (code, out) == (0, "")
+    assert err.endswith("0 policies trimmed, 0 unchanged, 1 skipped; 0 actions and 0 services removed.\n")
