@@ -99,13 +99,16 @@ def managed_usage(
         accounts = tuple(sorted({u.account_id for u in usages}))
         targets.append((att.address, att.policy_arn or "", f"{att.target_type} {att.target}",
                         att.location.line, att.location.file, usages, accounts, None))  # fmt: skip
-    by_address = {ps.address: ps for ps in inventory.permission_sets}
+    from lpgen.sso import permission_set_index, reference_key
+
+    by_key = permission_set_index(inventory)  # within each root, as the inventory links them
     for item in inventory.permission_set_policies:
         if item.kind != "managed" or not is_aws_managed(item.arn):
             continue
         if item.arn not in index.aws_managed:
             continue
-        ps = by_address.get(item.permission_set or "")
+        key = reference_key(item)
+        ps = by_key.get(key) if key is not None else None
         if ps is None:
             continue
         found = permission_set_evidence(inventory, ps, index)

@@ -150,3 +150,25 @@ def test_trim_keeps_every_permission_set_an_unknown_assignment_may_give() -> Non
         "this one to an account with no usage data: aws_ssoadmin_account_assignment.b "
         "(assign/main.tf:10, permission_set_arn data.terraform_remote_state.sso)"
     ) in policy["reason"]
+
+
+def test_an_aws_managed_attachment_is_judged_by_its_own_roots_permission_set(
+    tmp_path: Path,
+) -> None:
+    """Root a is the permission_set test case (Developer, assigned, with AmazonS3ReadOnlyAccess
+    attached); root b declares another permission set at the same address, assigned nowhere.
+    What was used of the AWS-managed policy is Developer's, not b's."""
+    case = Path(__file__).parent / "data" / "trim" / "permission_set"
+    tree = tmp_path / "tree"
+    shutil.copytree(case / "input", tree / "a")
+    (tree / "b").mkdir()
+    (tree / "b" / "main.tf").write_text(
+        'resource "aws_ssoadmin_permission_set" "developer" {\n  name         = "Other"\n'
+        '  instance_arn = "arn:aws:sso:::instance/ssoins-1234567890abcdef"\n}\n'
+    )
+    code, out, _ = run("trim", str(tree), "--no-git",
+                       "--snapshot", str(case / "snapshot-111122223333.json"),
+                       "--snapshot", str(case / "snapshot-222233334444.json"))  # fmt: skip
+    assert code == 0
+    [line] = [ln for ln in out.splitlines() if "developer_s3" in ln]
+    assert "permission set Developer used 1 of its services in the 90-day window (s3)" in line
