@@ -1709,7 +1709,7 @@ def _identity_store_text(inv: Inventory) -> list[str]:
     names = {e.address: e.name for e in inv.identity_store}
 
     def shown(ref: str | None) -> str:
-        return (names.get(ref or "") or ref or "(unknown)") if ref else "(unknown)"
+        return (names.get(ref) or ref) if ref else "(unknown)"
 
     out = ["", "Identity store"]
     for e in sorted(inv.identity_store, key=lambda e: (e.kind, e.name or "", e.address)):

@@ -19,6 +19,7 @@ from lpgen.terraform import parse
 from lpgen.terraform.cache import check_parses
 from lpgen.terraform.workers import keep_workers, kept_pool
 from lpgen.trim import TrimOptions, run_trim
+from tests.snapshots import policy_snapshot
 
 POLICY = """
 resource "aws_iam_policy" "{name}" {{
@@ -26,7 +27,6 @@ resource "aws_iam_policy" "{name}" {{
   policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = ["s3:GetObject", "sqs:SendMessage"], Resource = "*" }}] }})
 }}
 """
-ACCOUNT = "111122223333"
 
 
 def two_roots(root: Path) -> Path:
@@ -38,18 +38,7 @@ def two_roots(root: Path) -> Path:
 
 
 def snapshot(names: list[str]) -> dict[str, Any]:
-    return {
-        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
-        "collected_at": "2026-11-20T00:00:00+00:00",
-        "entities": [{
-            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
-            "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",
-                        "ServicesLastAccessed": [
-                            {"ServiceNamespace": "s3", "ServiceName": "S3",
-                             "LastAuthenticated": "2026-11-01T00:00:00+00:00"},
-                            {"ServiceNamespace": "sqs", "ServiceName": "SQS"}]},
-        } for n in names],
-    }  # fmt: skip
+    return policy_snapshot(names, {"s3": True, "sqs": False})
 
 
 @pytest.fixture

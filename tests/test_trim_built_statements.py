@@ -15,35 +15,12 @@ from typing import Any
 from click.testing import CliRunner
 
 from lpgen.cli import main
-
-ACCOUNT = "111122223333"
-USED = "2026-11-01T00:00:00+00:00"
+from tests.snapshots import policy_snapshot
 
 
 def snapshot(names: list[str], services: dict[str, dict[str, bool] | bool]) -> dict[str, Any]:
     """``services``: namespace -> used (service level) or {action: used} (tracked)."""
-    items = []
-    for ns, how in services.items():
-        item: dict[str, Any] = {"ServiceNamespace": ns, "ServiceName": ns.upper()}
-        if isinstance(how, dict):
-            if any(how.values()):
-                item["LastAuthenticated"] = USED
-            item["TrackedActionsLastAccessed"] = [
-                {"ActionName": a, **({"LastAccessedTime": USED} if u else {})}
-                for a, u in how.items()
-            ]
-        elif how:
-            item["LastAuthenticated"] = USED
-        items.append(item)
-    return {
-        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
-        "collected_at": "2026-11-20T00:00:00+00:00",
-        "entities": [{
-            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
-            "details": {"JobStatus": "COMPLETED", "JobType": "ACTION_LEVEL",
-                        "ServicesLastAccessed": items},
-        } for n in names],
-    }  # fmt: skip
+    return policy_snapshot(names, services, job_type="ACTION_LEVEL")
 
 
 def trim(tmp_path: Path, tf: str, snap: dict[str, Any], *args: str) -> tuple[int, str]:

@@ -10,8 +10,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from lpgen.cli import main
-
-ACCOUNT = "111122223333"
+from tests.snapshots import policy_snapshot
 
 TREE = """
 locals {
@@ -47,20 +46,8 @@ resource "aws_iam_policy" "c" {
 
 
 def snapshot(names: list[str]) -> dict[str, Any]:
-    tracked = [{"ActionName": "SendMessage", "LastAccessedTime": "2026-11-01T00:00:00+00:00"}]
-    tracked += [{"ActionName": a} for a in ("DeleteQueue", "PurgeQueue", "ListQueues")]
-    return {
-        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
-        "collected_at": "2026-11-20T00:00:00+00:00",
-        "entities": [{
-            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
-            "details": {"JobStatus": "COMPLETED", "JobType": "ACTION_LEVEL",
-                        "ServicesLastAccessed": [{
-                            "ServiceNamespace": "sqs", "ServiceName": "SQS",
-                            "LastAuthenticated": "2026-11-01T00:00:00+00:00",
-                            "TrackedActionsLastAccessed": tracked}]},
-        } for n in names],
-    }  # fmt: skip
+    tracked = {"SendMessage": True, "DeleteQueue": False, "PurgeQueue": False, "ListQueues": False}
+    return policy_snapshot(names, {"sqs": tracked})
 
 
 def test_keep_comments_on_entries_protect_them(tmp_path: Path) -> None:

@@ -9,23 +9,13 @@ from typing import Any
 from click.testing import CliRunner
 
 from lpgen.cli import main
+from tests.snapshots import policy_snapshot
 
 ACCOUNT = "111122223333"
 
 
 def snapshot(names: list[str]) -> dict[str, Any]:
-    return {
-        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
-        "collected_at": "2026-11-20T00:00:00+00:00",
-        "entities": [{
-            "arn": f"arn:aws:iam::{ACCOUNT}:policy/{n}", "create_date": "2024-01-01T00:00:00Z",
-            "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",
-                        "ServicesLastAccessed": [
-                            {"ServiceNamespace": "s3", "ServiceName": "S3",
-                             "LastAuthenticated": "2026-11-01T00:00:00+00:00"},
-                            {"ServiceNamespace": "sqs", "ServiceName": "SQS"}]},
-        } for n in names],
-    }  # fmt: skip
+    return policy_snapshot(names, {"s3": True, "sqs": False})
 
 
 def decisions(tmp_path: Path, tf: str, names: list[str], *extra: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from lpgen.cli import main
 from lpgen.inventory import InventoryOptions, build_inventory
+from tests.snapshots import policy_snapshot
 
 ACCOUNT = "111122223333"
 
@@ -85,24 +86,7 @@ resource "aws_iam_policy" "p" {
 
 
 def snapshot(used: list[str], unused: list[str]) -> dict[str, Any]:
-    services = [
-        {
-            "ServiceNamespace": s,
-            "ServiceName": s.upper(),
-            "LastAuthenticated": "2026-11-01T00:00:00+00:00",
-        }
-        for s in used
-    ]
-    services += [{"ServiceNamespace": s, "ServiceName": s.upper()} for s in unused]
-    return {
-        "format": "lpgen.snapshot/1", "account_id": ACCOUNT, "partition": "aws",
-        "collected_at": "2026-11-20T00:00:00+00:00",
-        "entities": [{
-            "arn": f"arn:aws:iam::{ACCOUNT}:policy/p", "create_date": "2024-01-01T00:00:00Z",
-            "details": {"JobStatus": "COMPLETED", "JobType": "SERVICE_LEVEL",
-                        "ServicesLastAccessed": services},
-        }],
-    }  # fmt: skip
+    return policy_snapshot(["p"], {**dict.fromkeys(used, True), **dict.fromkeys(unused, False)})
 
 
 def allowed(tree: Path) -> set[tuple[str | None, str]]:
